@@ -1,0 +1,39 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+# Both create .venv, install Debian packages when run as root, and the pip extras.
+VENV ?= .venv
+EXTRAS ?= all,dev
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+comma := ,
+
+# MuJoCo renders on the CPU through OSMesa (no display, no GPU needed).
+export MUJOCO_GL ?= osmesa
+export PYOPENGL_PLATFORM ?= osmesa
+
+.PHONY: demo test lint install reference-models bench clean
+
+$(STAMP): pyproject.toml tools/setup.sh
+	VENV=$(VENV) EXTRAS=$(EXTRAS) bash tools/setup.sh
+	@touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/edgerun demo
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+reference-models: $(STAMP)
+	$(VENV)/bin/edgerun export reference --train
+
+bench: $(STAMP)
+	$(VENV)/bin/edgerun bench loop --json out/bench-loop.json
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache

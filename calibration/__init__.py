@@ -1,0 +1,1 @@
+"""Calibration: field tools writing the artifacts edge_runtime reads."""

@@ -1,0 +1,199 @@
+"""The bundle manifest (`manifest.json`): what each model is, how to feed it, what it promises.
+
+Roles are `encoder`, `predictor` and `policy`. Each input names its *source*: an observation
+(`observation.rgbd`, `observation.joint_positions`, ...) or another role's output
+(`encoder.latent`), so the inference worker chains roles without knowing the models.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from edge_runtime.errors import BundleError
+from edge_runtime.fields import Section
+
+SCHEMA_VERSION = 1
+ROLES = ("encoder", "predictor", "policy")
+PRECISIONS = ("fp32", "fp16", "int8")
+DTYPES = ("float32", "float16", "int64", "int32", "uint8", "bool")
+# What the inference worker can compute from a camera frame and a joint state.
+OBSERVATION_SOURCES = (
+    "observation.rgbd",  # (1, 4, H, W) float32: normalized RGB, depth in metres / depth_max_m
+    "observation.rgb",  # (1, 3, H, W) float32: normalized RGB
+    "observation.depth",  # (1, 1, H, W) float32: depth in metres / depth_max_m
+    "observation.joint_positions",  # (1, J) float32 radians
+)
+
+
+@dataclass(frozen=True)
+class TensorEntry:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str = "float32"
+    source: str = ""  # inputs only
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    file: str
+    precision: str
+    inputs: tuple[TensorEntry, ...]
+    outputs: tuple[TensorEntry, ...]
+    golden: str = ""
+    tolerance: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    image_size: tuple[int, int]  # (height, width) the encoder expects
+    rgb_mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    rgb_std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    depth_max_m: float = 2.0
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    joint_names: tuple[str, ...]
+    limits_rad: tuple[tuple[float, float], ...]
+    chunk_length: int
+    dt_s: float
+    output: str = "policy.actions"  # role.output holding (1, chunk_length, joints)
+    units: str = "rad"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    roles: dict[str, RoleSpec]
+    preprocessing: Preprocessing
+    action: ActionSpec
+    control_period_s: float
+    files: dict[str, str]  # relative path -> sha256 of every file but manifest and signature
+    exporter: dict[str, str] = field(default_factory=dict)
+    target_tensorrt: str = "10.3"
+    created_utc: str = ""
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @staticmethod
+    def from_json(text: str, where: str = "manifest.json") -> Manifest:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BundleError(f"{where} is not valid JSON ({exc}); re-export the bundle") from exc
+        if not isinstance(data, dict):
+            raise BundleError(f"{where} must hold a JSON object; re-export the bundle")
+        return _parse(data, where)
+
+
+def _tensor(raw: Any, where: str, label: str, is_input: bool) -> TensorEntry:
+    sec = Section({"t": raw}, "t", where, required=True, label=label, error=BundleError)
+    shape = tuple(int(v) for v in sec.numbers("shape"))
+    if any(d <= 0 for d in shape):
+        raise BundleError(
+            f"{where}: {label} has shape {list(shape)}; every dimension must be static"
+        )
+    entry = TensorEntry(
+        name=sec.string("name"),
+        shape=shape,
+        dtype=sec.choice("dtype", DTYPES, default="float32"),
+        source=sec.string("source") if is_input else "",
+    )
+    sec.done()
+    return entry
+
+
+def _role(name: str, raw: Any, where: str) -> RoleSpec:
+    sec = Section({name: raw}, name, where, required=True, label=f"roles.{name}", error=BundleError)
+    inputs = sec._get("inputs", [])
+    outputs = sec._get("outputs", [])
+    if not isinstance(inputs, list) or not inputs or not isinstance(outputs, list) or not outputs:
+        raise BundleError(f"{where}: roles.{name} needs non-empty 'inputs' and 'outputs' lists")
+    spec = RoleSpec(
+        file=sec.string("file"),
+        precision=sec.choice("precision", PRECISIONS),
+        inputs=tuple(
+            _tensor(t, where, f"roles.{name}.inputs[{i}]", True) for i, t in enumerate(inputs)
+        ),
+        outputs=tuple(
+            _tensor(t, where, f"roles.{name}.outputs[{i}]", False) for i, t in enumerate(outputs)
+        ),
+        golden=sec.string("golden", default=""),
+        tolerance={k: float(v) for k, v in sec.table("tolerance", default={}).items()},
+    )
+    sec.done()
+    return spec
+
+
+def _parse(data: dict[str, Any], where: str) -> Manifest:
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise BundleError(
+            f"{where}: schema_version {version!r} is not supported (this runtime reads "
+            f"{SCHEMA_VERSION}); re-export the bundle with a matching exporter or upgrade "
+            "edge-runtime"
+        )
+    roles_raw = data.get("roles")
+    if not isinstance(roles_raw, dict) or "policy" not in roles_raw:
+        raise BundleError(f"{where}: 'roles' must include a 'policy' model")
+    for role in roles_raw:
+        if role not in ROLES:
+            raise BundleError(f"{where}: unknown role '{role}'; roles are {', '.join(ROLES)}")
+    roles = {name: _role(name, raw, where) for name, raw in roles_raw.items()}
+
+    pre = Section(data, "preprocessing", where, required=True, error=BundleError)
+    size = pre.numbers("image_size", 2)
+    preprocessing = Preprocessing(
+        image_size=(int(size[0]), int(size[1])),
+        rgb_mean=tuple(pre.numbers("rgb_mean", 3, default=[0.0, 0.0, 0.0])),  # type: ignore[arg-type]
+        rgb_std=tuple(pre.numbers("rgb_std", 3, default=[1.0, 1.0, 1.0])),  # type: ignore[arg-type]
+        depth_max_m=pre.number("depth_max_m", default=2.0, positive=True),
+    )
+    pre.done()
+
+    act = Section(data, "action", where, required=True, error=BundleError)
+    names = tuple(act.string_list("joint_names"))
+    limits_raw = act._get("limits_rad", None)
+    if not isinstance(limits_raw, list) or len(limits_raw) != len(names):
+        raise BundleError(f"{where}: action.limits_rad must hold one [min, max] per joint")
+    action = ActionSpec(
+        joint_names=names,
+        limits_rad=tuple((float(lo), float(hi)) for lo, hi in limits_raw),
+        chunk_length=act.integer("chunk_length", minimum=1),
+        dt_s=act.number("dt_s", positive=True),
+        output=act.string("output", default="policy.actions"),
+        units=act.choice("units", ("rad",), default="rad"),
+    )
+    act.done()
+
+    files = data.get("files")
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        raise BundleError(f"{where}: 'files' must map every bundle file to its sha256")
+    _check_wiring(roles, action, where)
+    return Manifest(
+        roles=roles,
+        preprocessing=preprocessing,
+        action=action,
+        control_period_s=float(data.get("control_period_s", 0.0)),
+        files=dict(files),
+        exporter={str(k): str(v) for k, v in dict(data.get("exporter", {})).items()},
+        target_tensorrt=str(data.get("target_tensorrt", "")),
+        created_utc=str(data.get("created_utc", "")),
+        schema_version=SCHEMA_VERSION,
+    )
+
+
+def _check_wiring(roles: dict[str, RoleSpec], action: ActionSpec, where: str) -> None:
+    outputs = {f"{role}.{t.name}" for role, spec in roles.items() for t in spec.outputs}
+    for role, spec in roles.items():
+        for t in spec.inputs:
+            if t.source not in OBSERVATION_SOURCES and t.source not in outputs:
+                raise BundleError(
+                    f"{where}: roles.{role} input '{t.name}' has source '{t.source}', which is "
+                    f"neither an observation ({', '.join(OBSERVATION_SOURCES)}) nor a role output"
+                )
+    if action.output not in outputs:
+        raise BundleError(f"{where}: action.output '{action.output}' is not an output of any role")

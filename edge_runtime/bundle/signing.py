@@ -1,0 +1,94 @@
+"""ed25519 signatures over `manifest.json` (which lists the sha256 of every other file).
+
+The `signature` file is JSON: ``{"algorithm": "ed25519", "key_id": ..., "signature": base64}``.
+Keys are PEM files: `NAME.key` (private, PKCS#8) and `NAME.pub` (public). The key id is the
+first 16 hex digits of the sha256 of the raw public key, so a log can say which key signed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from edge_runtime.errors import BundleError
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def load_public_key(path: str | Path) -> Ed25519PublicKey:
+    path = Path(path)
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise BundleError(f"trusted key {path} does not exist; fix [model] trusted_keys") from exc
+    except ValueError as exc:
+        raise BundleError(
+            f"{path} is not a PEM public key; use the .pub from `edgerun keys generate`"
+        ) from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise BundleError(f"{path} is not an ed25519 public key; use `edgerun keys generate`")
+    return key
+
+
+def load_private_key(path: str | Path) -> Ed25519PrivateKey:
+    path = Path(path)
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError as exc:
+        raise BundleError(
+            f"signing key {path} does not exist; create one with `edgerun keys generate`"
+        ) from exc
+    except (ValueError, TypeError) as exc:
+        raise BundleError(
+            f"{path} is not an unencrypted PEM private key; use `edgerun keys generate`"
+        ) from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise BundleError(f"{path} is not an ed25519 private key; use `edgerun keys generate`")
+    return key
+
+
+def sign_manifest(manifest_bytes: bytes, private_key: Ed25519PrivateKey) -> str:
+    """The text of a `signature` file for these exact manifest bytes."""
+    signature = private_key.sign(manifest_bytes)
+    record = {
+        "algorithm": "ed25519",
+        "key_id": key_id(private_key.public_key()),
+        "signature": base64.b64encode(signature).decode("ascii"),
+    }
+    return json.dumps(record, indent=2) + "\n"
+
+
+def verify_manifest(
+    manifest_bytes: bytes, signature_text: str, trusted: list[Ed25519PublicKey], where: str
+) -> str:
+    """Return the id of the trusted key that signed; raise `BundleError` otherwise."""
+    try:
+        record = json.loads(signature_text)
+        signature = base64.b64decode(record["signature"], validate=True)
+        claimed = str(record.get("key_id", ""))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BundleError(f"{where}: the signature file is malformed; re-sign the bundle") from exc
+    if not trusted:
+        raise BundleError(
+            f"{where} is signed by key {claimed} but no trusted keys are configured; add its .pub "
+            "to [model] trusted_keys"
+        )
+    for key in trusted:
+        try:
+            key.verify(signature, manifest_bytes)
+        except InvalidSignature:
+            continue
+        return key_id(key)
+    raise BundleError(
+        f"{where}: the signature (key {claimed}) does not match any trusted key; the bundle was "
+        "tampered with or signed by an untrusted key"
+    )

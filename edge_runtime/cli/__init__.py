@@ -1,0 +1,1 @@
+"""The `edgerun` command line: one parser, commands added by each package's `register`."""

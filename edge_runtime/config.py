@@ -1,0 +1,232 @@
+"""The robot config: one TOML file, validated into dataclasses.
+
+Every error names the key, the bad value and the fix, e.g.
+``robot.toml: [robot] period_s = -0.01 is invalid: must be > 0, e.g. 0.01``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge_runtime.errors import ConfigError
+from edge_runtime.fields import Section
+from edge_runtime.toml_compat import tomllib
+
+BACKENDS = ("auto", "onnxruntime", "tensorrt")
+CAMERA_TYPES = ("sim", "realsense", "playback")
+MOTOR_TYPES = ("dynamixel", "mcu")
+
+
+@dataclass(frozen=True)
+class JointConfig:
+    name: str
+    id: int
+    min_rad: float
+    max_rad: float
+    max_velocity_rad_s: float
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    type: str = "sim"
+    serial: str = ""
+    playback: str = ""
+    width: int = 640
+    height: int = 480
+    fps: int = 30
+    max_age_s: float = 0.1
+
+
+@dataclass(frozen=True)
+class MotorConfig:
+    type: str = "dynamixel"
+    port: str = ""
+    baud: int = 1_000_000
+    watchdog_ms: int = 100
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    bundle: str = ""
+    backend: str = "auto"
+    intra_op_threads: int = 1
+    trusted_keys: tuple[str, ...] = ()
+    development_mode: bool = False
+    engine_cache: str = "~/.cache/edge-runtime/engines"
+
+
+@dataclass(frozen=True)
+class SafetyConfig:
+    stale_observation_periods: int = 10
+    hold_timeout_s: float = 0.5
+    max_tracking_error_rad: float = 0.5
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    enabled: bool = False
+    seed: int = 0
+    servo_link: str = ""
+
+
+@dataclass(frozen=True)
+class RobotConfig:
+    path: Path
+    name: str
+    period_s: float
+    joints: tuple[JointConfig, ...]
+    camera: CameraConfig
+    motors: MotorConfig
+    model: ModelConfig
+    safety: SafetyConfig
+    sim: SimConfig
+    calibration_dir: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def joint_names(self) -> list[str]:
+        return [j.name for j in self.joints]
+
+    @property
+    def motor_ids(self) -> list[int]:
+        return [j.id for j in self.joints]
+
+    def resolve(self, value: str) -> Path:
+        """A path from the config, relative to the config file's directory."""
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.path.parent / path)
+
+
+def load_config(path: str | Path) -> RobotConfig:
+    """Read and validate a robot config; raises `ConfigError` with one clear sentence."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; pass --config with a robot TOML")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix the syntax there") from exc
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
+    where = path.name
+    known = {"robot", "joints", "camera", "motors", "model", "safety", "sim", "calibration"}
+    for key in data:
+        if key not in known:
+            raise ConfigError(
+                f"{where}: unknown section [{key}]; valid sections are {', '.join(sorted(known))}"
+            )
+    robot = Section(data, "robot", where, required=True)
+    period_s = robot.number("period_s", positive=True, maximum=1.0, example="0.01")
+    name = robot.string("name", default=path.stem)
+    robot.done()
+
+    joints = tuple(
+        _joint(entry, i, where, period_s) for i, entry in enumerate(_joint_list(data, where))
+    )
+    for attr in ("name", "id"):
+        values = [getattr(j, attr) for j in joints]
+        dupes = sorted({v for v in values if values.count(v) > 1}, key=str)
+        if dupes:
+            raise ConfigError(f"{where}: joint {attr}s must be unique, {dupes} appear twice")
+
+    cam = Section(data, "camera", where)
+    camera = CameraConfig(
+        type=cam.choice("type", CAMERA_TYPES, default="sim"),
+        serial=cam.string("serial", default=""),
+        playback=cam.string("playback", default=""),
+        width=cam.integer("width", default=640, minimum=16),
+        height=cam.integer("height", default=480, minimum=16),
+        fps=cam.integer("fps", default=30, minimum=1),
+        max_age_s=cam.number("max_age_s", default=0.1, positive=True),
+    )
+    cam.done()
+    if camera.type == "playback" and not camera.playback:
+        raise ConfigError(f'{where}: [camera] type = "playback" needs playback = "FILE.db3"')
+
+    mot = Section(data, "motors", where)
+    motors = MotorConfig(
+        type=mot.choice("type", MOTOR_TYPES, default="dynamixel"),
+        port=mot.string("port", default=""),
+        baud=mot.integer("baud", default=1_000_000, minimum=9600),
+        watchdog_ms=mot.integer("watchdog_ms", default=100, minimum=20),
+    )
+    mot.done()
+
+    mod = Section(data, "model", where)
+    model = ModelConfig(
+        bundle=mod.string("bundle", default=""),
+        backend=mod.choice("backend", BACKENDS, default="auto"),
+        intra_op_threads=mod.integer("intra_op_threads", default=1, minimum=1),
+        trusted_keys=tuple(mod.string_list("trusted_keys", default=[])),
+        development_mode=mod.boolean("development_mode", default=False),
+        engine_cache=mod.string("engine_cache", default=ModelConfig.engine_cache),
+    )
+    mod.done()
+
+    saf = Section(data, "safety", where)
+    safety = SafetyConfig(
+        stale_observation_periods=saf.integer("stale_observation_periods", default=10, minimum=1),
+        hold_timeout_s=saf.number("hold_timeout_s", default=0.5, positive=True),
+        max_tracking_error_rad=saf.number("max_tracking_error_rad", default=0.5, positive=True),
+    )
+    saf.done()
+
+    sim_section = Section(data, "sim", where)
+    sim = SimConfig(
+        enabled=sim_section.boolean("enabled", default=False),
+        seed=sim_section.integer("seed", default=0, minimum=0),
+        servo_link=sim_section.string("servo_link", default=""),
+    )
+    sim_section.done()
+    if not sim.enabled and motors.type == "dynamixel" and not motors.port:
+        raise ConfigError(f'{where}: [motors] port is empty; set it, e.g. port = "/dev/ttyUSB0"')
+
+    cal = Section(data, "calibration", where)
+    calibration_dir = cal.string("dir", default="")
+    cal.done()
+
+    return RobotConfig(
+        path=path,
+        name=name,
+        period_s=period_s,
+        joints=joints,
+        camera=camera,
+        motors=motors,
+        model=model,
+        safety=safety,
+        sim=sim,
+        calibration_dir=calibration_dir,
+    )
+
+
+def _joint_list(data: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    joints = data.get("joints")
+    if not isinstance(joints, list) or not joints:
+        raise ConfigError(
+            f"{where}: no [[joints]] entries; add one per motor with name, id, min_rad, max_rad"
+        )
+    return joints
+
+
+def _joint(entry: Any, index: int, where: str, period_s: float) -> JointConfig:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: joints[{index}] must be a table [[joints]]")
+    sec = Section({"joints": entry}, "joints", where, label=f"joints[{index}]")
+    joint = JointConfig(
+        name=sec.string("name"),
+        id=sec.integer("id", minimum=0, maximum=252),
+        min_rad=sec.number("min_rad"),
+        max_rad=sec.number("max_rad"),
+        max_velocity_rad_s=sec.number("max_velocity_rad_s", default=1.0, positive=True),
+    )
+    sec.done()
+    if not joint.min_rad < joint.max_rad:
+        raise ConfigError(
+            f"{where}: joints[{index}] ({joint.name}) has min_rad = {joint.min_rad} >= "
+            f"max_rad = {joint.max_rad}; swap or fix the limits"
+        )
+    return joint

@@ -1,0 +1,148 @@
+"""The `Camera` port.
+
+A camera owns a capture thread that keeps only the newest frame in a `LatestSlot`, so
+`read_latest` never blocks the control thread or the inference worker. Implementations fill
+`_open`, `_capture` and `_close`; the base class owns the thread, counters and age checks.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from types import TracebackType
+
+import numpy as np
+
+from edge_runtime.errors import CameraError, StaleFrameError
+from edge_runtime.slot import LatestSlot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Intrinsics:
+    """Pinhole intrinsics of one stream at one resolution (RealSense naming)."""
+
+    width: int
+    height: int
+    fx: float
+    fy: float
+    ppx: float
+    ppy: float
+    model: str = "brown_conrady"
+    coeffs: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0)
+
+    def matrix(self) -> np.ndarray:
+        return np.array([[self.fx, 0, self.ppx], [0, self.fy, self.ppy], [0, 0, 1]], float)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One aligned RGB-D observation.
+
+    `color` is HxWx3 uint8 RGB; `depth` is HxW uint16 raw units aligned to color, metres =
+    raw * `depth_scale_m`. `host_time_ns` is `time.monotonic_ns()` when the frame arrived;
+    `device_time_ms` is the camera's own timestamp.
+    """
+
+    color: np.ndarray
+    depth: np.ndarray
+    depth_scale_m: float
+    intrinsics: Intrinsics
+    device_time_ms: float
+    host_time_ns: int
+    frame_number: int
+
+    def depth_m(self) -> np.ndarray:
+        return self.depth.astype(np.float32) * np.float32(self.depth_scale_m)
+
+    def age_s(self, now_ns: int | None = None) -> float:
+        now = time.monotonic_ns() if now_ns is None else now_ns
+        return (now - self.host_time_ns) / 1e9
+
+
+class Camera(abc.ABC):
+    """Start, read the newest frame, stop. Context manager; `stop()` is idempotent."""
+
+    def __init__(self, name: str = "camera") -> None:
+        self.name = name
+        self._slot: LatestSlot[Frame] = LatestSlot()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.frames_captured = 0
+        self.capture_errors = 0
+        self.last_error: str | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._open()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"{self.name}-capture", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                frame = self._capture()
+            except CameraError as exc:
+                self.capture_errors += 1
+                self.last_error = str(exc)
+                log.warning("%s: %s", self.name, exc)
+                self._stop.wait(0.1)
+                continue
+            if frame is not None:
+                self.frames_captured += 1
+                self._slot.put(frame)
+
+    def read_latest(self, max_age_s: float) -> Frame:
+        """The newest frame; raises `StaleFrameError` when none is younger than `max_age_s`."""
+        frame, _ = self._slot.get()
+        if frame is None:
+            raise StaleFrameError(f"{self.name} has not delivered a frame yet")
+        age = frame.age_s()
+        if age > max_age_s:
+            raise StaleFrameError(
+                f"{self.name}'s newest frame is {age * 1000:.0f} ms old (limit "
+                f"{max_age_s * 1000:.0f} ms)"
+            )
+        return frame
+
+    def wait_frame(self, after_version: int, timeout_s: float) -> tuple[Frame | None, int]:
+        """For the inference worker: block until a frame newer than `after_version` arrives."""
+        return self._slot.wait_newer(after_version, timeout_s)
+
+    def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._stop.set()
+        thread.join(timeout=2.0)
+        self._close()
+
+    @abc.abstractmethod
+    def _open(self) -> None:
+        """Open the device or recording; raise `CameraError` with a clear sentence."""
+
+    @abc.abstractmethod
+    def _capture(self) -> Frame | None:
+        """Block until the next frame (bounded wait); None when nothing arrived in time."""
+
+    @abc.abstractmethod
+    def _close(self) -> None:
+        """Release the device."""
+
+    def __enter__(self) -> Camera:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,1 @@
+"""Export: reference models, ONNX, quantization, accuracy gate, bundle writer, engine build."""

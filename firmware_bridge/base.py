@@ -1,0 +1,106 @@
+"""The `MotorBus` port: what the control loop needs from any chain of motors.
+
+Real implementations (Dynamixel Protocol 2.0, the custom MCU link) and their twins (the same
+drivers talking to simulated devices on a pty) all implement this. Following python-can's
+`BusABC`, public methods own validation; implementations fill the abstract hooks.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from types import TracebackType
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class JointState:
+    """One read of every motor, in SI units, ordered like the bus's `motor_ids`.
+
+    A motor that did not answer has NaN in its slots and an entry in `errors`, so one missing
+    servo never hides the others.
+    """
+
+    positions_rad: np.ndarray
+    velocities_rad_s: np.ndarray
+    currents_a: np.ndarray
+    stamp_ns: int
+    errors: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(np.all(np.isfinite(self.positions_rad)))
+
+
+class MotorBus(abc.ABC):
+    """A chain of position-controlled motors addressed by id.
+
+    Context manager; `close()` is idempotent and always safe to call from `finally`, and it
+    turns torque off first. `disable()` must continue past motors that fail and raise only at
+    the end, naming them, so no motor is left powered because another one was unplugged.
+    """
+
+    def __init__(self, motor_ids: list[int]) -> None:
+        if not motor_ids:
+            raise ValueError("a motor bus needs at least one motor id")
+        if len(set(motor_ids)) != len(motor_ids):
+            raise ValueError(f"motor ids must be unique, got {motor_ids}")
+        self.motor_ids = list(motor_ids)
+        self._closed = False
+
+    @abc.abstractmethod
+    def read_state(self) -> JointState:
+        """Read positions, velocities and currents of every motor in one exchange."""
+
+    def write_goal(self, positions_rad: np.ndarray) -> None:
+        """Send goal positions (radians) to every motor in one exchange."""
+        positions = np.asarray(positions_rad, dtype=np.float64)
+        if positions.shape != (len(self.motor_ids),):
+            raise ValueError(
+                f"write_goal expects {len(self.motor_ids)} positions, got shape {positions.shape}"
+            )
+        if not np.all(np.isfinite(positions)):
+            raise ValueError(f"write_goal refuses non-finite positions {positions.tolist()}")
+        self._write_goal(positions)
+
+    @abc.abstractmethod
+    def _write_goal(self, positions_rad: np.ndarray) -> None:
+        """Implementation hook: positions are validated, finite, one per motor."""
+
+    @abc.abstractmethod
+    def enable(self) -> None:
+        """Torque on (and arm device-side watchdogs)."""
+
+    @abc.abstractmethod
+    def disable(self) -> None:
+        """Torque off on every motor, continuing past motors that fail."""
+
+    def close(self) -> None:
+        """Torque off, then release the port. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.disable()
+        finally:
+            self._close()
+
+    @abc.abstractmethod
+    def _close(self) -> None:
+        """Release the port. Called once."""
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> MotorBus:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
