@@ -1,0 +1,1 @@
+"""Simulated devices on pseudo-terminals: the twins behind the real drivers."""
