@@ -1,1 +1,62 @@
-"""engines."""
+"""Engines behind the `Engine` port, and backend selection.
+
+A registry maps a backend name to a lazily imported class (python-can style), so TensorRT and
+pycuda are imported only when the tensorrt backend is selected.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from edge_runtime.engines.base import Engine, TensorSpec
+from edge_runtime.errors import BackendUnavailableError, ConfigError
+
+BACKENDS = ("auto", "onnxruntime", "tensorrt")
+
+
+def tensorrt_available() -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in ("tensorrt", "pycuda"))
+
+
+def select_backend(requested: str) -> str:
+    """`auto` means TensorRT where it is installed (a Jetson), ONNX Runtime elsewhere."""
+    if requested not in BACKENDS:
+        raise ConfigError(f"unknown backend '{requested}'; choose one of {', '.join(BACKENDS)}")
+    if requested == "auto":
+        return "tensorrt" if tensorrt_available() else "onnxruntime"
+    if requested == "tensorrt" and not tensorrt_available():
+        raise BackendUnavailableError(
+            "backend 'tensorrt' was requested but TensorRT/pycuda are not installed on this "
+            "machine; on a Jetson install JetPack's python3-libnvinfer and `pip install "
+            'edge-runtime[jetson]`, elsewhere use backend = "onnxruntime"'
+        )
+    return requested
+
+
+def open_engine(
+    onnx_path: str | Path,
+    backend: str = "auto",
+    *,
+    precision: str = "fp32",
+    intra_op_threads: int = 1,
+    engine_cache: str | Path = "~/.cache/edge-runtime/engines",
+) -> Engine:
+    """Open the engine for one bundle model on the chosen backend.
+
+    For TensorRT the engine must already be in the cache (`edgerun build` puts it there);
+    a stale or missing engine is an error, never a silent build inside `run`.
+    """
+    chosen = select_backend(backend)
+    if chosen == "onnxruntime":
+        from edge_runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
+
+        return OnnxRuntimeEngine(onnx_path, intra_op_threads=intra_op_threads)
+    from edge_runtime.engines.tensorrt_engine import TensorRTEngine
+    from edge_runtime.engines.trt_cache import find_engine
+
+    engine_file = find_engine(Path(engine_cache).expanduser(), Path(onnx_path), precision)
+    return TensorRTEngine(engine_file)
+
+
+__all__ = ["BACKENDS", "Engine", "TensorSpec", "open_engine", "select_backend"]
