@@ -71,12 +71,14 @@ def test_cal_round_trip_reads_every_kind_written(tmp_path: Path) -> None:
     _handeye(tmp_path)
     calib = load_calibration(tmp_path)
     assert calib.present() == ["camera_intrinsics", "handeye", "joints"]
-    assert calib.camera is not None and calib.camera.intrinsics.fy == 601.0
+    assert calib.camera is not None
+    assert calib.camera.intrinsics.fy == 601.0
     assert calib.joints is not None
     np.testing.assert_allclose(calib.joints.host_offsets_rad(), [0.01, 0.02, 0.03])
     assert require_joint_calibration(tmp_path, [1, 2, 3]).motor_ids == [1, 2, 3]
     report = validate_calibration(tmp_path, motor_ids=[1, 2, 3], camera_serial="123")
-    assert report.ok and not report.complete
+    assert report.ok
+    assert not report.complete
 
 
 def test_cal_tampered_value_is_refused_with_the_fix(tmp_path: Path) -> None:
