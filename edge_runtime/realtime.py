@@ -1,0 +1,158 @@
+"""Make the calling thread as punctual as this machine allows, and say what was applied.
+
+Each knob is applied when the OS permits it and skipped with ONE log line when it does not
+(no root, no CAP_SYS_NICE, not Linux); the loop still runs, just with more jitter.
+
+Per thread (apply them on the control thread itself):
+- timer slack 1 ns (`prctl(PR_SET_TIMERSLACK)`): Linux otherwise rounds a normal thread's
+  sleep up by 50 µs; measured p50 lateness 109 -> 58 µs at 100 Hz.
+- SCHED_FIFO: the thread preempts every normal (CFS) thread when its sleep ends, so a busy
+  inference worker, the recorder or another process cannot delay the wake-up. On Linux
+  `os.sched_setscheduler(0, ...)` and `os.sched_setaffinity(0, ...)` act on the calling
+  thread (pid 0 = the caller's TID), not the whole process.
+- CPU affinity: keeps the control thread on a core the inference worker is kept off.
+Per process:
+- `gc.freeze()`: moves every object alive now out of the collector's sight, so a full
+  collection (which runs in whichever thread triggers it, holding the GIL) walks only new
+  objects: a few hundred µs instead of milliseconds with torch or onnx imported.
+- `mlockall(MCL_CURRENT | MCL_FUTURE)`: no page fault ever sends the control thread to disk.
+- GIL switch interval (`set_gil_switch_interval`): a thread waking up needs the GIL and waits
+  up to the switch interval (CPython default 5 ms) for a thread running Python to let go;
+  see docs/perf/loop.md for the measured effect and the value we use.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+PR_SET_TIMERSLACK = 29
+PR_GET_TIMERSLACK = 30
+MCL_CURRENT = 1
+MCL_FUTURE = 2
+
+# Measured in docs/perf/loop.md: short enough that a waking control thread gets the GIL
+# within ~0.2 ms of asking; long enough that CPU-bound Python threads are not thrashed.
+CONTROL_SWITCH_INTERVAL_S = 0.0002
+
+
+@dataclass
+class RealtimeReport:
+    """What `configure_realtime` applied (None / False = not applied) and why not."""
+
+    timer_slack_ns: int | None = None
+    priority: int | None = None
+    cpu: int | None = None
+    memory_locked: bool = False
+    gc_frozen: bool = False
+    skipped: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        parts = [
+            f"timer slack {self.timer_slack_ns} ns" if self.timer_slack_ns is not None else "",
+            f"SCHED_FIFO {self.priority}" if self.priority is not None else "",
+            f"cpu {self.cpu}" if self.cpu is not None else "",
+            "memory locked" if self.memory_locked else "",
+            "gc frozen" if self.gc_frozen else "",
+        ]
+        applied = ", ".join(p for p in parts if p) or "nothing"
+        return applied + (f" (skipped: {'; '.join(self.skipped)})" if self.skipped else "")
+
+
+def configure_realtime(
+    priority: int | None = 80,
+    cpu: int | None = None,
+    lock_memory: bool = True,
+    freeze_gc: bool = True,
+    timer_slack_ns: int | None = 1,
+) -> RealtimeReport:
+    """Apply real-time settings to the calling thread (and the process where per-process).
+
+    None / False skips a setting. Never raises for a missing permission: each refusal is
+    logged once and listed in `report.skipped`.
+    """
+    report = RealtimeReport()
+    if timer_slack_ns is not None and _try(report, "timer slack", _set_timer_slack, timer_slack_ns):
+        report.timer_slack_ns = timer_slack_ns
+    if priority is not None and _try(report, "SCHED_FIFO", _set_fifo, priority):
+        report.priority = priority
+    if cpu is not None and _try(report, "CPU affinity", os.sched_setaffinity, 0, {cpu}):
+        report.cpu = cpu
+    if lock_memory:
+        report.memory_locked = _try(report, "mlockall", _lock_memory)
+    if freeze_gc:
+        gc.collect()
+        gc.freeze()
+        report.gc_frozen = True
+    log.info("real-time settings: %s", report.describe())
+    return report
+
+
+def set_gil_switch_interval(seconds: float = CONTROL_SWITCH_INTERVAL_S) -> float:
+    """Set CPython's GIL switch interval for the whole process; returns the previous value."""
+    if not seconds > 0:
+        raise ValueError(f"switch interval must be > 0 seconds, got {seconds!r}")
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(seconds)
+    return previous
+
+
+def available_cpus() -> list[int]:
+    """CPUs this process may run on (sorted); all of them where affinity is unsupported."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return list(range(os.cpu_count() or 1))
+
+
+def _try(report: RealtimeReport, name: str, action: Callable[..., object], *args: object) -> bool:
+    """Run one setting; on refusal log ONE line, note it in the report and return False."""
+    try:
+        action(*args)
+    except (OSError, AttributeError, ValueError, NotImplementedError) as exc:
+        reason = f"{name}: {exc}"
+        report.skipped.append(reason)
+        log.warning("real-time setting not applied (%s); the loop runs with more jitter", reason)
+        return False
+    return True
+
+
+def _libc() -> ctypes.CDLL:
+    if not sys.platform.startswith("linux"):
+        raise NotImplementedError(f"needs Linux, this is {sys.platform}")
+    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
+def _check(result: int, call: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{call} failed: {os.strerror(errno)}")
+
+
+def _set_timer_slack(slack_ns: int) -> None:
+    if slack_ns < 1:
+        raise ValueError(f"timer slack must be >= 1 ns, got {slack_ns}")
+    libc = _libc()
+    prctl = libc.prctl
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    _check(prctl(PR_SET_TIMERSLACK, slack_ns, 0, 0, 0), "prctl(PR_SET_TIMERSLACK)")
+
+
+def _set_fifo(priority: int) -> None:
+    low = os.sched_get_priority_min(os.SCHED_FIFO)
+    high = os.sched_get_priority_max(os.SCHED_FIFO)
+    if not low <= priority <= high:
+        raise ValueError(f"priority must be in {low}..{high}, got {priority}")
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+
+
+def _lock_memory() -> None:
+    _check(_libc().mlockall(MCL_CURRENT | MCL_FUTURE), "mlockall")
