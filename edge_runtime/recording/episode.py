@@ -1,0 +1,117 @@
+"""`EpisodeRecorder`: the flight recorder, a `LoopObserver` the runtime attaches for --record.
+
+Every hook only hands its object to the `LogWriter` lanes and returns: no copy, no encoding,
+no I/O on the control thread or the inference worker. Conversion to records and compression
+happen on the writer thread. The runtime creates fresh arrays every tick and every frame, so
+handing over references is safe. When the disk cannot keep up the lanes drop (bounded memory)
+and every drop becomes a `drops` record in the log and a warning, never silence.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from edge_runtime import __version__
+from edge_runtime.pipeline.observer import ActionChunk, LoopObserver, TickRecord
+from edge_runtime.recording.records import (
+    chunk_to_record,
+    event_record,
+    frame_to_record,
+    tick_to_record,
+)
+from edge_runtime.recording.writer import LogWriter
+from edge_runtime.sensors.base import Frame
+
+log = logging.getLogger(__name__)
+
+
+class EpisodeRecorder(LoopObserver):
+    """Record ticks, frames, chunks and events of one run into `directory`."""
+
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        record_frames: bool = True,
+        color_codec: str = "jpeg",
+        jpeg_quality: int = 90,
+        depth_codec: str = "zlib-delta",
+        sync_interval_s: float = 0.2,
+        max_segment_bytes: int = 512 * 1024 * 1024,
+        frame_queue: int = 16,
+        record_queue: int = 16384,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.record_frames = record_frames
+        self._codecs = (color_codec, jpeg_quality, depth_codec)
+        self._writer = LogWriter(
+            self.directory,
+            self._encode,
+            lanes={"frame": frame_queue, "record": record_queue},
+            sync_interval_s=sync_interval_s,
+            max_segment_bytes=max_segment_bytes,
+            meta={"edgerun": __version__, **(meta or {})},
+        )
+        self._started = False
+
+    # -- LoopObserver hooks (called from the runtime's threads) -------------------------
+    def on_start(self, joint_names: list[str], period_s: float) -> None:
+        if not self._started:
+            self._writer.start()
+            self._started = True
+        start = {"k": "start", "joints": list(joint_names), "period_s": period_s}
+        self._writer.submit("record", "raw", {**start, "t_ns": time.monotonic_ns()})
+
+    def on_tick(self, record: TickRecord) -> None:
+        self._writer.submit("record", "tick", record)
+
+    def on_frame(self, frame: Frame) -> None:
+        if self.record_frames:
+            self._writer.submit("frame", "frame", frame)
+
+    def on_chunk(self, chunk: ActionChunk) -> None:
+        self._writer.submit("record", "chunk", (chunk, time.monotonic_ns()))
+
+    def on_event(self, kind: str, detail: str, stamp_ns: int) -> None:
+        self._writer.submit("record", "raw", event_record(kind, detail, stamp_ns))
+
+    def on_stop(self) -> None:
+        if not self._started:
+            return
+        stop = {"k": "stop", "t_ns": time.monotonic_ns(), "dropped": dict(self._writer.dropped)}
+        self._writer.submit("record", "raw", stop)
+        self._writer.close()
+        self._started = False
+        if any(self._writer.dropped.values()):
+            log.warning("recorder: dropped %s while recording %s", self.dropped, self.directory)
+        if self._writer.error:
+            log.error("recorder: %s is incomplete: %s", self.directory, self._writer.error)
+
+    # -- status ---------------------------------------------------------------------------
+    @property
+    def dropped(self) -> dict[str, int]:
+        return dict(self._writer.dropped)
+
+    @property
+    def error(self) -> str | None:
+        return self._writer.error
+
+    @property
+    def writer(self) -> LogWriter:
+        return self._writer
+
+    # -- writer thread ----------------------------------------------------------------------
+    def _encode(self, kind: str, item: Any) -> dict[str, Any]:
+        if kind == "tick":
+            return tick_to_record(item)
+        if kind == "frame":
+            color_codec, quality, depth_codec = self._codecs
+            return frame_to_record(item, color_codec, quality, depth_codec)
+        if kind == "chunk":
+            chunk, received_ns = item
+            return chunk_to_record(chunk, received_ns)
+        return item
