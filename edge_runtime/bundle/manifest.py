@@ -100,8 +100,10 @@ def _tensor(raw: Any, where: str, label: str, is_input: bool) -> TensorEntry:
         name=sec.string("name"),
         shape=shape,
         dtype=sec.choice("dtype", DTYPES, default="float32"),
-        source=sec.string("source") if is_input else "",
+        source=sec.string("source") if is_input else sec.string("source", default=""),
     )
+    if entry.source and not is_input:
+        raise BundleError(f"{where}: {label} is an output and cannot have a source")
     sec.done()
     return entry
 

@@ -8,11 +8,14 @@ the runtime counts and logs an observer's exception and goes on.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
 from edge_runtime.sensors.base import Frame
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,38 @@ class LoopObserver:
 
     def on_stop(self) -> None:
         """After the last tick and torque off."""
+
+
+class ObserverFanout(LoopObserver):
+    """Calls every observer; an observer that raises is logged, counted and never kills the loop."""
+
+    def __init__(self, observers: list[LoopObserver]) -> None:
+        self.observers = list(observers)
+        self.failures = 0
+
+    def _each(self, method: str, *args: object) -> None:
+        for observer in self.observers:
+            try:
+                getattr(observer, method)(*args)
+            except Exception:
+                self.failures += 1
+                if self.failures <= 10:  # log the first few, count them all
+                    _log.exception("observer %s.%s failed", type(observer).__name__, method)
+
+    def on_start(self, joint_names: list[str], period_s: float) -> None:
+        self._each("on_start", joint_names, period_s)
+
+    def on_tick(self, record: TickRecord) -> None:
+        self._each("on_tick", record)
+
+    def on_frame(self, frame: Frame) -> None:
+        self._each("on_frame", frame)
+
+    def on_chunk(self, chunk: ActionChunk) -> None:
+        self._each("on_chunk", chunk)
+
+    def on_event(self, kind: str, detail: str, stamp_ns: int) -> None:
+        self._each("on_event", kind, detail, stamp_ns)
+
+    def on_stop(self) -> None:
+        self._each("on_stop")

@@ -11,6 +11,7 @@ import abc
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -75,6 +76,9 @@ class Camera(abc.ABC):
         self.frames_captured = 0
         self.capture_errors = 0
         self.last_error: str | None = None
+        # Set by the runtime: an unexpected error in the capture thread stops the robot
+        # safely instead of leaving it to notice stale frames later.
+        self.on_fault: Callable[[str, BaseException], None] | None = None
 
     def start(self) -> None:
         if self._thread is not None:
@@ -94,6 +98,12 @@ class Camera(abc.ABC):
                 log.warning("%s: %s", self.name, exc)
                 self._stop.wait(0.1)
                 continue
+            except BaseException as exc:
+                self.last_error = repr(exc)
+                log.exception("%s: capture thread failed", self.name)
+                if self.on_fault is not None:
+                    self.on_fault(f"{self.name} capture thread failed", exc)
+                return
             if frame is not None:
                 self.frames_captured += 1
                 self._slot.put(frame)

@@ -1,0 +1,102 @@
+"""`BundlePolicy`: a bundle's models chained into one `act(frame, joints) -> actions` call.
+
+Each role's inputs name their source (an observation or another role's output), so roles run
+in dependency order without the runtime knowing the models. Create and use a BundlePolicy on
+one thread only (the inference worker): TensorRT engines belong to the thread that made them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edge_runtime.bundle.reader import Bundle
+from edge_runtime.engines import Engine, open_engine
+from edge_runtime.errors import BundleError
+from edge_runtime.pipeline.preprocess import FramePreprocessor
+from edge_runtime.sensors.base import Frame
+
+
+class BundlePolicy:
+    def __init__(
+        self,
+        bundle: Bundle,
+        backend: str = "auto",
+        intra_op_threads: int = 1,
+        engine_cache: str = "~/.cache/edge-runtime/engines",
+        roles: tuple[str, ...] | None = None,
+    ) -> None:
+        self.bundle = bundle
+        manifest = bundle.manifest
+        self.action = manifest.action
+        self.preprocessor = FramePreprocessor(manifest.preprocessing)
+        needed = roles or self._roles_for_action()
+        self.order = self._dependency_order(needed)
+        self.engines: dict[str, Engine] = {}
+        try:
+            for role in self.order:
+                spec = manifest.roles[role]
+                engine = open_engine(
+                    bundle.path(spec.file),
+                    backend,
+                    precision=spec.precision,
+                    intra_op_threads=intra_op_threads,
+                    engine_cache=engine_cache,
+                )
+                self._check_io(role, engine)
+                self.engines[role] = engine
+        except BaseException:
+            self.close()
+            raise
+
+    def _roles_for_action(self) -> tuple[str, ...]:
+        return (self.action.output.split(".", 1)[0],)
+
+    def _dependency_order(self, wanted: tuple[str, ...]) -> list[str]:
+        roles = self.bundle.manifest.roles
+        order: list[str] = []
+
+        def visit(role: str, trail: tuple[str, ...]) -> None:
+            if role in order:
+                return
+            if role in trail:
+                raise BundleError(f"bundle roles form a cycle: {' -> '.join((*trail, role))}")
+            for tensor in roles[role].inputs:
+                source_role = tensor.source.split(".", 1)[0]
+                if source_role != "observation":
+                    visit(source_role, (*trail, role))
+            order.append(role)
+
+        for role in wanted:
+            visit(role, ())
+        return order
+
+    def _check_io(self, role: str, engine: Engine) -> None:
+        spec = self.bundle.manifest.roles[role]
+        declared = {t.name: tuple(t.shape) for t in (*spec.inputs, *spec.outputs)}
+        actual = {t.name: tuple(t.shape) for t in (*engine.inputs, *engine.outputs)}
+        if declared != actual:
+            raise BundleError(
+                f"roles.{role}: the manifest declares tensors {declared} but the model has "
+                f"{actual}; re-export the bundle"
+            )
+
+    def run(self, observations: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run every role in order; returns all outputs keyed `role.name` (and observations)."""
+        values = dict(observations)
+        for role in self.order:
+            spec = self.bundle.manifest.roles[role]
+            feeds = {t.name: values[t.source] for t in spec.inputs}
+            for name, array in self.engines[role].infer(feeds).items():
+                values[f"{role}.{name}"] = array
+        return values
+
+    def act(self, frame: Frame, joint_positions: np.ndarray) -> np.ndarray:
+        """The action chunk (H, J) in radians for this observation."""
+        values = self.run(self.preprocessor.observations(frame, joint_positions))
+        actions = np.asarray(values[self.action.output], dtype=np.float64)
+        return actions.reshape(self.action.chunk_length, len(self.action.joint_names))
+
+    def close(self) -> None:
+        for engine in self.engines.values():
+            engine.close()
+        self.engines.clear()
