@@ -1,0 +1,201 @@
+"""Write a bundle: quantize each role, gate it against FP32, add golden data, hash, sign.
+
+The bundle is assembled in a staging directory and moved into place only when the accuracy gate
+passes, so a failed export never leaves something that looks loadable: on failure only
+`reports/` is written to the output directory (to show why), and `AccuracyGateError` is raised.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import shutil
+import tarfile
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime import __version__
+from edge_runtime.bundle.manifest import (
+    ActionSpec,
+    Manifest,
+    Preprocessing,
+    RoleSpec,
+    TensorEntry,
+)
+from edge_runtime.bundle.reader import MANIFEST, SIGNATURE, sha256_file
+from edge_runtime.bundle.signing import load_private_key, sign_manifest
+from export.accuracy import RoleAccuracy
+from export.calibration import Samples
+from export.config import ExportConfig
+from export.errors import AccuracyGateError, ExportError
+from export.gate import GateOutcome, run_gate
+from export.golden import Golden, write_golden
+from export.onnx_check import validate_onnx
+from export.ort_session import open_session, run
+
+BUNDLE_ENTRIES = {MANIFEST, SIGNATURE, "models", "golden", "reports"}
+
+
+@dataclass(frozen=True)
+class RoleSource:
+    """One role to bundle: its FP32 ONNX file and the source of each input, by input name."""
+
+    onnx: Path
+    sources: dict[str, str]
+
+
+@dataclass
+class BundleResult:
+    path: Path
+    manifest: Manifest
+    accuracy: list[RoleAccuracy]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def write_bundle(
+    out: str | Path,
+    roles: Mapping[str, RoleSource],
+    observations: Samples,
+    preprocessing: Preprocessing,
+    action: ActionSpec,
+    control_period_s: float,
+    config: ExportConfig,
+    sign_key: str | Path | None = None,
+    tar: bool = False,
+    exporter: Mapping[str, str] | None = None,
+) -> BundleResult:
+    """Build the bundle at `out` (a directory; plus `out`.tar when `tar`)."""
+    started = time.perf_counter()
+    out = Path(out)
+    _check_target(out)
+    private_key = load_private_key(sign_key) if sign_key is not None else None
+    entries = {role: _entries(role, src) for role, src in roles.items()}
+    if len(observations) < config.min_calibration_samples + 1:
+        raise ExportError(
+            f"the observation data holds {len(observations)} samples; export needs at least "
+            f"{config.min_calibration_samples + 1} (calibration plus held-out) — record more"
+        )
+    with tempfile.TemporaryDirectory(prefix="edgerun-export-") as tmp:
+        stage = Path(tmp) / "bundle"
+        precision = {role: config.precision_for(role) for role in roles}
+        fp32_run = {role: _runner(src.onnx) for role, src in roles.items()}
+        gate = run_gate(stage, roles, entries, precision, observations, action, config, fp32_run)
+        seconds = {"quantize_gate": time.perf_counter() - started}
+        if not gate.passed:
+            (out / "reports").mkdir(parents=True, exist_ok=True)
+            for report in (stage / "reports").iterdir():
+                shutil.copyfile(report, out / "reports" / report.name)
+            raise AccuracyGateError(
+                f"the quantized models stray beyond tolerance ({'; '.join(gate.failures[:3])}); "
+                f"see {out / 'reports' / 'accuracy.json'} — use fp16/fp32 for that role, more "
+                "calibration data, or relax [gate] in the export config"
+            )
+        specs: dict[str, RoleSpec] = {}
+        for role in roles:
+            golden_rel = f"golden/{role}.npz"
+            write_golden(stage / golden_rel, _golden(gate.held_out_feeds[role], config, gate, role))
+            specs[role] = RoleSpec(
+                file=f"models/{role}.onnx",
+                precision=precision[role],
+                inputs=entries[role],
+                outputs=validate_onnx(stage / f"models/{role}.onnx").outputs,
+                golden=golden_rel,
+                tolerance=golden_tolerance(precision[role], gate.held_out_quant[role]),
+            )
+        files = {
+            str(p.relative_to(stage)): sha256_file(p)
+            for p in sorted(stage.rglob("*"))
+            if p.is_file()
+        }
+        manifest = Manifest(
+            roles=specs,
+            preprocessing=preprocessing,
+            action=action,
+            control_period_s=float(control_period_s),
+            files=files,
+            exporter=_exporter(exporter),
+            created_utc=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        text = manifest.to_json()
+        Manifest.from_json(text, "the new manifest")  # the reader must accept what we write
+        (stage / MANIFEST).write_text(text, encoding="utf-8")
+        if private_key is not None:
+            signature = sign_manifest(text.encode("utf-8"), private_key)
+            (stage / SIGNATURE).write_text(signature, encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(stage), out)
+    path = out
+    if tar:
+        path = out.with_name(out.name + ".tar")
+        with tarfile.open(path, "w") as archive:
+            archive.add(out, arcname=out.name)
+    seconds["total"] = time.perf_counter() - started
+    return BundleResult(path=path, manifest=manifest, accuracy=gate.results, seconds=seconds)
+
+
+def golden_tolerance(precision: str, outputs: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """What `verify` allows between the device engine and the golden outputs of this graph.
+
+    TensorRT picks its own kernels and fuses Q/DQ differently from ONNX Runtime, so INT8 is
+    allowed a few quantization steps of the output's scale; FP16 a few half-precision ulps.
+    """
+    scale = max((float(np.max(np.abs(v))) for v in outputs.values() if v.size), default=1.0)
+    relative = {"int8": 0.05, "fp16": 0.01, "fp32": 1e-3}[precision]
+    cosine = {"int8": 0.99, "fp16": 0.999, "fp32": 0.9999}[precision]
+    return {"cosine_min": cosine, "max_abs": round(max(1e-4, relative * scale), 6)}
+
+
+def _golden(feeds: Samples, config: ExportConfig, gate: GateOutcome, role: str) -> Golden:
+    count = min(config.golden_samples, len(feeds))
+    quant = gate.held_out_quant[role]
+    fp32 = gate.held_out_fp32[role]
+    return Golden(
+        inputs={k: v[:count] for k, v in feeds.arrays.items()},
+        outputs={k: v[:count] for k, v in quant.items()},
+        fp32={k: v[:count] for k, v in fp32.items()},
+    )
+
+
+def _entries(role: str, src: RoleSource) -> tuple[TensorEntry, ...]:
+    io = validate_onnx(src.onnx, where=f"{role} model {src.onnx}")
+    names = io.input_names
+    if sorted(src.sources) != sorted(names):
+        raise ExportError(
+            f"{role} model {src.onnx} has inputs {names} but the spec names sources for "
+            f"{sorted(src.sources)}; make the input names match"
+        )
+    return tuple(
+        TensorEntry(t.name, t.shape, t.dtype, source=src.sources[t.name]) for t in io.inputs
+    )
+
+
+def _runner(path: Path):  # type: ignore[no-untyped-def]
+    session = open_session(path, threads=1)
+    return lambda feed: run(session, feed)
+
+
+def _check_target(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or not {p.name for p in out.iterdir()} <= BUNDLE_ENTRIES):
+        raise ExportError(
+            f"{out} exists and is not a bundle; choose an empty or new output directory"
+        )
+
+
+def _exporter(extra: Mapping[str, str] | None) -> dict[str, str]:
+    import onnx
+    import onnxruntime
+
+    info = {
+        "name": "edge-runtime export",
+        "version": __version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+    }
+    info.update(dict(extra or {}))
+    return info

@@ -1,0 +1,125 @@
+"""The export config (TOML): precision per role, calibration split, accuracy-gate thresholds.
+
+Defaults match the issue's targets (cosine >= 0.999 mean, action error <= 1% of joint range), so
+an export without a config file is already gated. Per-role tables override the `[gate]` defaults:
+
+    [precision]
+    encoder = "int8"
+    policy = "int8"
+    [calibration]
+    min_samples = 16
+    held_out_fraction = 0.25
+    [gate]
+    cosine_mean = 0.999     # minimum over held-out samples, mean cosine similarity
+    cosine_min = 0.99       # minimum, worst single sample
+    max_abs = 0.25          # maximum absolute error on any output element
+    action_error = 0.01     # maximum, fraction of each joint's range (action output only)
+    [gate.encoder]
+    max_abs = 0.5
+    [golden]
+    samples = 4
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from edge_runtime.bundle.manifest import PRECISIONS, ROLES
+from edge_runtime.fields import Section
+from edge_runtime.toml_compat import tomllib
+from export.errors import ExportError
+
+
+@dataclass(frozen=True)
+class GateThresholds:
+    cosine_mean: float = 0.999
+    cosine_min: float = 0.99
+    max_abs: float = 0.25
+    action_error: float = 0.01
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    precision: dict[str, str] = field(default_factory=dict)  # role -> int8|fp16|fp32
+    min_calibration_samples: int = 16
+    held_out_fraction: float = 0.25
+    gate_default: GateThresholds = GateThresholds()
+    gate_roles: dict[str, GateThresholds] = field(default_factory=dict)
+    golden_samples: int = 4
+
+    def gate(self, role: str) -> GateThresholds:
+        return self.gate_roles.get(role, self.gate_default)
+
+    def precision_for(self, role: str, default: str = "fp32") -> str:
+        return self.precision.get(role, default)
+
+
+def load_export_config(path: str | Path | None) -> ExportConfig:
+    """Read an export config; `None` gives the defaults."""
+    if path is None:
+        return ExportConfig()
+    path = Path(path)
+    if not path.is_file():
+        raise ExportError(f"export config {path} does not exist; pass --config with a TOML file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ExportError(f"{path} is not valid TOML ({exc}); fix the syntax there") from exc
+    return parse_export_config(data, path.name)
+
+
+def parse_export_config(data: dict[str, Any], where: str) -> ExportConfig:
+    for key in data:
+        if key not in ("precision", "calibration", "gate", "golden"):
+            raise ExportError(
+                f"{where}: unknown section [{key}]; sections are precision, calibration, gate, "
+                "golden"
+            )
+    prec = Section(data, "precision", where, error=ExportError)
+    precision = {role: prec.choice(role, PRECISIONS) for role in ROLES if role in prec.data}
+    prec.done()
+    cal = Section(data, "calibration", where, error=ExportError)
+    min_samples = cal.integer("min_samples", default=16, minimum=1)
+    held_out = cal.number("held_out_fraction", default=0.25, minimum=0.05, maximum=0.9)
+    cal.done()
+    gate_raw = dict(data.get("gate", {})) if isinstance(data.get("gate"), dict) else None
+    if gate_raw is None and "gate" in data:
+        raise ExportError(f"{where}: [gate] must be a table")
+    gate_raw = gate_raw or {}
+    role_tables = {r: gate_raw.pop(r) for r in list(gate_raw) if r in ROLES}
+    default = _thresholds({"gate": gate_raw}, "gate", where, GateThresholds())
+    roles = {
+        r: _thresholds({r: t}, r, where, default, label=f"[gate.{r}]")
+        for r, t in role_tables.items()
+    }
+    gold = Section(data, "golden", where, error=ExportError)
+    golden_samples = gold.integer("samples", default=4, minimum=1, maximum=64)
+    gold.done()
+    return ExportConfig(
+        precision=precision,
+        min_calibration_samples=min_samples,
+        held_out_fraction=held_out,
+        gate_default=default,
+        gate_roles=roles,
+        golden_samples=golden_samples,
+    )
+
+
+def _thresholds(
+    data: dict[str, Any],
+    name: str,
+    where: str,
+    base: GateThresholds,
+    label: str | None = None,
+) -> GateThresholds:
+    sec = Section(data, name, where, label=label, error=ExportError)
+    values = {
+        "cosine_mean": sec.number("cosine_mean", default=base.cosine_mean, minimum=-1, maximum=1),
+        "cosine_min": sec.number("cosine_min", default=base.cosine_min, minimum=-1, maximum=1),
+        "max_abs": sec.number("max_abs", default=base.max_abs, positive=True),
+        "action_error": sec.number("action_error", default=base.action_error, positive=True),
+    }
+    sec.done()
+    return replace(base, **values)
