@@ -74,6 +74,7 @@ SCHEMA: dict[MsgType, dict[str, str]] = {
     MsgType.CLEAR: {},
     MsgType.ESTOP: {},
     MsgType.HELLO_ACK: {
+        "echo": "uint",
         "major": "uint",
         "minor": "uint",
         "schema": "uint",
