@@ -1,0 +1,102 @@
+"""RGB-D images of the workspace camera, rendered on the CPU (OSMesa) with MuJoCo.
+
+The world lock is held only while the scene is copied from the simulation state
+(`update_scene`), never while pixels are drawn, so physics and the control loop keep running
+during a render. One scene update feeds both the colour and the depth pass, so colour and
+depth always show the same instant.
+
+Cost on the 2-core dev machine at 128x96 (shadows, reflections, skybox off): about 7 ms for
+colour and 5 ms for depth, i.e. about 80 RGB-D frames/s from one thread.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from edge_runtime.sensors.base import Intrinsics
+from edge_runtime.sim.world import CAMERA_NAME, SimWorld
+
+# Depth beyond this is reported as 0 ("no data"), like a RealSense past its range.
+MAX_DEPTH_M = 10.0
+
+
+def camera_intrinsics(
+    world: SimWorld, width: int, height: int, camera: str = CAMERA_NAME
+) -> Intrinsics:
+    """Pinhole intrinsics of a MuJoCo camera from its vertical field of view.
+
+    MuJoCo pixels are square, so fx = fy. The principal point uses the OpenCV convention
+    (pixel centres at integer coordinates): the image centre is ((W - 1) / 2, (H - 1) / 2).
+    """
+    fovy = math.radians(float(world.model.camera(camera).fovy[0]))
+    f = (height / 2.0) / math.tan(fovy / 2.0)
+    return Intrinsics(
+        width=width,
+        height=height,
+        fx=f,
+        fy=f,
+        ppx=(width - 1) / 2.0,
+        ppy=(height - 1) / 2.0,
+        model="none",
+        coeffs=(0.0, 0.0, 0.0, 0.0, 0.0),
+    )
+
+
+@dataclass(frozen=True)
+class RgbdImage:
+    color: np.ndarray  # (H, W, 3) uint8 RGB
+    depth_m: np.ndarray  # (H, W) float32 z-depth in metres, 0 where nothing is in range
+    sim_time_s: float
+
+    def depth_u16(self, depth_scale_m: float = 0.001) -> np.ndarray:
+        """Raw depth units as a RealSense reports them (default 1 mm per unit, 0 = none)."""
+        raw = np.rint(self.depth_m / depth_scale_m)
+        return np.clip(raw, 0, 65535).astype(np.uint16)
+
+
+class RgbdRenderer:
+    """Offscreen renderer for one camera of a `SimWorld`; `close()` it when done.
+
+    OpenGL contexts belong to a thread: create, use and close a renderer on one thread where
+    possible (`SimCamera` creates its renderer on its capture thread).
+    """
+
+    def __init__(self, world: SimWorld, width: int, height: int, camera: str = CAMERA_NAME) -> None:
+        mujoco: Any = world._mj
+        self.world = world
+        self.width = width
+        self.height = height
+        self.camera = camera
+        world.model.camera(camera)  # KeyError with the name if the camera does not exist
+        self._renderer = mujoco.Renderer(world.model, height=height, width=width)
+
+    def render(self) -> RgbdImage:
+        """Colour and depth of the current simulation state (after `advance_to_wall`)."""
+        if self._renderer is None:
+            raise RuntimeError("RgbdRenderer.render() called after close()")
+        self.world.advance_to_wall()
+        with self.world.lock:
+            self._renderer.update_scene(self.world.data, camera=self.camera)
+            sim_time_s = self.world.time_s
+        self._renderer.disable_depth_rendering()
+        color = self._renderer.render().copy()
+        self._renderer.enable_depth_rendering()
+        depth = self._renderer.render().copy()
+        self._renderer.disable_depth_rendering()
+        depth[(depth > MAX_DEPTH_M) | ~np.isfinite(depth)] = 0.0
+        return RgbdImage(color=color, depth_m=depth, sim_time_s=sim_time_s)
+
+    def close(self) -> None:
+        renderer, self._renderer = self._renderer, None
+        if renderer is not None:
+            renderer.close()
+
+    def __enter__(self) -> RgbdRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
