@@ -1,0 +1,254 @@
+"""`DynamixelBus`: a chain of X-series servos as a `MotorBus`, one exchange per call.
+
+Per control period the loop costs two frames: `write_goal` is one SYNC_WRITE of goal position
+(no answer), `read_state` one FAST_SYNC_READ of present current, velocity and position
+(addresses 126..135, one answer packet for the whole chain). When the fast read fails (old
+firmware, a missing servo, a corrupted answer) the same period falls back to a plain SYNC_READ,
+whose per-servo answers let the others through while the missing one is reported; retries are
+bounded so they fit inside `period_s`. After three fast failures in a row the bus stays on
+plain sync reads and tries the fast form again every 200 reads.
+
+`enable()` holds every servo where it is (goal := present), turns torque on and arms the Bus
+Watchdog, so servos stop on their own if this process dies. `disable()` turns torque off on
+every servo, continuing past the ones that fail, and names them at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from firmware_bridge.base import JointState, MotorBus
+from firmware_bridge.dynamixel import instructions as ins
+from firmware_bridge.dynamixel.client import ServoClient
+from firmware_bridge.dynamixel.control_table import (
+    AMPS_PER_TICK,
+    BAUD_INDEX,
+    CENTER_TICKS,
+    RAD_PER_TICK,
+    RAD_S_PER_TICK,
+    STATE_ADDRESS,
+    STATE_SIZE,
+    item,
+)
+from firmware_bridge.dynamixel.link import DynamixelLink, LinkStats
+from firmware_bridge.dynamixel.protocol import MAX_ID, STATUS
+from firmware_bridge.errors import BridgeError, MotorBusError, MotorNotFoundError, ProtocolError
+
+log = logging.getLogger(__name__)
+
+_STATE = struct.Struct("<hii")  # present current, velocity, position
+_GOAL = item("goal_position")
+_TORQUE = item("torque_enable")
+_WATCHDOG = item("bus_watchdog")
+FAST_STRIKES = 3
+FAST_RETRY_EVERY = 200
+
+
+class DynamixelConfigError(BridgeError, ValueError):
+    """A DynamixelBus argument that cannot work (bad id, unsupported baud, watchdog range)."""
+
+
+class DynamixelBus(MotorBus):
+    def __init__(
+        self,
+        port: str,
+        motor_ids: list[int],
+        baud: int = 1_000_000,
+        period_s: float = 0.01,
+        watchdog_ms: int = 100,
+        latency_s: float = 0.003,
+        fast_sync_read: bool = True,
+        retry_fraction: float = 0.5,
+        verify: bool = True,
+    ) -> None:
+        super().__init__(motor_ids)
+        bad = [i for i in self.motor_ids if not 0 <= i <= MAX_ID]
+        if bad:
+            raise DynamixelConfigError(f"Dynamixel ids must be within 0..{MAX_ID}, got {bad}")
+        if baud not in BAUD_INDEX:
+            raise DynamixelConfigError(
+                f"X-series servos do not run at {baud} baud; use one of {sorted(BAUD_INDEX)}"
+            )
+        if not 0 <= watchdog_ms <= 127 * 20:
+            raise DynamixelConfigError(f"watchdog_ms must be within 0..2540, got {watchdog_ms}")
+        self.period_s = period_s
+        self.watchdog_ticks = -(-watchdog_ms // 20)  # round up: never shorter than asked
+        self.retry_budget_s = period_s * retry_fraction
+        self.link = DynamixelLink(port, baud, latency_s)
+        self.link.open()
+        self.client = ServoClient(self.link)
+        self._goal = ins.SyncWriteEncoder(_GOAL.address, self.motor_ids)
+        self._fast_frame = ins.sync_read(STATE_ADDRESS, STATE_SIZE, self.motor_ids, fast=True)
+        self._fast_rx = ins.fast_sync_read_length(len(self.motor_ids), STATE_SIZE)
+        self._fast_allowed = fast_sync_read
+        self._fast = fast_sync_read
+        self._fast_strikes = 0
+        self._reads = 0
+        self._index = {servo_id: k for k, servo_id in enumerate(self.motor_ids)}
+        self.enabled = False
+        if verify:
+            try:
+                self._verify_present()
+            except BridgeError:
+                self.link.close()
+                raise
+
+    def _verify_present(self) -> None:
+        """Ping every servo once, so a wrong baud rate or id fails here in one sentence."""
+        missing = [i for i in self.motor_ids if self.client.ping(i) is None]
+        if not missing:
+            return
+        where = f"on {self.link.port} at {self.link.baud} baud"
+        if len(missing) == len(self.motor_ids):
+            raise MotorNotFoundError(
+                f"no servo answered {where}; check the baud rate "
+                f"(`edgerun motors scan --port {self.link.port} --baud all`), power and wiring"
+            )
+        raise MotorNotFoundError(
+            f"servos {missing} did not answer {where} (the others did); check their ids "
+            f"with `edgerun motors scan --port {self.link.port}` and their cables"
+        )
+
+    @property
+    def stats(self) -> LinkStats:
+        """Timeouts, CRC errors, discarded bytes, reconnects: for the loop's telemetry."""
+        return self.link.stats
+
+    @property
+    def using_fast_sync_read(self) -> bool:
+        return self._fast
+
+    # -- the control period --------------------------------------------------------------------
+
+    def read_state(self) -> JointState:
+        start = time.monotonic()
+        self._reads += 1
+        found: dict[int, tuple[int, bytes]] = {}
+        if not self._fast and self._fast_allowed and self._reads % FAST_RETRY_EVERY == 0:
+            self._fast = True
+        if self._fast:
+            found = self._read_fast()
+        missing = [i for i in self.motor_ids if i not in found]
+        attempts = 0
+        while missing and attempts < 3:
+            attempts += 1
+            found.update(self._read_sync(missing))
+            missing = [i for i in self.motor_ids if i not in found]
+            if time.monotonic() - start > self.retry_budget_s:
+                break
+        return self._state(found, missing)
+
+    def _read_fast(self) -> dict[int, tuple[int, bytes]]:
+        packets = self.link.exchange(self._fast_frame, 1, self._fast_rx)
+        for packet in packets:
+            try:
+                found = ins.parse_fast_sync_read(packet, self.motor_ids, STATE_SIZE)
+            except ProtocolError:
+                continue
+            self._fast_strikes = 0
+            return found
+        self._fast_strikes += 1
+        if self._fast_strikes >= FAST_STRIKES:
+            self._fast = False
+            self._fast_strikes = 0
+            log.info("%s: fast sync read keeps failing; using plain sync read", self.link.port)
+        return {}
+
+    def _read_sync(self, ids: Sequence[int]) -> dict[int, tuple[int, bytes]]:
+        frame = ins.sync_read(STATE_ADDRESS, STATE_SIZE, ids)
+        wanted = set(ids)
+        found: dict[int, tuple[int, bytes]] = {}
+        for packet in self.link.exchange(frame, len(ids), len(ids) * (11 + STATE_SIZE)):
+            if packet.instruction != STATUS or packet.id not in wanted:
+                continue
+            if len(packet.params) == STATE_SIZE or packet.error & 0x7F:
+                found[packet.id] = (packet.error, packet.params)
+        return found
+
+    def _state(self, found: dict[int, tuple[int, bytes]], missing: list[int]) -> JointState:
+        n = len(self.motor_ids)
+        raw = np.full((3, n), np.nan)
+        errors = {i: "no valid answer (timeout or corrupted packet)" for i in missing}
+        for servo_id, (error, data) in found.items():
+            if error:
+                errors[servo_id] = ins.describe_error(error)
+                if error & 0x7F:
+                    continue  # a refused read carries no data; an alert alone still does
+            k = self._index[servo_id]
+            raw[:, k] = _STATE.unpack(data)
+        return JointState(
+            positions_rad=(raw[2] - CENTER_TICKS) * RAD_PER_TICK,
+            velocities_rad_s=raw[1] * RAD_S_PER_TICK,
+            currents_a=raw[0] * AMPS_PER_TICK,
+            stamp_ns=time.monotonic_ns(),
+            errors=errors,
+        )
+
+    def _write_goal(self, positions_rad: np.ndarray) -> None:
+        ticks = np.rint(positions_rad / RAD_PER_TICK + CENTER_TICKS)
+        ticks = np.clip(ticks, -(2**31), 2**31 - 1).astype(np.int64).tolist()
+        self.link.exchange(self._goal.encode(ticks), 0, 0)
+
+    # -- torque --------------------------------------------------------------------------------
+
+    def enable(self) -> None:
+        """Hold position, torque on, arm the watchdog; on any failure turn everything off."""
+        try:
+            for servo_id in self.motor_ids:
+                self.client.write_item(servo_id, "bus_watchdog", 0)  # clears a latched trip
+            state = self.read_state()
+            if state.errors:
+                raise MotorNotFoundError(
+                    f"cannot enable: servos {sorted(state.errors)} on {self.link.port} did not "
+                    f"report their position ({'; '.join(sorted(set(state.errors.values())))})"
+                )
+            self.write_goal(state.positions_rad)
+            for servo_id in self.motor_ids:
+                self.client.write_item(servo_id, "torque_enable", 1)
+                if self.watchdog_ticks:
+                    self.client.write_item(servo_id, "bus_watchdog", self.watchdog_ticks)
+        except BridgeError:
+            try:
+                self.disable()
+            except BridgeError as exc:
+                log.error("%s", exc)
+            raise
+        self.enabled = True
+
+    def disable(self) -> None:
+        """Torque off everywhere: one broadcast, then a confirmed write per servo."""
+        self.enabled = False
+        try:
+            off = {servo_id: b"\x00" for servo_id in self.motor_ids}
+            self.link.exchange(ins.sync_write(_TORQUE.address, 1, off), 0, 0)
+        except MotorBusError as exc:
+            log.warning("torque-off broadcast failed: %s", exc)
+        failed: dict[int, str] = {}
+        for servo_id in self.motor_ids:
+            try:
+                self.client.write_item(servo_id, "torque_enable", 0)
+            except MotorBusError as exc:
+                failed[servo_id] = str(exc)
+                continue
+            try:
+                self.client.write_item(servo_id, "bus_watchdog", 0)
+            except MotorBusError as exc:
+                log.warning(
+                    "servo %d: torque is off but the watchdog stays armed: %s", servo_id, exc
+                )
+        if failed:
+            raise MotorBusError(
+                f"torque off failed on servos {sorted(failed)} on {self.link.port}; they may "
+                f"still hold torque, cut their power ({next(iter(failed.values()))})"
+            )
+
+    def _close(self) -> None:
+        self.link.close()
+
+    def __repr__(self) -> str:
+        return f"DynamixelBus({self.link.port!r}, ids={self.motor_ids}, baud={self.link.baud})"

@@ -1,0 +1,187 @@
+"""The serial side of a Dynamixel bus: one port, one exchange at a time, reconnect after loss.
+
+An exchange writes one complete frame in one `write()` (a gap of more than 1.5 ms inside a
+packet makes servos drop it) and then collects status packets until the expected number have
+arrived or the deadline computed from the baud rate passes. Waiting happens in `select()`, so
+the host burns no CPU while the servos answer (the ROBOTIS SDK polls in a loop instead).
+
+When the adapter disappears the next exchange raises `MotorBusError` at once; later calls
+try to reopen the same path, so the bus comes back by itself when the adapter does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import select
+import time
+from dataclasses import dataclass
+
+import serial
+
+from firmware_bridge.dynamixel.protocol import Packet, PacketStream
+from firmware_bridge.dynamixel.timing import Timing, warn_if_slow_adapter
+from firmware_bridge.errors import MotorBusError, PortNotFoundError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LinkStats:
+    """What the link saw since it was created: every rejected byte and packet is counted."""
+
+    exchanges: int = 0
+    timeouts: int = 0
+    crc_errors: int = 0
+    discarded_bytes: int = 0
+    stale_bytes: int = 0
+    io_errors: int = 0
+    reconnects: int = 0
+
+
+class DynamixelLink:
+    """A pyserial port carrying Protocol 2.0, with deadlines from `Timing`."""
+
+    def __init__(self, port: str, baud: int = 1_000_000, latency_s: float = 0.003) -> None:
+        self.port = str(port)
+        self.baud = int(baud)
+        self.timing = Timing(self.baud, latency_s)
+        self.stats = LinkStats()
+        self._stream = PacketStream()
+        self._serial: serial.Serial | None = None
+        self._lost = False
+        self._closed = False
+
+    # -- port lifetime -------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open the port (PortNotFoundError with a sentence saying what to check if it can't)."""
+        self._serial = _open_serial(self.port, self.baud)
+        self._closed = False
+        warn_if_slow_adapter(self.port)
+
+    @property
+    def is_open(self) -> bool:
+        return self._serial is not None
+
+    def close(self) -> None:
+        self._closed = True
+        self._drop_port()
+
+    def _drop_port(self) -> None:
+        if self._serial is not None:
+            with contextlib.suppress(Exception):
+                self._serial.close()
+        self._serial = None
+
+    def _ensure_open(self) -> serial.Serial:
+        if self._serial is not None:
+            return self._serial
+        if self._closed:
+            raise MotorBusError(f"the Dynamixel bus on {self.port} is closed")
+        try:
+            self._serial = _open_serial(self.port, self.baud)
+        except PortNotFoundError as exc:
+            raise MotorBusError(
+                f"the serial adapter at {self.port} is gone (unplugged?); "
+                "the bus reconnects as soon as it is back"
+            ) from exc
+        if self._lost:
+            self._lost = False
+            self.stats.reconnects += 1
+            log.warning("%s: reconnected", self.port)
+        self._stream.clear()
+        return self._serial
+
+    def _fail(self, exc: BaseException) -> MotorBusError:
+        self.stats.io_errors += 1
+        self._lost = True
+        self._drop_port()
+        return MotorBusError(
+            f"lost the serial adapter at {self.port} ({exc}); check the USB cable and power, "
+            "the bus reconnects when the port returns"
+        )
+
+    # -- exchanges -----------------------------------------------------------------------------
+
+    def send(self, frame: bytes) -> None:
+        """Write one frame, dropping stale input first so old replies never answer new questions."""
+        port = self._ensure_open()
+        try:
+            if port.in_waiting:
+                stale = port.read(port.in_waiting)
+                self.stats.stale_bytes += len(stale)
+            if self._stream.pending:
+                self.stats.stale_bytes += self._stream.pending
+                self._stream.clear()
+            port.write(frame)
+        except (serial.SerialException, OSError) as exc:
+            raise self._fail(exc) from exc
+
+    def receive(self, count: int, timeout_s: float) -> list[Packet]:
+        """Up to `count` valid packets arriving before `timeout_s` passes (fewer on a timeout)."""
+        port = self._serial
+        if port is None:
+            raise MotorBusError(f"the Dynamixel bus on {self.port} is not open")
+        stream = self._stream
+        packets: list[Packet] = []
+        deadline = time.monotonic() + timeout_s
+        fd = port.fileno()
+        try:
+            while len(packets) < count:
+                packet = stream.next()
+                if packet is not None:
+                    packets.append(packet)
+                    continue
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.stats.timeouts += 1
+                    break
+                ready, _, _ = select.select([fd], [], [], remaining)
+                if ready:
+                    stream.feed(port.read(4096))
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise self._fail(exc) from exc
+        finally:
+            self.stats.crc_errors = stream.crc_errors
+            self.stats.discarded_bytes = stream.discarded_bytes
+        return packets
+
+    def exchange(self, frame: bytes, count: int, rx_bytes: int) -> list[Packet]:
+        """Send `frame` and collect `count` answers totalling about `rx_bytes` bytes."""
+        self.stats.exchanges += 1
+        self.send(frame)
+        if count == 0:
+            return []
+        return self.receive(count, self.timing.timeout_s(len(frame), rx_bytes, count))
+
+    def __repr__(self) -> str:
+        return f"DynamixelLink({self.port!r}, baud={self.baud})"
+
+
+def _open_serial(port: str, baud: int) -> serial.Serial:
+    """pyserial open, with every way it fails turned into one sentence naming the port."""
+    if not os.path.exists(port):
+        raise PortNotFoundError(
+            f"serial port {port} does not exist; check the USB cable and `ls /dev/ttyUSB*`, "
+            "or start simulated servos with `edgerun sim servos --link PATH`"
+        )
+    try:
+        # timeout=0: reads never block; waiting happens in select() with our own deadline.
+        return serial.Serial(port, baudrate=baud, timeout=0, write_timeout=1.0)
+    except serial.SerialException as exc:
+        code = getattr(exc, "errno", None)
+        if code in (errno.EACCES, errno.EPERM):
+            hint = "add your user to the dialout group (`sudo usermod -aG dialout $USER`)"
+        elif code in (errno.EBUSY,):
+            hint = "another program holds it; close it first"
+        else:
+            hint = "check that it is a serial adapter and that the baud rate is supported"
+        raise PortNotFoundError(f"cannot open serial port {port} at {baud} baud: {hint}") from exc
+    except (OSError, ValueError) as exc:
+        raise PortNotFoundError(
+            f"cannot open serial port {port} at {baud} baud ({exc}); "
+            "check the device path and the baud rate"
+        ) from exc
