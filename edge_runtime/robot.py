@@ -1,0 +1,121 @@
+"""Build the robot's ports from its config: registries map `type` strings to lazy classes.
+
+Following python-can, a registry maps a config `type` to ("module", "Class"), imported only
+when used, so a robot without a RealSense never imports pyrealsense2. A failed import becomes
+one sentence naming the missing extra.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_runtime.bundle import Bundle, open_bundle
+from edge_runtime.config import RobotConfig
+from edge_runtime.errors import CameraError, ConfigError
+from edge_runtime.pipeline.runtime import RuntimeSettings
+from edge_runtime.pipeline.safety import SafetyLimits
+from edge_runtime.sensors.base import Camera
+from firmware_bridge.base import MotorBus
+
+MOTOR_BUSES = {
+    "dynamixel": ("firmware_bridge.dynamixel.bus", "DynamixelBus", ""),
+    "mcu": ("firmware_bridge.mcu.bus", "McuBus", ""),
+}
+CAMERAS = {
+    "realsense": ("edge_runtime.sensors.realsense", "RealSenseCamera", "camera"),
+    "playback": ("edge_runtime.sensors.realsense_playback", "PlaybackCamera", "camera"),
+}
+
+
+def load_class(entry: tuple[str, str, str], what: str) -> Any:
+    module, name, extra = entry
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        hint = f"; install it with `pip install edge-runtime[{extra}]`" if extra else ""
+        raise ConfigError(
+            f"{what} needs {exc.name or module}, which is not installed{hint}"
+        ) from exc
+
+
+def open_motor_bus(config: RobotConfig, port: str | None = None) -> MotorBus:
+    cls = load_class(MOTOR_BUSES[config.motors.type], f"motors type '{config.motors.type}'")
+    kwargs: dict[str, Any] = {"baud": config.motors.baud, "period_s": config.period_s}
+    if config.motors.type == "dynamixel":
+        kwargs["watchdog_ms"] = config.motors.watchdog_ms
+    return cls(port or config.motors.port, config.motor_ids, **kwargs)
+
+
+def open_camera(config: RobotConfig) -> Camera:
+    cam = config.camera
+    if cam.type == "sim":
+        raise ConfigError(f'{config.path.name}: [camera] type = "sim" needs [sim] enabled = true')
+    cls = load_class(CAMERAS[cam.type], f"camera type '{cam.type}'")
+    if cam.type == "playback":
+        path = config.resolve(cam.playback)
+        if not path.is_file():
+            raise CameraError(f"{config.path.name}: [camera] playback file {path} does not exist")
+        return cls(str(path), real_time=True)
+    return cls(serial=cam.serial, width=cam.width, height=cam.height, fps=cam.fps)
+
+
+def open_model_bundle(config: RobotConfig, override: str | Path | None = None) -> Bundle:
+    location = Path(override) if override else None
+    if location is None:
+        if not config.model.bundle:
+            raise ConfigError(f"{config.path.name}: [model] bundle is empty; set the bundle path")
+        location = config.resolve(config.model.bundle)
+    keys = [config.resolve(k) for k in config.model.trusted_keys]
+    return open_bundle(location, trusted_keys=keys, development_mode=config.model.development_mode)
+
+
+def check_bundle_matches(config: RobotConfig, bundle: Bundle) -> None:
+    """Refuse a bundle made for other joints before any motor is enabled."""
+    names = list(bundle.manifest.action.joint_names)
+    if names != config.joint_names:
+        raise ConfigError(
+            f"the bundle drives joints {names} but {config.path.name} configures "
+            f"{config.joint_names}; use a bundle exported for this robot"
+        )
+
+
+def safety_limits(config: RobotConfig, bundle: Bundle | None = None) -> SafetyLimits:
+    """Joint limits: the config's, narrowed by the calibration artifact and the bundle's."""
+    lower = np.array([j.min_rad for j in config.joints])
+    upper = np.array([j.max_rad for j in config.joints])
+    if config.calibration_dir:
+        from edge_runtime.calibration.reader import require_joint_calibration
+
+        calibration = require_joint_calibration(
+            config.resolve(config.calibration_dir), config.motor_ids
+        )
+        cal_lower, cal_upper = calibration.limits_rad()
+        lower, upper = np.maximum(lower, cal_lower), np.minimum(upper, cal_upper)
+    if bundle is not None:
+        limits = np.array(bundle.manifest.action.limits_rad)
+        lower, upper = np.maximum(lower, limits[:, 0]), np.minimum(upper, limits[:, 1])
+    if np.any(lower >= upper):
+        bad = [config.joints[i].name for i in np.flatnonzero(lower >= upper)]
+        raise ConfigError(
+            f"joint limits of {bad} leave no valid range; check config and calibration"
+        )
+    return SafetyLimits.from_joints(
+        list(lower),
+        list(upper),
+        [j.max_velocity_rad_s for j in config.joints],
+        config.period_s,
+        config.safety.hold_timeout_s,
+    )
+
+
+def runtime_settings(config: RobotConfig, bundle: Bundle | None = None) -> RuntimeSettings:
+    return RuntimeSettings(
+        period_s=config.period_s,
+        limits=safety_limits(config, bundle),
+        stale_observation_s=config.safety.stale_observation_periods * config.period_s,
+        max_frame_age_s=max(config.camera.max_age_s, 2.0 / config.camera.fps),
+    )

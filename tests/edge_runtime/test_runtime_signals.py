@@ -1,0 +1,124 @@
+"""`edgerun run` in a subprocess, SIGTERM/SIGINT mid-run: torque must be off on every servo.
+
+The simulated servo chain lives in this test process on a pty; the runtime in the subprocess
+reaches it through the real Dynamixel driver, and plays a RealSense recording made here with
+pyrealsense2's software device. What we check is what the servos themselves report.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from firmware_bridge.sim.servo_device import SimServoChain
+
+IDS = [1, 2, 3]
+
+
+def _config(tmp_path: Path, bundle: Path, recording: Path, link: Path) -> Path:
+    text = f"""
+[robot]
+name = "signal-test"
+period_s = 0.01
+
+[[joints]]
+name = "a"
+id = 1
+min_rad = -1.0
+max_rad = 1.0
+
+[[joints]]
+name = "b"
+id = 2
+min_rad = -1.0
+max_rad = 1.0
+
+[[joints]]
+name = "c"
+id = 3
+min_rad = -1.0
+max_rad = 1.0
+
+[camera]
+type = "playback"
+playback = "{recording}"
+max_age_s = 0.5
+
+[motors]
+type = "dynamixel"
+port = "{link}"
+
+[model]
+bundle = "{bundle}"
+backend = "onnxruntime"
+development_mode = true
+
+[safety]
+stale_observation_periods = 50
+hold_timeout_s = 30.0
+"""
+    path = tmp_path / "robot.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from edge_runtime.sensors.realsense_synth import write_synthetic_recording
+
+    path = tmp_path_factory.mktemp("rec") / "scene.db3"
+    return write_synthetic_recording(path, frames=60, width=64, height=48, fps=30)
+
+
+def _wait(predicate: object, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_mid_run_turns_torque_off(
+    tmp_path: Path, tiny_bundle: Path, recording: Path, signum: int
+) -> None:
+    link = tmp_path / "servos"
+    with SimServoChain(IDS, link=link) as chain:
+        config = _config(tmp_path, tiny_bundle, recording, link)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        cmd = [sys.executable, "-m", "edge_runtime.cli.main", "run", "--config", str(config)]
+        cmd += ["--out", str(tmp_path / "out")]
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            torque_on = lambda: all(chain.servo(i).torque_on for i in IDS)  # noqa: E731
+            assert _wait(torque_on, 60), "the runtime never enabled torque"
+            time.sleep(0.3)  # a few hundred ticks of closed loop
+            proc.send_signal(signum)
+            output, _ = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        text = output.decode(errors="replace")
+        assert proc.returncode == 0, text
+        assert f"signal {signal.Signals(signum).name}" in text
+        assert not any(chain.servo(i).torque_on for i in IDS)
+        assert (tmp_path / "out" / "loop-timing.png").is_file()
+
+
+def test_bad_config_enables_no_motor(tmp_path: Path, recording: Path) -> None:
+    link = tmp_path / "servos"
+    with SimServoChain(IDS, link=link) as chain:
+        config = _config(tmp_path, tmp_path / "missing-bundle", recording, link)
+        cmd = [sys.executable, "-m", "edge_runtime.cli.main", "run", "--config", str(config)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2
+        assert "missing-bundle does not exist" in proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert chain.stats.packets == 0  # nothing was even sent to the servos
