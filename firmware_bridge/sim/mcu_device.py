@@ -114,6 +114,11 @@ class SimulatedMcu(PtyDevice):
         with self._cond:
             self._reader = frame.FrameReader()  # half a frame from before the unplug is gone
 
+    @property
+    def host_ns_at_mcu_zero(self) -> int:
+        """Host monotonic ns when the MCU clock read 0: the truth a clock estimate is checked on."""
+        return self._boot_us * 1000
+
     def mcu_time_us(self) -> int:
         return (time.monotonic_ns() // 1000 - self._boot_us) % frame.TIME_MOD
 
