@@ -27,7 +27,7 @@ from edge_runtime.bundle.manifest import (
     TensorEntry,
 )
 from edge_runtime.bundle.reader import MANIFEST, SIGNATURE, sha256_file
-from edge_runtime.bundle.signing import load_private_key, sign_manifest
+from edge_runtime.bundle.signing import key_id, load_private_key, sign_manifest
 from export.accuracy import RoleAccuracy
 from export.calibration import Samples
 from export.config import ExportConfig
@@ -37,7 +37,8 @@ from export.golden import Golden, write_golden
 from export.onnx_check import validate_onnx
 from export.ort_session import open_session, run
 
-BUNDLE_ENTRIES = {MANIFEST, SIGNATURE, "models", "golden", "reports"}
+FP32_REFERENCE = "reference/{role}.fp32.onnx"
+BUNDLE_ENTRIES = {MANIFEST, SIGNATURE, "models", "golden", "reports", "reference"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class BundleResult:
     manifest: Manifest
     accuracy: list[RoleAccuracy]
     seconds: dict[str, float] = field(default_factory=dict)
+    signed_by: str = ""  # key id, "" when unsigned
 
 
 def write_bundle(
@@ -95,7 +97,11 @@ def write_bundle(
                 "calibration data, or relax [gate] in the export config"
             )
         specs: dict[str, RoleSpec] = {}
-        for role in roles:
+        for role, src in roles.items():
+            # The FP32 graph rides along so `bench models` and `verify` can show what
+            # quantization costs on this device; the runtime never loads it.
+            (stage / "reference").mkdir(exist_ok=True)
+            shutil.copyfile(src.onnx, stage / FP32_REFERENCE.format(role=role))
             golden_rel = f"golden/{role}.npz"
             write_golden(stage / golden_rel, _golden(gate.held_out_feeds[role], config, gate, role))
             specs[role] = RoleSpec(
@@ -136,7 +142,8 @@ def write_bundle(
         with tarfile.open(path, "w") as archive:
             archive.add(out, arcname=out.name)
     seconds["total"] = time.perf_counter() - started
-    return BundleResult(path=path, manifest=manifest, accuracy=gate.results, seconds=seconds)
+    signed_by = key_id(private_key.public_key()) if private_key is not None else ""
+    return BundleResult(path, manifest, gate.results, seconds, signed_by)
 
 
 def golden_tolerance(precision: str, outputs: Mapping[str, np.ndarray]) -> dict[str, float]:

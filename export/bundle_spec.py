@@ -1,0 +1,132 @@
+"""The bundle spec (TOML) for exporting ready-made ONNX files: roles, wiring, action, preprocessing.
+
+    control_period_s = 0.02
+    [preprocessing]
+    image_size = [64, 64]          # (height, width) the encoder expects
+    depth_max_m = 2.0
+    [action]
+    joint_names = ["shoulder", "elbow"]
+    limits_rad = [[-1.5, 1.5], [-2.0, 2.0]]
+    chunk_length = 8
+    dt_s = 0.02
+    output = "policy.actions"
+    [roles.encoder]
+    onnx = "encoder.onnx"          # relative to this file
+    sources = { rgbd = "observation.rgbd" }
+    [roles.policy]
+    onnx = "policy.onnx"
+    sources = { latent = "encoder.latent", joints = "observation.joint_positions" }
+
+Observation data for calibration is an `.npz` keyed by observation source
+(`observation.rgbd`, `observation.joint_positions`), N samples on axis 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edge_runtime.bundle.manifest import (
+    OBSERVATION_SOURCES,
+    ROLES,
+    ActionSpec,
+    Preprocessing,
+    TensorEntry,
+)
+from edge_runtime.fields import Section
+from edge_runtime.toml_compat import tomllib
+from export.bundle_writer import RoleSource
+from export.calibration import Samples, load_samples
+from export.errors import ExportError
+from export.onnx_check import validate_onnx
+
+
+@dataclass(frozen=True)
+class BundleSpec:
+    roles: dict[str, RoleSource]
+    preprocessing: Preprocessing
+    action: ActionSpec
+    control_period_s: float
+
+
+def load_bundle_spec(path: str | Path) -> BundleSpec:
+    path = Path(path)
+    if not path.is_file():
+        raise ExportError(f"bundle spec {path} does not exist; pass --spec with a TOML file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ExportError(f"{path} is not valid TOML ({exc}); fix the syntax there") from exc
+    return parse_bundle_spec(data, path.name, path.parent)
+
+
+def parse_bundle_spec(data: dict[str, Any], where: str, base: Path) -> BundleSpec:
+    top = Section({"spec": data}, "spec", where, label="the spec", error=ExportError)
+    period = top.number("control_period_s", positive=True)
+    top._get("preprocessing", {})
+    top._get("action", {})
+    raw_roles = top.table("roles")
+    top.done()
+    pre = Section(data, "preprocessing", where, required=True, error=ExportError)
+    size = pre.numbers("image_size", 2)
+    preprocessing = Preprocessing(
+        image_size=(int(size[0]), int(size[1])),
+        rgb_mean=tuple(pre.numbers("rgb_mean", 3, default=[0.0, 0.0, 0.0])),  # type: ignore[arg-type]
+        rgb_std=tuple(pre.numbers("rgb_std", 3, default=[1.0, 1.0, 1.0])),  # type: ignore[arg-type]
+        depth_max_m=pre.number("depth_max_m", default=2.0, positive=True),
+    )
+    pre.done()
+    act = Section(data, "action", where, required=True, error=ExportError)
+    names = tuple(act.string_list("joint_names"))
+    limits = act._get("limits_rad", None)
+    if not isinstance(limits, list) or len(limits) != len(names):
+        raise ExportError(f"{where}: [action] limits_rad needs one [min, max] per joint name")
+    action = ActionSpec(
+        joint_names=names,
+        limits_rad=tuple((float(lo), float(hi)) for lo, hi in limits),
+        chunk_length=act.integer("chunk_length", minimum=1),
+        dt_s=act.number("dt_s", positive=True),
+        output=act.string("output", default="policy.actions"),
+    )
+    act.done()
+    roles: dict[str, RoleSource] = {}
+    for role, raw in raw_roles.items():
+        if role not in ROLES:
+            raise ExportError(f"{where}: unknown role [roles.{role}]; roles are {ROLES}")
+        sec = Section({role: raw}, role, where, label=f"[roles.{role}]", error=ExportError)
+        onnx_path = Path(sec.string("onnx"))
+        sources = sec.table("sources")
+        sec.done()
+        if not all(isinstance(v, str) for v in sources.values()):
+            raise ExportError(f"{where}: [roles.{role}] sources must map input names to strings")
+        roles[role] = RoleSource(
+            onnx_path if onnx_path.is_absolute() else base / onnx_path, dict(sources)
+        )
+    if "policy" not in roles:
+        raise ExportError(f"{where}: the spec needs a [roles.policy] model")
+    return BundleSpec(roles, preprocessing, action, period)
+
+
+def observation_entries(roles: Mapping[str, RoleSource]) -> tuple[TensorEntry, ...]:
+    """One entry per observation source the roles read, named by the source, shaped by the input."""
+    found: dict[str, TensorEntry] = {}
+    for role, src in roles.items():
+        io = validate_onnx(src.onnx, where=f"{role} model {src.onnx}")
+        for t in io.inputs:
+            source = src.sources.get(t.name, "")
+            if source not in OBSERVATION_SOURCES:
+                continue
+            known = found.get(source)
+            if known is not None and known.shape != t.shape:
+                raise ExportError(
+                    f"roles read {source} at shapes {list(known.shape)} and {list(t.shape)}; "
+                    "every model must take an observation at one shape"
+                )
+            found[source] = TensorEntry(source, t.shape, t.dtype)
+    return tuple(found[k] for k in sorted(found))
+
+
+def load_observations(path: str | Path, roles: Mapping[str, RoleSource], minimum: int) -> Samples:
+    return load_samples(path, observation_entries(roles), minimum=minimum)

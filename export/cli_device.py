@@ -1,0 +1,176 @@
+"""Device-side commands: `edgerun build`, `edgerun verify`, `edgerun bench models`.
+
+All three open the bundle through `open_bundle` first, so a bundle whose hashes or signature do
+not match is refused before anything is built or run. Trusted keys come from `--key` or from a
+robot config's `[model]` table, exactly as `edgerun run` will use them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from edge_runtime.bundle.reader import Bundle, open_bundle
+from edge_runtime.cli.tree import CommandTree
+
+DEFAULT_CACHE = "~/.cache/edge-runtime/engines"
+
+
+def add_trust_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("bundle", help="bundle directory or .tar")
+    parser.add_argument(
+        "--key", action="append", default=[], metavar="PUB", help="trusted public key (repeat)"
+    )
+    parser.add_argument("--config", help="robot TOML: use its [model] trusted_keys and cache")
+    parser.add_argument(
+        "--development", action="store_true", help="accept an unsigned bundle (bench tests only)"
+    )
+
+
+def open_trusted(args: argparse.Namespace) -> tuple[Bundle, str]:
+    """The bundle and engine cache directory, trusting what `--key`/`--config` say."""
+    keys: list[str | Path] = list(args.key)
+    development = bool(args.development)
+    cache = getattr(args, "cache", None) or DEFAULT_CACHE
+    if args.config:
+        from edge_runtime.config import load_config
+
+        config = load_config(args.config)
+        keys.extend(config.resolve(k) for k in config.model.trusted_keys)
+        development = development or config.model.development_mode
+        cache = getattr(args, "cache", None) or config.model.engine_cache
+    return open_bundle(args.bundle, keys, development), cache
+
+
+def register(cli: CommandTree) -> None:
+    build = cli.command(
+        "build",
+        "build TensorRT engines for this device from a bundle (Jetson)",
+        _build,
+        description="Build TensorRT 10.3 engines for every role of BUNDLE on this device, "
+        "cached by ONNX sha256, TensorRT version, GPU, compute capability, L4T and flags.",
+    )
+    add_trust_arguments(build)
+    build.add_argument("--workspace-mb", type=int, default=None, help="builder workspace (MiB)")
+    build.add_argument("--cache", help=f"engine cache directory (default {DEFAULT_CACHE})")
+    build.add_argument("--force", action="store_true", help="rebuild even valid engines")
+
+    verify = cli.command(
+        "verify", "run a bundle's golden inputs on this device and compare", _verify
+    )
+    add_trust_arguments(verify)
+    verify.add_argument(
+        "--backend", default="auto", choices=("auto", "onnxruntime", "tensorrt"), help="engine"
+    )
+    verify.add_argument("--cache", help=f"engine cache directory (default {DEFAULT_CACHE})")
+
+    bench = cli.command(
+        "models",
+        "FP32 vs bundled latency (ONNX Runtime, 1 thread) and fidelity per role",
+        _bench,
+        group="bench",
+        group_help="benchmarks",
+    )
+    add_trust_arguments(bench)
+    bench.add_argument("--json", help="write the results as JSON here")
+    bench.add_argument("--runs", type=int, default=300, help="timed runs per model")
+
+
+def _build(args: argparse.Namespace) -> int:
+    from edge_runtime.engines.trt_cache import probe
+    from export.trt_build import DEFAULT_WORKSPACE_MB, build_engine, check_workspace, plan_builds
+
+    console = Console()
+    workspace = check_workspace(args.workspace_mb or DEFAULT_WORKSPACE_MB)
+    bundle, cache = open_trusted(args)
+    device = probe()
+    console.print(
+        f"device: TensorRT {device.tensorrt}, {device.gpu_name} (sm {device.compute_capability})"
+        f", L4T {device.l4t}; workspace {workspace} MiB; cache {cache}"
+    )
+    jobs = plan_builds(bundle, Path(cache).expanduser(), device, force=args.force)
+    started = time.monotonic()
+    for job in jobs:
+        if not job.needs_build:
+            console.print(f"{job.role}: cached engine {job.engine.name} is valid")
+            continue
+        console.print(f"{job.role}: building ({job.status.split(':')[0]}, {job.flags}) ...")
+        seconds = build_engine(job, device, workspace, console.print)
+        console.print(f"{job.role}: built {job.engine} in {seconds:.1f} s")
+    console.print(f"done in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from export.verify import verify_bundle
+
+    bundle, cache = open_trusted(args)
+    checks = verify_bundle(bundle, args.backend, cache)
+    table = Table(title=f"verify {args.bundle} (signed by {bundle.signed_by or 'nobody'})")
+    for col in ("role", "precision", "backend", "samples", "cosine min", "max abs", "tolerance"):
+        table.add_column(col)
+    for c in checks:
+        tol = ", ".join(f"{k} {v:g}" for k, v in sorted(c.tolerance.items()))
+        table.add_row(
+            c.role,
+            c.precision,
+            c.backend,
+            str(c.samples),
+            f"{c.cosine_min:.6f}",
+            f"{c.max_abs:.3g}",
+            tol,
+            style=None if c.passed else "red",
+        )
+    console = Console()
+    console.print(table)
+    failures = [f for c in checks for f in c.failures]
+    if failures:
+        console.print(f"[red]FAILED[/red]: {'; '.join(failures)}")
+        return 1
+    console.print(f"all {len(checks)} roles match their golden outputs")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from export.bench_models import bench_bundle, to_json
+
+    bundle, _cache = open_trusted(args)
+    results = bench_bundle(bundle, runs=max(10, args.runs))
+    table = Table(title=f"bench models {args.bundle} (ONNX Runtime, 1 thread)")
+    for col in (
+        "role",
+        "precision",
+        "fp32 p50/p99 ms",
+        "bundled p50/p99 ms",
+        "ratio",
+        "cos mean/min",
+        "max abs",
+        "action err",
+    ):
+        table.add_column(col)
+    for r in results:
+        gate = r.export_gate.get("outputs", {})
+        cos = [(o["cosine_mean"], o["cosine_min"], o["max_abs"]) for o in gate.values()]
+        action = (r.export_gate.get("action") or {}).get("max")
+        table.add_row(
+            r.role,
+            r.precision,
+            f"{r.fp32.median_ms:.3f} / {r.fp32.p99_ms:.3f}",
+            f"{r.bundled.median_ms:.3f} / {r.bundled.p99_ms:.3f}",
+            f"{r.ratio:.2f}",
+            " ".join(f"{m:.5f}/{n:.5f}" for m, n, _ in cos) or "-",
+            " ".join(f"{a:.3g}" for _, _, a in cos) or "-",
+            f"{100 * action:.2f}%" if action is not None else "-",
+        )
+    Console().print(table)
+    print("fidelity columns: export gate on held-out data (reports/accuracy.json)")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(to_json(results, bundle), indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
