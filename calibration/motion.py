@@ -1,0 +1,84 @@
+"""Slow, supervised moves for calibration: interpolate, keep feeding the servo watchdog.
+
+Calibration moves are rare and slow, so they use a plain sleep-paced loop (not the runtime's
+scheduler). Goals are streamed every `period_s` both while moving and while holding, because
+the servos' bus watchdog (armed on enable) stops a motor that hears nothing for ~100 ms.
+Positions are calibrated joint angles; `offsets_rad` (raw = calibrated + offset) converts
+them for the bus when the joint calibration is kept host-side.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from edge_runtime.errors import CalibrationError
+from firmware_bridge.base import JointState, MotorBus
+
+
+class Mover:
+    def __init__(
+        self,
+        bus: MotorBus,
+        offsets_rad: np.ndarray | None = None,
+        max_velocity_rad_s: float = 0.6,
+        period_s: float = 0.02,
+        tolerance_rad: float = 0.01,
+    ) -> None:
+        self.bus = bus
+        self.offsets = (
+            np.zeros(len(bus.motor_ids)) if offsets_rad is None else np.asarray(offsets_rad)
+        )
+        self.max_velocity = max_velocity_rad_s
+        self.period_s = period_s
+        self.tolerance = tolerance_rad
+
+    def read(self) -> tuple[np.ndarray, JointState]:
+        """Calibrated joint positions and the raw state; refuses a partial read."""
+        state = self.bus.read_state()
+        if not state.ok:
+            missing = ", ".join(f"{i}: {e}" for i, e in sorted(state.errors.items()))
+            raise CalibrationError(
+                f"motors did not answer ({missing or 'NaN positions'}); check cables and power"
+            )
+        return state.positions_rad - self.offsets, state
+
+    def move_to(self, goal: np.ndarray, timeout_s: float = 20.0) -> np.ndarray:
+        """Interpolate from the present position to `goal`, then wait until within tolerance."""
+        goal = np.asarray(goal, float)
+        start, _ = self.read()
+        span = float(np.max(np.abs(goal - start)))
+        steps = max(1, int(np.ceil(span / (self.max_velocity * self.period_s))))
+        for k in range(1, steps + 1):
+            self.bus.write_goal(start + (goal - start) * k / steps + self.offsets)
+            time.sleep(self.period_s)
+        return self.settle(goal, timeout_s)
+
+    def settle(self, goal: np.ndarray, timeout_s: float) -> np.ndarray:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self.bus.write_goal(goal + self.offsets)
+            present, _ = self.read()
+            if np.max(np.abs(present - goal)) <= self.tolerance:
+                return present
+            if time.monotonic() > deadline:
+                worst = int(np.argmax(np.abs(present - goal)))
+                raise CalibrationError(
+                    f"motor {self.bus.motor_ids[worst]} stopped {abs(present - goal)[worst]:.3f} "
+                    f"rad from its goal after {timeout_s:.0f} s; check for an obstacle or load, "
+                    "then retry"
+                )
+            time.sleep(self.period_s)
+
+    def hold(
+        self, goal: np.ndarray, seconds: float, until: Callable[[], bool] | None = None
+    ) -> None:
+        """Keep commanding `goal` for `seconds` (or until `until()`), feeding the watchdog."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.bus.write_goal(np.asarray(goal) + self.offsets)
+            if until is not None and until():
+                return
+            time.sleep(self.period_s)
