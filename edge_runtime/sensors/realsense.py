@@ -21,6 +21,9 @@ from typing import Any
 from edge_runtime.errors import CameraError
 from edge_runtime.sensors.base import Camera, Frame, Intrinsics
 from edge_runtime.sensors.realsense_device import FramesetConverter, import_rs, intrinsics_of
+from edge_runtime.sensors.realsense_playback import PlaybackCamera
+
+__all__ = ["PlaybackCamera", "RealSenseCamera", "connected_serials"]
 
 
 def connected_serials() -> list[str]:
@@ -64,8 +67,14 @@ class RealSenseCamera(Camera):
         return self._converter.pairs.dropped if self._converter else 0
 
     def counters(self) -> dict[str, int]:
-        counts = self._converter.pairs.counters() if self._converter else {}
-        return {"captured": self.frames_captured, "reconnects": self.reconnects, **counts}
+        counts = {"captured": self.frames_captured, "reconnects": self.reconnects}
+        if self._converter is None:
+            return {"framesets": 0, **counts}
+        return {
+            "framesets": self._converter.framesets,
+            **counts,
+            **self._converter.pairs.counters(),
+        }
 
     # -- Camera hooks -------------------------------------------------------------------
     def _open(self) -> None:

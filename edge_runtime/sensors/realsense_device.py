@@ -71,10 +71,12 @@ class FramesetConverter:
         self.align = rs.align(rs.stream.color)
         self.pairs = PairFilter(period_ms=1000.0 / max(fps, 1.0))
         self._intrinsics: Intrinsics | None = None
+        self.framesets = 0
 
     def convert(self, frameset: Any) -> Frame | None:
         """A `Frame` for a good pair, None for a frameset the pairing filter rejects."""
         host_ns = time.monotonic_ns()
+        self.framesets += 1
         depth = frameset.get_depth_frame()
         color = frameset.get_color_frame()
         ok = self.pairs.accept(

@@ -32,7 +32,6 @@ class PlaybackReader:
         self.path = Path(path)
         self.real_time = real_time
         self.finished = False
-        self.framesets = 0
         self.intrinsics: Intrinsics | None = None
         self.depth_scale_m = 0.0
         self.fps = 0.0
@@ -88,15 +87,15 @@ class PlaybackReader:
                 if time.monotonic() >= deadline:
                     return None
                 continue
-            self.framesets += 1
             frame = self._converter.convert(frameset)
             if frame is not None:
                 return frame
         return None
 
     def counters(self) -> dict[str, int]:
-        counts = self._converter.pairs.counters() if self._converter else {}
-        return {"framesets": self.framesets, **counts}
+        if self._converter is None:
+            return {"framesets": 0}
+        return {"framesets": self._converter.framesets, **self._converter.pairs.counters()}
 
     def close(self) -> None:
         pipeline, self._pipeline = self._pipeline, None
@@ -137,3 +136,6 @@ class PlaybackCamera(Camera):
 
     def _close(self) -> None:
         self.reader.close()
+
+    def counters(self) -> dict[str, int]:
+        return {"captured": self.frames_captured, **self.reader.counters()}
