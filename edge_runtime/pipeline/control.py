@@ -25,6 +25,8 @@ from firmware_bridge.errors import BridgeError
 
 log = logging.getLogger(__name__)
 
+STARTUP_READS = 5
+
 
 class ControlLoop:
     def __init__(
@@ -56,8 +58,11 @@ class ControlLoop:
 
     def start(self) -> None:
         """Read where the arm is, start the safety filter there, then turn torque on."""
-        state = self.bus.read_state()
-        if not state.ok:
+        for _attempt in range(STARTUP_READS):  # one lost reply must not refuse to start
+            state = self.bus.read_state()
+            if state.ok:
+                break
+        else:
             raise BridgeError(
                 f"cannot start: motors {sorted(state.errors)} did not report a position "
                 f"({'; '.join(state.errors.values())})"

@@ -33,7 +33,7 @@ def _encoder(path: Path) -> None:
     _save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9), path)
 
 
-def _policy(path: Path) -> None:
+def _policy(path: Path, J: int = J) -> None:
     """actions[k] = joints + (k+1) * 0.01 * sum(latent): a chunk moving away from the state."""
     from onnx import TensorProto, helper, numpy_helper
 
@@ -62,9 +62,11 @@ def _policy(path: Path) -> None:
     _save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9), path)
 
 
-def write_tiny_bundle(root: Path) -> Path:
+def write_tiny_bundle(root: Path, joint_names: tuple[str, ...] = ("a", "b", "c")) -> Path:
+    """Encoder: mean of each RGB-D channel; policy: a chunk stepping away from the joints."""
+    J = len(joint_names)
     _encoder(root / "models/encoder.onnx")
-    _policy(root / "models/policy.onnx")
+    _policy(root / "models/policy.onnx", J)
     roles = {
         "encoder": RoleSpec(
             file="models/encoder.onnx",
@@ -87,7 +89,7 @@ def write_tiny_bundle(root: Path) -> Path:
         roles=roles,
         preprocessing=Preprocessing(image_size=(H, W)),
         action=ActionSpec(
-            joint_names=("a", "b", "c"),
+            joint_names=tuple(joint_names),
             limits_rad=((-1.0, 1.0),) * J,
             chunk_length=CHUNK,
             dt_s=0.02,
