@@ -148,6 +148,40 @@ def render_view(
     return np.repeat(gray[:, :, None], 3, axis=2)
 
 
+def depth_view(
+    spec: BoardSpec,
+    camera: SyntheticCamera,
+    pose: np.ndarray,
+    rng: np.random.Generator,
+    bias_m: float = 0.0,
+    noise_m: float = 0.001,
+    scale_m: float = 0.001,
+    background_m: float = 1.6,
+) -> np.ndarray:
+    """A uint16 depth image aligned to `camera` (units of `scale_m`): the board plane where the
+    board is, a wall at `background_m` elsewhere, plus a constant bias and Gaussian noise."""
+    import cv2
+
+    us, vs = np.meshgrid(np.arange(camera.width), np.arange(camera.height))
+    pixels = np.stack([us, vs], axis=-1).reshape(-1, 1, 2).astype(np.float64)
+    rays = cv2.undistortPoints(pixels, camera.matrix, camera.coeffs).reshape(-1, 2)
+    rays = np.concatenate([rays, np.ones((len(rays), 1))], axis=1)
+    normal, origin = pose[:3, 2], pose[:3, 3]
+    z = (normal @ origin) / (rays @ normal)
+    on_board = invert(pose) @ np.vstack([(rays * z[:, None]).T, np.ones(len(z))])
+    width_m, height_m = spec.size_m
+    inside = (
+        (z > 0)
+        & (on_board[0] >= 0)
+        & (on_board[0] <= width_m)
+        & (on_board[1] >= 0)
+        & (on_board[1] <= height_m)
+    )
+    z = np.where(inside, z, background_m) + bias_m + rng.normal(0, noise_m, z.shape)
+    raw = np.clip(np.round(z / scale_m), 0, 65535).astype(np.uint16)
+    return raw.reshape(camera.height, camera.width)
+
+
 @dataclass(frozen=True)
 class HandEyeScene:
     """Ground truth and (noisy) measurements for one hand-eye problem.
