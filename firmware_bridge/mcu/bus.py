@@ -244,9 +244,11 @@ class McuBus(MotorBus):
     def estop(self) -> bool:
         """Emergency stop: torque off and latched. Never raises; True if the MCU confirmed.
 
-        Safe to call repeatedly and from any thread (a signal handler's thread included).
+        Safe to call repeatedly and from any thread (a signal handler's thread included). The
+        host latches too: `write_goal` refuses until `clear_fault()`, confirmed or not.
         """
         self._armed = False
+        self.mcu_state, self.fault = McuState.FAULT, Fault.ESTOP
         try:
             link = self._live_link()
             seqs = link.send([(MsgType.ESTOP, {})] * ESTOP_COPIES, wait=True)

@@ -100,7 +100,7 @@ class McuLink:
         With `wait`, a waiter is registered for each seq before the write, and `before_write`
         (seqs, sent_ns) runs before it too, so a fast reply can never beat its bookkeeping.
         """
-        wire = bytearray()
+        wire = bytearray(frame.DELIMITER)  # ends any noise before it, so our frame survives
         seqs: list[int] = []
         with self._write_lock:
             if not self.alive:

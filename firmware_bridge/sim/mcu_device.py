@@ -269,7 +269,7 @@ class SimulatedMcu(PtyDevice):
 
     def _reply(self, msg_type: MsgType, body: dict[str, Any]) -> None:
         faults = self.faults
-        wire = frame.encode(
+        wire = frame.DELIMITER + frame.encode(
             frame.Frame(
                 self.major, msg_type, self._seq, self.mcu_time_us(), messages.encode(msg_type, body)
             )
