@@ -41,15 +41,23 @@ def _advice(error: int, entry: Item | None) -> str:
 
 
 class ServoClient:
-    """Request/response operations on single servos, each retried `attempts` times."""
+    """Request/response operations on single servos, each retried `attempts` times.
 
-    def __init__(self, link: DynamixelLink, attempts: int = 2) -> None:
+    These run outside the control period (commissioning, torque on/off), where being sure
+    beats being fast: each answer may take `min_timeout_s` even when the wire time is shorter.
+    """
+
+    def __init__(self, link: DynamixelLink, attempts: int = 2, min_timeout_s: float = 0.05) -> None:
         self.link = link
         self.attempts = attempts
+        self.min_timeout_s = min_timeout_s
 
-    def _status(self, servo_id: int, frame: bytes, rx_bytes: int) -> Packet:
-        for _ in range(self.attempts):
-            for packet in self.link.exchange(frame, 1, rx_bytes):
+    def _status(self, servo_id: int, frame: bytes, rx_bytes: int, attempts: int = 0) -> Packet:
+        timeout = max(self.min_timeout_s, self.link.timing.timeout_s(len(frame), rx_bytes))
+        for _ in range(attempts or self.attempts):
+            self.link.stats.exchanges += 1
+            self.link.send(frame)
+            for packet in self.link.receive(1, timeout):
                 if packet.instruction == STATUS and packet.id == servo_id:
                     return packet
         raise MotorTimeoutError(
@@ -57,10 +65,10 @@ class ServoClient:
             "check its id, baud rate, power and cable (`edgerun motors scan`)"
         )
 
-    def ping(self, servo_id: int) -> tuple[int, int] | None:
+    def ping(self, servo_id: int, attempts: int = 0) -> tuple[int, int] | None:
         """(model number, firmware version), or None when nothing answers."""
         try:
-            return ins.parse_ping(self._status(servo_id, ins.ping(servo_id), 14))
+            return ins.parse_ping(self._status(servo_id, ins.ping(servo_id), 14, attempts))
         except (MotorTimeoutError, ProtocolError):
             return None
 
@@ -72,6 +80,7 @@ class ServoClient:
         frame = ins.ping(BROADCAST_ID)
         self.link.send(frame)
         timeout = self.link.timing.timeout_s(len(frame), 14 * max_servos, max_servos)
+        timeout = max(timeout, self.min_timeout_s)
         found: dict[int, tuple[int, int]] = {}
         for packet in self.link.receive(max_servos, timeout):
             if packet.instruction == STATUS and len(packet.params) == 3:
@@ -84,7 +93,7 @@ class ServoClient:
             return self.broadcast_ping()
         found = {}
         for servo_id in ids:
-            info = self.ping(servo_id)
+            info = self.ping(servo_id, attempts=1)
             if info is not None:
                 found[servo_id] = info
         return found

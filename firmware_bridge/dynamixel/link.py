@@ -34,6 +34,7 @@ class LinkStats:
 
     exchanges: int = 0
     timeouts: int = 0
+    short_answers: int = 0  # all expected bytes arrived but did not make valid packets
     crc_errors: int = 0
     discarded_bytes: int = 0
     stale_bytes: int = 0
@@ -120,8 +121,13 @@ class DynamixelLink:
         except (serial.SerialException, OSError) as exc:
             raise self._fail(exc) from exc
 
-    def receive(self, count: int, timeout_s: float) -> list[Packet]:
-        """Up to `count` valid packets arriving before `timeout_s` passes (fewer on a timeout)."""
+    def receive(self, count: int, timeout_s: float, rx_bytes: int = 0) -> list[Packet]:
+        """Up to `count` valid packets arriving before `timeout_s` passes (fewer on a timeout).
+
+        With `rx_bytes` (what the answers add up to), stop as soon as that many bytes have
+        arrived without completing the packets: a corrupted answer then costs its wire time,
+        not a whole timeout.
+        """
         port = self._serial
         if port is None:
             raise MotorBusError(f"the Dynamixel bus on {self.port} is not open")
@@ -129,19 +135,25 @@ class DynamixelLink:
         packets: list[Packet] = []
         deadline = time.monotonic() + timeout_s
         fd = port.fileno()
+        received = 0
         try:
             while len(packets) < count:
                 packet = stream.next()
                 if packet is not None:
                     packets.append(packet)
                     continue
+                if rx_bytes and received >= rx_bytes:
+                    self.stats.short_answers += 1
+                    break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     self.stats.timeouts += 1
                     break
                 ready, _, _ = select.select([fd], [], [], remaining)
                 if ready:
-                    stream.feed(port.read(4096))
+                    data = port.read(4096)
+                    received += len(data)
+                    stream.feed(data)
         except (serial.SerialException, OSError, ValueError) as exc:
             raise self._fail(exc) from exc
         finally:
@@ -155,7 +167,7 @@ class DynamixelLink:
         self.send(frame)
         if count == 0:
             return []
-        return self.receive(count, self.timing.timeout_s(len(frame), rx_bytes, count))
+        return self.receive(count, self.timing.timeout_s(len(frame), rx_bytes, count), rx_bytes)
 
     def __repr__(self) -> str:
         return f"DynamixelLink({self.port!r}, baud={self.baud})"
