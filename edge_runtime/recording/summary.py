@@ -1,0 +1,144 @@
+"""`log info`: what an episode log holds, as one dict (JSON) plus the series for the timeline.
+
+One pass over the log, frames left compressed. Times are the runtime's monotonic clock (ns),
+shown relative to the first record. Loop lateness comes from tick records, inference latency
+from chunk records, safety events from event records (and recorder drops, which are faults
+too). A damaged tail is reported, never raised.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_runtime.recording.reader import LogReader
+
+STAMP_KEYS = {"tick": "start_ns", "frame": "host_ns", "chunk": "t_ns", "event": "t_ns"}
+
+
+@dataclass
+class Timeline:
+    tick_ns: list[int] = field(default_factory=list)
+    lateness_ns: list[int] = field(default_factory=list)
+    missed: list[int] = field(default_factory=list)
+    chunk_ns: list[int] = field(default_factory=list)
+    inference_ns: list[int] = field(default_factory=list)
+    events: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def _pcts_us(values: list[int], scale: float = 1e3) -> dict[str, float]:
+    if not values:
+        return {"p50": 0.0, "p99": 0.0, "max": 0.0}
+    arr = np.asarray(values, dtype=np.float64) / scale
+    p50, p99 = np.percentile(arr, [50, 99])
+    return {
+        "p50": round(float(p50), 1),
+        "p99": round(float(p99), 1),
+        "max": round(float(arr.max()), 1),
+    }
+
+
+def summarize(path: str | Path) -> tuple[dict[str, Any], Timeline]:
+    reader = LogReader(path)
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    line = Timeline()
+    event_kinds: Counter[str] = Counter()
+    drops: Counter[str] = Counter()
+    start: dict[str, Any] = {}
+    stopped = False
+    for rec in reader:
+        kind = rec.get("k", "?")
+        counts[kind] += 1
+        stamp = rec.get(STAMP_KEYS.get(kind, "t_ns"))
+        if isinstance(stamp, int):
+            first.setdefault(kind, stamp)
+            last[kind] = stamp
+        if kind == "tick":
+            line.tick_ns.append(rec["start_ns"])
+            line.lateness_ns.append(rec["lateness_ns"])
+            line.missed.append(rec["missed"])
+        elif kind == "chunk":
+            line.chunk_ns.append(rec["t_ns"])
+            line.inference_ns.append(rec["inference_ns"])
+        elif kind == "event":
+            line.events.append((rec["t_ns"], rec["kind"], rec["detail"]))
+            event_kinds[rec["kind"]] += 1
+        elif kind == "drops":
+            drops[rec["lane"]] += rec["count"]
+            line.events.append((rec["t_ns"], "recorder_drop", f"{rec['count']} {rec['lane']}"))
+            event_kinds["recorder_drop"] += 1
+        elif kind == "start":
+            start = rec
+        elif kind == "stop":
+            stopped = True
+    report = reader.report
+    begin = min(first.values(), default=0)
+    end = max(last.values(), default=0)
+    streams = {}
+    for kind, n in sorted(counts.items()):
+        span = (last.get(kind, 0) - first.get(kind, 0)) / 1e9
+        streams[kind] = {"count": n, "rate_hz": round((n - 1) / span, 2) if span > 0 else 0.0}
+    info = {
+        "log": str(path),
+        "version": reader.headers[0]["version"] if reader.headers else None,
+        "segments": len(report.segments),
+        "records": report.records,
+        "duration_s": round((end - begin) / 1e9, 3),
+        "streams": streams,
+        "joints": start.get("joints", []),
+        "period_s": start.get("period_s"),
+        "lateness_us": _pcts_us(line.lateness_ns),
+        "missed_periods": int(sum(line.missed)),
+        "inference_ms": _pcts_us(line.inference_ns, 1e6),
+        "events": dict(event_kinds),
+        "recorder_drops": dict(drops),
+        "clean_stop": stopped,
+        "corrupt_tail": report.corrupt_tail,
+        "problems": report.problems(),
+        "t0_ns": begin,
+    }
+    return info, line
+
+
+def plot_timeline(info: dict[str, Any], line: Timeline, out: str | Path) -> Path:
+    """Three stacked panels: loop lateness, inference latency, safety events; one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t0 = info["t0_ns"]
+
+    def secs(values: list[int]) -> np.ndarray:
+        return (np.asarray(values, dtype=np.float64) - t0) / 1e9
+
+    fig, axes = plt.subplots(3, 1, figsize=(10, 7), sharex=True)
+    axes[0].plot(secs(line.tick_ns), np.asarray(line.lateness_ns) / 1e3, lw=0.6)
+    missed = [t for t, m in zip(line.tick_ns, line.missed) if m]
+    if missed:
+        axes[0].plot(secs(missed), np.zeros(len(missed)), "rv", label="missed periods")
+        axes[0].legend(loc="upper right")
+    axes[0].set_ylabel("lateness (µs)")
+    axes[0].set_title(f"{Path(info['log']).name}: {info['duration_s']:.1f} s")
+    axes[1].plot(secs(line.chunk_ns), np.asarray(line.inference_ns) / 1e6, ".", ms=3)
+    axes[1].set_ylabel("inference (ms)")
+    kinds = sorted({k for _, k, _ in line.events})
+    for row, kind in enumerate(kinds):
+        times = secs([t for t, k, _ in line.events if k == kind])
+        axes[2].plot(times, np.full(times.shape, row), "|", ms=12)
+    axes[2].set_yticks(range(len(kinds)), kinds)
+    axes[2].set_ylim(-1, max(len(kinds), 1))
+    axes[2].set_ylabel("events")
+    axes[2].set_xlabel("time (s)")
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
