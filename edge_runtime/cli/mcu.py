@@ -1,9 +1,116 @@
-"""Commands registered by this module (filled in by its issue)."""
+"""`edgerun sim mcu`: the reference MCU simulator on a pty, for bring-up without a motor board.
+
+It runs in the foreground until Ctrl-C or SIGTERM (so systemd, a test or a terminal can stop it
+the same way) and removes its link on the way out.
+"""
 
 from __future__ import annotations
 
+import argparse
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
 from edge_runtime.cli.tree import CommandTree
+from firmware_bridge.mcu.errors import McuConfigError
+from firmware_bridge.sim.mcu_device import McuFaults, SimulatedMcu
 
 
 def register(cli: CommandTree) -> None:
-    """Add this module's commands to `edgerun`."""
+    """Add `edgerun sim mcu`."""
+    p = cli.command(
+        "mcu",
+        "simulate a motor board speaking the MCU link on a pseudo-terminal",
+        sim_mcu,
+        group="sim",
+        group_help="run simulated devices on pseudo-terminals",
+        description=(
+            "Start the reference MCU (docs/mcu-link.md) on a pty and point --link at it, so\n"
+            "`McuBus(PATH, ...)` or a robot config with that port drives simulated motors.\n"
+            "Runs until Ctrl-C or SIGTERM."
+        ),
+    )
+    p.add_argument("--link", required=True, help="symlink to create to the pty (e.g. /tmp/mcu)")
+    p.add_argument("--motors", type=int, default=6, help="number of motors (1-64, default 6)")
+    p.add_argument(
+        "--period-ms", type=float, default=10.0, help="MCU control period (1-1000, default 10)"
+    )
+    p.add_argument(
+        "--watchdog-periods", type=int, default=4, help="watchdog in periods (3-5, default 4)"
+    )
+    p.add_argument("--drop-rate", type=float, default=0.0, help="fraction of replies dropped")
+    p.add_argument("--corrupt-rate", type=float, default=0.0, help="fraction of reply bytes hit")
+    p.add_argument("--delay-ms", type=float, default=0.0, help="extra delay on every reply")
+    p.add_argument("--seed", type=int, default=None, help="random seed for the faults")
+
+
+def _check(args: argparse.Namespace) -> Path:
+    link = Path(args.link)
+    if not link.parent.is_dir():
+        raise McuConfigError(
+            f"--link {link}: the directory {link.parent} does not exist; create it or pick "
+            "another path"
+        )
+    if link.exists() and not link.is_symlink():
+        raise McuConfigError(
+            f"--link {link} exists and is not a symlink; refusing to replace it, pick another path"
+        )
+    checks = [
+        (1 <= args.motors <= 64, f"--motors {args.motors} is out of range; use 1-64"),
+        (1 <= args.period_ms <= 1000, f"--period-ms {args.period_ms} is out of range; use 1-1000"),
+        (
+            3 <= args.watchdog_periods <= 5,
+            f"--watchdog-periods {args.watchdog_periods} is out of range; use 3-5",
+        ),
+        (0 <= args.drop_rate <= 1, f"--drop-rate {args.drop_rate} is not in [0, 1]"),
+        (0 <= args.corrupt_rate <= 1, f"--corrupt-rate {args.corrupt_rate} is not in [0, 1]"),
+        (0 <= args.delay_ms <= 1000, f"--delay-ms {args.delay_ms} is out of range; use 0-1000"),
+    ]
+    for ok, sentence in checks:
+        if not ok:
+            raise McuConfigError(sentence)
+    return link
+
+
+def sim_mcu(args: argparse.Namespace) -> int:
+    link = _check(args)
+    faults = McuFaults(
+        drop_tx_rate=args.drop_rate,
+        corrupt_byte_rate=args.corrupt_rate,
+        reply_delay_s=args.delay_ms / 1000,
+    )
+    device = SimulatedMcu(
+        link,
+        motors=args.motors,
+        period_s=args.period_ms / 1000,
+        watchdog_periods=args.watchdog_periods,
+        faults=faults,
+        seed=args.seed,
+    )
+    stop = threading.Event()
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    device.start()
+    try:
+        print(
+            f"simulated MCU: {args.motors} motors on {link} -> {device.port_name}, period "
+            f"{args.period_ms:g} ms, watchdog {args.watchdog_periods} periods; Ctrl-C to stop",
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        device.stop()
+        signal.signal(signal.SIGTERM, previous)
+    c = device.counters
+    print(
+        f"stopped: {c['rx_frames']} frames received, {c['rx_bad']} bad, {c['applied']} commands "
+        f"applied, {c['estops']} e-stops"
+    )
+    return 0
