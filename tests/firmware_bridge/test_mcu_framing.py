@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from pathlib import Path
 
 import msgpack
 import pytest
@@ -185,3 +186,21 @@ def test_mcu_schema_hash_ignores_optional_keys_but_not_required_ones() -> None:
     assert messages.schema_hash(dict(messages.SCHEMA)) == messages.SCHEMA_HASH
     extra = messages.encode(MsgType.COMMAND, {"goal": [1.0], "future_key": 3})
     assert messages.decode(MsgType.COMMAND, extra)["goal"] == [1.0]
+
+
+SPEC = Path(__file__).resolve().parents[2] / "docs" / "mcu-link.md"
+
+
+def test_mcu_spec_states_the_schema_text_and_hash_of_this_code() -> None:
+    text = SPEC.read_text()
+    assert messages.schema_text() in text
+    assert f"0x{messages.SCHEMA_HASH:08X}" in text
+
+
+def test_mcu_spec_worked_examples_are_the_bytes_this_code_sends() -> None:
+    text = SPEC.read_text()
+    heartbeat = frame.Frame(1, MsgType.HEARTBEAT, 7, 0, messages.encode(MsgType.HEARTBEAT))
+    goal = messages.encode(MsgType.COMMAND, {"goal": [0.5, -0.25]})
+    command = frame.Frame(1, MsgType.COMMAND, 0x0102, 0, goal)
+    for f in (heartbeat, command):
+        assert ("00 " + frame.encode(f).hex(" ")) in text
