@@ -64,6 +64,7 @@ class LogWriter:
         self.records_written = 0
         self.bytes_written = 0
         self.syncs = 0
+        self.records_synced = 0  # records durable on disk as of the last fsync
         self.error: str | None = None
         self._segment = -1
         self._file: BinaryIO | None = None
@@ -179,6 +180,7 @@ class LogWriter:
             self._file.flush()
             os.fsync(self._file.fileno())
             self.syncs += 1
+            self.records_synced = self.records_written
 
     def _close_file(self) -> None:
         file, self._file = self._file, None
