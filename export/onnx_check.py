@@ -65,17 +65,17 @@ def validate_onnx(
     else:
         model = model_or_path
         where = where or "the ONNX model"
-    try:
-        onnx.checker.check_model(model)
-    except onnx.checker.ValidationError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid graph"
-        raise ExportError(f"{where} fails the ONNX checker ({first}); re-export it") from exc
     for init in model.graph.initializer:
         if init.data_location == onnx.TensorProto.EXTERNAL:
             raise ExportError(
                 f"{where} keeps weights in external data files; bundles need one self-contained "
                 "file (export with external_data=False or onnx.save without external data)"
             )
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid graph"
+        raise ExportError(f"{where} fails the ONNX checker ({first}); re-export it") from exc
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
     if not MIN_OPSET <= opset <= MAX_OPSET:
         raise ExportError(

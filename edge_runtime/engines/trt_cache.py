@@ -79,7 +79,7 @@ def probe(device_index: int = 0) -> DeviceInfo:
 
 def precision_flags(precision: str) -> str:
     """Builder flags a bundle precision needs; part of the cache key."""
-    flags = {"int8": "int8-strongly-typed", "fp16": "fp16", "fp32": "fp32"}
+    flags = {"int8": "int8_strongly_typed", "fp16": "fp16", "fp32": "fp32"}
     if precision not in flags:
         raise EngineError(f"precision '{precision}' is not one of {', '.join(flags)}")
     return flags[precision]

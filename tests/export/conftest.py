@@ -56,7 +56,9 @@ def tiny_onnx(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     out = tmp_path_factory.mktemp("tiny_onnx")
     encoder, policy = _tiny_modules()
-    export_module(encoder, (torch.zeros(1, 4, IMAGE, IMAGE),), out / "enc.onnx", ["rgbd"], ["latent"])
+    export_module(
+        encoder, (torch.zeros(1, 4, IMAGE, IMAGE),), out / "enc.onnx", ["rgbd"], ["latent"]
+    )
     export_module(
         policy,
         (torch.zeros(1, LATENT), torch.zeros(1, JOINTS)),
