@@ -9,14 +9,14 @@ from edge_runtime.sim.plant import MujocoPlant
 from edge_runtime.sim.world import JOINT_NAMES, SimWorld
 
 
-def test_sim_plant_powers_up_limp_and_falls_under_gravity() -> None:
+def test_sim_plant_powers_up_limp_and_sags_under_gravity() -> None:
     world = SimWorld()
     plant = MujocoPlant(world, JOINT_NAMES)
     start, _, current = plant.measure()
     assert np.array_equal(current, np.zeros(4))
-    world.step(250)
+    world.step(1000)
     position, _, current = plant.measure()
-    assert abs(position[1] - start[1]) > 0.05  # the shoulder sags without torque
+    assert position[2] - start[2] > 0.02  # the elbow sags against gearbox friction
     assert np.array_equal(current, np.zeros(4))
 
 
