@@ -45,7 +45,7 @@ def play_through(path: str | Path, max_frames: int | None = None) -> dict[str, A
             "frames": counters["framesets"],
             "paired": paired,
             "seconds": round(elapsed, 4),
-            "fps": round(paired / elapsed, 1) if elapsed > 0 else 0.0,
+            "fps": round((paired - 1) / elapsed, 1) if elapsed > 0 else 0.0,
             "recorded_fps": reader.fps,
             "intrinsics": _intrinsics(reader.intrinsics),
             "depth_scale": reader.depth_scale_m,
