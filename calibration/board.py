@@ -26,8 +26,8 @@ PAGES_MM = {"a4": (297.0, 210.0), "letter": (279.4, 215.9), "a3": (420.0, 297.0)
 class BoardSpec:
     squares_x: int = 7
     squares_y: int = 5
-    square_m: float = 0.040
-    marker_m: float = 0.030
+    square_m: float = 0.035
+    marker_m: float = 0.026
     dictionary: str = "DICT_5X5_100"
     legacy: bool = False
 

@@ -1,9 +1,156 @@
-"""Commands registered by this module (filled in by its issue)."""
+"""`edgerun calibrate board|camera|handeye|joints|depth|int8|validate|show`, `bench calibration`.
+
+Parsing only; handlers live in `calibration.commands_*` and are imported when a command runs,
+so `edgerun --help` never imports OpenCV or MuJoCo.
+"""
 
 from __future__ import annotations
 
+import argparse
+import importlib
+from collections.abc import Callable
+
 from edge_runtime.cli.tree import CommandTree
+
+GROUP = "calibrate"
+GROUP_HELP = "field calibration: board, camera, hand-eye, joints, depth, INT8 data; validate"
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        return int(getattr(importlib.import_module(module), name)(args))
+
+    return handler
+
+
+def _cmd(cli: CommandTree, name: str, help: str, module: str, func: str) -> argparse.ArgumentParser:
+    return cli.command(name, help, _lazy(module, func), group=GROUP, group_help=GROUP_HELP)
+
+
+def _out(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, help="calibration directory ([calibration] dir)")
+
+
+def _interactive(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--non-interactive", action="store_true", help="never prompt (scripted / CI runs)"
+    )
 
 
 def register(cli: CommandTree) -> None:
-    """Add this module's commands to `edgerun`."""
+    from calibration.session import add_board_args
+
+    cam_mod, robot_mod = "calibration.commands_camera", "calibration.commands_robot"
+    art_mod = "calibration.commands_artifacts"
+
+    board = _cmd(
+        cli, "board", "write a printable ChArUco board (PNG + PDF) and board.json", cam_mod, "board"
+    )
+    board.add_argument("--out", required=True, help="directory for board.png/.pdf/.json")
+    add_board_args(board)
+    board.add_argument("--page", default="a4", help="PDF page: a4, letter, a3 or fit")
+    board.add_argument("--dpi", type=int, default=300, help="PNG resolution")
+
+    camera = _cmd(
+        cli,
+        "camera",
+        "camera intrinsics from board views (images or a live camera)",
+        cam_mod,
+        "camera",
+    )
+    _out(camera)
+    add_board_args(camera)
+    source = camera.add_mutually_exclusive_group(required=True)
+    source.add_argument("--images", metavar="DIR", help="folder of board images (png/jpg)")
+    source.add_argument("--config", help="robot config: capture from its camera")
+    camera.add_argument("--views", type=int, default=25, help="live: views to collect")
+    camera.add_argument("--timeout", type=float, default=300.0, help="live: give up after (s)")
+    camera.add_argument("--serial", default="", help="camera serial recorded in the artifact")
+    _interactive(camera)
+
+    handeye = _cmd(
+        cli,
+        "handeye",
+        "camera pose relative to the robot (AX=XB, every method)",
+        robot_mod,
+        "handeye",
+    )
+    _out(handeye)
+    add_board_args(handeye)
+    handeye.add_argument("--mode", choices=("to-hand", "in-hand"), default="to-hand")
+    handeye.add_argument("--mjcf", help="robot MJCF (default: the simulated arm's when sim)")
+    handeye.add_argument("--ee-site", default="ee_site", help="MJCF site the board/camera is on")
+    handeye.add_argument("--intrinsics", help="camera_intrinsics.json (default: OUT's)")
+    src = handeye.add_mutually_exclusive_group(required=True)
+    src.add_argument("--recorded", metavar="DIR", help="recorded poses.json + images to solve")
+    src.add_argument("--config", help="robot config: propose poses, drive there, capture")
+    handeye.add_argument("--poses", type=int, default=15, help="live: poses to visit")
+    handeye.add_argument("--view-camera", help="MJCF camera giving a rough camera pose")
+    handeye.add_argument("--propose-only", action="store_true", help="print poses, do not move")
+    handeye.add_argument("--seed", type=int, default=0, help="pose proposal seed")
+    _interactive(handeye)
+
+    joints = _cmd(
+        cli, "joints", "zero offsets and limits per motor, then a verify move", robot_mod, "joints"
+    )
+    _out(joints)
+    joints.add_argument("--config", required=True, help="robot config (motors and ids)")
+    joints.add_argument("--poses", metavar="TOML", help="scripted readings (see docs)")
+    joints.add_argument("--margin", type=float, default=0.05, help="limit margin, rad")
+    joints.add_argument("--no-verify", action="store_true", help="skip the verify moves")
+    _interactive(joints)
+
+    depth = _cmd(
+        cli,
+        "depth",
+        "depth error against the board plane; flags self-calibration",
+        cam_mod,
+        "depth",
+    )
+    _out(depth)
+    add_board_args(depth)
+    depth.add_argument("--config", required=True, help="robot config (its camera)")
+    depth.add_argument("--frames", type=int, default=10, help="frames to average")
+    depth.add_argument("--tolerance-pct", type=float, default=1.0, help="% of distance")
+    depth.add_argument("--serial", default="", help="camera serial recorded in the artifact")
+    _interactive(depth)
+
+    int8 = _cmd(
+        cli, "int8", "capture camera + joint observations for INT8 quantization", robot_mod, "int8"
+    )
+    _out(int8)
+    int8.add_argument("--config", required=True, help="robot config (camera and motors)")
+    int8.add_argument("--count", type=int, default=200, help="observations to capture")
+    int8.add_argument("--interval", type=float, default=0.2, help="seconds between samples")
+    int8.add_argument("--serial", default="", help="camera serial recorded in the artifact")
+    _interactive(int8)
+
+    validate = _cmd(
+        cli,
+        "validate",
+        "is a calibration directory complete, intact, for this robot",
+        art_mod,
+        "validate",
+    )
+    validate.add_argument("dir")
+    validate.add_argument("--config", help="robot config: check motor ids (and camera serial)")
+    validate.add_argument("--ids", help="motor ids, e.g. 1,2,3,4 (instead of --config)")
+    validate.add_argument("--serial", default="", help="connected camera serial")
+    validate.add_argument("--probe", action="store_true", help="also open the motors and check")
+    validate.add_argument(
+        "--require", default="joints", help="kinds that must be present (comma list or 'all')"
+    )
+
+    show = _cmd(cli, "show", "print what a calibration directory holds", art_mod, "show")
+    show.add_argument("dir")
+
+    bench = cli.command(
+        "calibration",
+        "synthetic calibration accuracy: intrinsics and hand-eye against known ground truth",
+        _lazy("calibration.bench", "bench"),
+        group="bench",
+        group_help="benchmarks",
+    )
+    bench.add_argument("--views", type=int, default=30, help="board views / robot poses")
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
