@@ -18,6 +18,7 @@ import numpy as np
 from edge_runtime.recording.reader import LogReader
 
 STAMP_KEYS = {"tick": "start_ns", "frame": "host_ns", "chunk": "t_ns", "event": "t_ns"}
+DURATION_KINDS = ("tick", "frame", "event")  # the data a run is made of, on the loop's clock
 
 
 @dataclass
@@ -78,8 +79,9 @@ def summarize(path: str | Path) -> tuple[dict[str, Any], Timeline]:
         elif kind == "stop":
             stopped = True
     report = reader.report
-    begin = min(first.values(), default=0)
-    end = max(last.values(), default=0)
+    spans = [k for k in DURATION_KINDS if k in first] or list(first)
+    begin = min((first[k] for k in spans), default=0)
+    end = max((last[k] for k in spans), default=0)
     streams = {}
     for kind, n in sorted(counts.items()):
         span = (last.get(kind, 0) - first.get(kind, 0)) / 1e9
