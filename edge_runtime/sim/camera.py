@@ -7,7 +7,7 @@ device timestamp taken from simulated time (milliseconds), so it means "when the
 like this" exactly as a hardware timestamp does.
 
 The renderer (an OpenGL context) is created, used and freed on the capture thread. At 128x96
-one RGB-D frame costs about 12 ms of CPU, so 30 fps uses about a third of one core.
+and 30 fps it delivered 30 frames/s for about 23% of one core (process CPU, measured).
 """
 
 from __future__ import annotations

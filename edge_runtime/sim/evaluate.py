@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.bundle.reader import Bundle, open_bundle
-from edge_runtime.sim.episodes import episode_seed
+from edge_runtime.sim.episodes import episode_seed, start_episode
 from edge_runtime.sim.observation import rgbd_tensor
 from edge_runtime.sim.render import RgbdRenderer
 from edge_runtime.sim.world import JOINT_NAMES, SimWorld
@@ -91,10 +91,15 @@ def evaluate_bundle(
     episode_s: float = 3.0,
     replan_period_s: float = 0.1,
     tolerance_m: float = 0.02,
+    start_noise_rad: float = 0.15,
     development_mode: bool = True,
     trusted_keys: tuple[str, ...] = (),
 ) -> EvalResult:
-    """Closed-loop success rate over seeded episodes (same seeds as `collect_episodes`)."""
+    """Closed-loop success rate over seeded episodes.
+
+    Episode `i` of `seed` has the same target and start pose as in `collect_episodes` with
+    the same `seed` and `start_noise_rad`, so compare models on one seed and train on another.
+    """
     if not isinstance(bundle, Bundle):
         bundle = open_bundle(bundle, trusted_keys, development_mode=development_mode)
     policy = BundlePolicy(bundle)
@@ -107,7 +112,7 @@ def evaluate_bundle(
     successes, finals = 0, []
     with RgbdRenderer(world, width, height) as renderer:
         for index in range(episodes):
-            world.reset(episode_seed(seed, index))
+            start_episode(world, episode_seed(seed, index), start_noise_rad)
             t_end = world.time_s + episode_s
             while world.time_s < t_end - 1e-9:
                 chunk = policy(_observe(renderer, world, pre))
