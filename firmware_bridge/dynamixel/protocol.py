@@ -15,7 +15,10 @@ servo appends its own block to one packet, and nothing in it is stuffed.
 from __future__ import annotations
 
 import enum
+import struct
 from dataclasses import dataclass
+
+import numpy as np
 
 from firmware_bridge.errors import ProtocolError
 
@@ -58,11 +61,28 @@ def _make_table() -> tuple[int, ...]:
 _TABLE = _make_table()
 
 
+def _make_table16() -> list[int]:
+    """Two bytes per step: a 16-bit register fully shifts out in 16 bits, so the next CRC is
+    T16[crc ^ next_word]. Halves the Python loop that dominates framing cost per period."""
+    t8 = np.array(_TABLE, dtype=np.uint32)
+    v = np.arange(65536, dtype=np.uint32)
+    c1 = ((v << 8) & 0xFFFF) ^ t8[v >> 8]
+    return (((c1 << 8) & 0xFFFF) ^ t8[c1 >> 8]).tolist()
+
+
+_TABLE16 = _make_table16()
+
+
 def crc16(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
     """CRC-16/UMTS (check value of b"123456789" is 0xFEE8). `crc` continues a running CRC."""
-    table = _TABLE
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFF) ^ table[(crc >> 8) ^ byte]
+    table = _TABLE16
+    n = len(data)
+    half = n >> 1
+    if half:
+        for word in struct.unpack_from(f">{half}H", data):
+            crc = table[crc ^ word]
+    if n & 1:
+        crc = ((crc << 8) & 0xFFFF) ^ _TABLE[(crc >> 8) ^ data[n - 1]]
     return crc
 
 

@@ -42,6 +42,7 @@ from firmware_bridge.sim.servo_faults import FaultInjector, ServoFaults
 from firmware_bridge.sim.servo_model import SimServo
 
 _PRESENT = range(120, 148)  # reads overlapping this ask the plant first
+_PRESENT_STRUCT = struct.Struct("<hii")  # present current, velocity, position at 126
 _READS = {Instruction.READ, Instruction.SYNC_READ, Instruction.BULK_READ}
 _SPEEDS = {
     getattr(termios, name): int(name[1:])
@@ -122,15 +123,16 @@ class SimServoChain(PtyDevice):
 
     def _refresh_present(self) -> None:
         positions, velocities, currents = self.plant.measure()
-        pos = np.rint(np.asarray(positions) / RAD_PER_TICK + CENTER_TICKS).astype(np.int64)
-        vel = np.rint(np.asarray(velocities) / RAD_S_PER_TICK).astype(np.int64)
-        cur = np.clip(np.rint(np.asarray(currents) / AMPS_PER_TICK), -32768, 32767).astype(np.int64)
-        tick = int(time.monotonic() * 1000) & 0x7FFF
-        for k, servo in enumerate(self.servos):
-            p = int(np.clip(pos[k], -(2**31), 2**31 - 1))
-            v = int(np.clip(vel[k], -(2**31), 2**31 - 1))
-            servo.table[120:122] = struct.pack("<H", tick)
-            servo.table[126:136] = struct.pack("<hii", int(cur[k]), v, p)
+        i32 = (-(2**31), 2**31 - 1)
+        pos = np.clip(np.rint(np.asarray(positions) / RAD_PER_TICK + CENTER_TICKS), *i32)
+        vel = np.clip(np.rint(np.asarray(velocities) / RAD_S_PER_TICK), *i32)
+        cur = np.clip(np.rint(np.asarray(currents) / AMPS_PER_TICK), -32768, 32767)
+        tick = struct.pack("<H", int(time.monotonic() * 1000) & 0x7FFF)
+        rows = zip(cur.astype(np.int64).tolist(), vel.astype(np.int64).tolist(),
+                   pos.astype(np.int64).tolist())  # fmt: skip
+        for servo, (c, v, p) in zip(self.servos, rows):
+            servo.table[120:122] = tick
+            servo.table[126:136] = _PRESENT_STRUCT.pack(c, v, p)
 
     def _command_plant(self) -> None:
         raw = [struct.unpack_from("<i", s.table, 116)[0] for s in self.servos]

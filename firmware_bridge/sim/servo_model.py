@@ -9,7 +9,9 @@ refuse writes (Access error) until the host writes 0 to the watchdog.
 
 from __future__ import annotations
 
+import functools
 import time
+from typing import NamedTuple
 
 from firmware_bridge.dynamixel.control_table import (
     BAUD_INDEX,
@@ -29,6 +31,31 @@ _WATCHDOG = item("bus_watchdog")
 _GOALS = (item("goal_pwm"), item("goal_current"), item("goal_velocity"), item("goal_position"))
 _GOAL_RANGE = range(_GOALS[0].address, _GOALS[-1].address + 4)
 _OPERATING_MODES = {0, 1, 3, 4, 5, 16}
+
+
+_RANGED = {"id", "baud_rate", "torque_enable", "led", "bus_watchdog", "operating_mode",
+           "status_return_level"}  # fmt: skip
+
+
+class _Span(NamedTuple):
+    items: tuple[Item, ...]
+    read_only: bool
+    eeprom: bool
+    goal: bool
+    ranged: tuple[Item, ...]
+
+
+@functools.lru_cache(maxsize=256)
+def _touched(address: int, end: int) -> _Span:
+    """What a write to [address, end) touches, cached: sync writes repeat one span each period."""
+    items = tuple(e for e in ITEMS.values() if e.address < end and address < e.address + e.size)
+    return _Span(
+        items,
+        read_only=any(not e.writable for e in items),
+        eeprom=any(e.eeprom for e in items),
+        goal=any(e.name.startswith("goal_") for e in items),
+        ranged=tuple(e for e in items if e.name in _RANGED),
+    )
 
 
 class SimServo:
@@ -85,21 +112,19 @@ class SimServo:
         end = address + len(data)
         if address < 0 or end > TABLE_SIZE:
             return ERR_ACCESS
-        touched = [e for e in ITEMS.values() if e.address < end and address < e.address + e.size]
-        if not touched:
+        span = _touched(address, end)
+        if not span.items or span.read_only:
             return ERR_ACCESS
-        for entry in touched:
-            if not entry.writable:
-                return ERR_ACCESS
-            if entry.eeprom and self.torque_on:
-                return ERR_ACCESS
-            if entry in _GOALS and self.watchdog_latched:
-                return ERR_ACCESS
-        staged = bytearray(self.table)
-        staged[address:end] = data
-        for entry in touched:
-            if not self._in_range(entry, entry.decode(staged[entry.address :])):
-                return ERR_RANGE
+        if span.eeprom and self.table[_TORQUE.address] == 1:
+            return ERR_ACCESS
+        if span.goal and self.table[_WATCHDOG.address] >= 0x80:  # -1: watchdog tripped
+            return ERR_ACCESS
+        if span.ranged:
+            staged = bytearray(self.table)
+            staged[address:end] = data
+            for entry in span.ranged:
+                if not self._in_range(entry, entry.decode(staged[entry.address :])):
+                    return ERR_RANGE
         return 0
 
     @staticmethod

@@ -1,0 +1,193 @@
+"""`edgerun bench motors`: one control cycle, this driver vs the ROBOTIS SDK, same servos.
+
+A cycle is a sync write of goal positions plus a read of present current, velocity and
+position (126..135) of every servo. The simulated chain runs in a child process (`edgerun sim
+servos`), so the CPU measured here (`time.thread_time`, this thread only) is the host driver's
+alone, and both drivers talk to the same device in the same run. Cycle latency is wall time
+over the pty, back to back; it says what the host side costs, not what a real RS-485 bus at
+1 Mbaud takes (that is `wire_us`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from firmware_bridge.dynamixel import instructions as ins
+from firmware_bridge.dynamixel.control_table import STATE_ADDRESS, STATE_SIZE
+from firmware_bridge.dynamixel.timing import wire_time_s
+from firmware_bridge.errors import BridgeError
+
+
+def _start_chain(ids: list[int], link: Path) -> subprocess.Popen:
+    spec = f"{ids[0]}-{ids[-1]}"
+    cmd = [sys.executable, "-m", "edge_runtime.cli.main", "sim", "servos", "--ids", spec]
+    proc = subprocess.Popen([*cmd, "--link", str(link)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20.0
+    while not link.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise BridgeError(f"the simulated servo chain did not start (exit {proc.poll()})")
+        time.sleep(0.05)
+    return proc
+
+
+class _Ours:
+    """DynamixelBus, goal write + fast sync read of present current/velocity/position."""
+
+    name = "edgerun"
+
+    def __init__(self, port: str, ids: list[int]) -> None:
+        from firmware_bridge.dynamixel import DynamixelBus
+
+        # Patient timeouts: this machine is shared, and a timeout would measure the machine.
+        self.bus = DynamixelBus(port, ids, latency_s=0.05, verify=False)
+        self.goal = np.zeros(len(ids))
+
+    def cycle(self, k: int) -> bool:
+        self.goal[:] = 0.1 * np.sin(k * 0.01)
+        self.bus.write_goal(self.goal)
+        return self.bus.read_state().ok
+
+    def close(self) -> None:
+        self.bus.link.close()  # leaves torque alone: the benchmark never turned it on
+
+
+class _Sdk:
+    """dynamixel-sdk as its examples use it: GroupSyncWrite + GroupSyncRead.txRxPacket."""
+
+    name = "dynamixel_sdk"
+
+    def __init__(self, port_name: str, ids: list[int]) -> None:
+        import dynamixel_sdk as sdk
+
+        self.sdk = sdk
+        self.ids = ids
+        self.port = sdk.PortHandler(port_name)
+        if not self.port.openPort() or not self.port.setBaudRate(1_000_000):
+            raise BridgeError(f"dynamixel-sdk could not open {port_name}")
+        packets = sdk.PacketHandler(2.0)
+        self.writer = sdk.GroupSyncWrite(self.port, packets, 116, 4)
+        self.reader = sdk.GroupSyncRead(self.port, packets, STATE_ADDRESS, STATE_SIZE)
+        for servo_id in ids:
+            self.reader.addParam(servo_id)
+
+    def cycle(self, k: int) -> bool:
+        goal = 2048 + int(100 * np.sin(k * 0.01))
+        self.writer.clearParam()
+        for servo_id in self.ids:
+            self.writer.addParam(servo_id, goal.to_bytes(4, "little", signed=True))
+        self.writer.txPacket()
+        ok = self.reader.txRxPacket() == self.sdk.COMM_SUCCESS
+        get = self.reader.getData
+        values = [(get(i, 126, 2), get(i, 128, 4), get(i, 132, 4)) for i in self.ids]
+        return ok and len(values) == len(self.ids)
+
+    def close(self) -> None:
+        self.port.closePort()
+
+
+def _block(driver: _Ours | _Sdk, start: int, cycles: int, walls: list[float]) -> tuple[float, int]:
+    """Run `cycles` back-to-back cycles: (CPU seconds of this thread, failed reads)."""
+    failed = 0
+    cpu0 = time.thread_time()
+    for k in range(start, start + cycles):
+        t0 = time.perf_counter()
+        failed += not driver.cycle(k)
+        walls.append(time.perf_counter() - t0)
+    return time.thread_time() - cpu0, failed
+
+
+def measure(servos: int, cycles: int, blocks: int = 8) -> dict:
+    """Both drivers in alternating blocks against one chain, so both see the same machine."""
+    ids = list(range(1, servos + 1))
+    per_block = max(1, cycles // blocks)
+    cpu = {"edgerun": 0.0, "dynamixel_sdk": 0.0}
+    failed = {"edgerun": 0, "dynamixel_sdk": 0}
+    walls: dict[str, list[float]] = {"edgerun": [], "dynamixel_sdk": []}
+    with tempfile.TemporaryDirectory(prefix="edgerun-bench-") as tmp:
+        link = Path(tmp) / "ttyDXL"
+        proc = _start_chain(ids, link)
+        try:
+            for block in range(-1, blocks):  # block -1 warms both up and is not counted
+                for make in (_Ours, _Sdk):
+                    driver = make(str(link), ids)
+                    try:
+                        scratch: list[float] = []
+                        seconds, bad = _block(driver, block * per_block, per_block, scratch)
+                    finally:
+                        driver.close()
+                    if block >= 0:
+                        cpu[driver.name] += seconds
+                        failed[driver.name] += bad
+                        walls[driver.name] += scratch
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    counted = per_block * blocks
+    cpu_us = {name: seconds / counted * 1e6 for name, seconds in cpu.items()}
+    ours = np.array(walls["edgerun"]) * 1e6
+    write = len(ins.SyncWriteEncoder(116, ids).encode([2048] * servos))
+    read = len(ins.sync_read(STATE_ADDRESS, STATE_SIZE, ids, fast=True))
+    answer = ins.fast_sync_read_length(servos, STATE_SIZE)
+    wire = write + read + answer
+    return {
+        "servos": servos,
+        "cycles": counted,
+        "cpu_us_per_cycle": {name: round(us, 1) for name, us in cpu_us.items()},
+        "cpu_ratio": round(cpu_us["dynamixel_sdk"] / cpu_us["edgerun"], 2),
+        "cycle_us": {
+            "p50": round(float(np.percentile(ours, 50)), 1),
+            "p99": round(float(np.percentile(ours, 99)), 1),
+            "max": round(float(ours.max()), 1),
+        },
+        "sdk_cycle_us": {
+            "p50": round(float(np.percentile(np.array(walls["dynamixel_sdk"]) * 1e6, 50)), 1),
+            "p99": round(float(np.percentile(np.array(walls["dynamixel_sdk"]) * 1e6, 99)), 1),
+        },
+        "failed_reads": failed,
+        "wire_bytes": wire,
+        "wire_bytes_detail": {"sync_write": write, "fast_sync_read": read, "answer": answer},
+        "wire_us": {str(b): round(wire_time_s(wire, b) * 1e6, 1) for b in (1_000_000, 4_000_000)},
+    }
+
+
+def run_bench(servos: int, cycles: int, json_path: Path | None) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    if not 1 <= servos <= 252:
+        raise BridgeError(f"--servos must be within 1..252, got {servos}")
+    if cycles < 100:
+        raise BridgeError(f"--cycles must be at least 100 for a p99, got {cycles}")
+    console = Console()
+    console.print(f"benchmarking {servos} simulated servos, {cycles} cycles per driver ...")
+    result = measure(servos, cycles)
+    table = Table(title=f"motor bus cycle, {servos} servos (sync write + sync read)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    cpu = result["cpu_us_per_cycle"]
+    table.add_row("host CPU / cycle, edgerun (fast sync read)", f"{cpu['edgerun']} µs")
+    table.add_row("host CPU / cycle, dynamixel-sdk (sync read)", f"{cpu['dynamixel_sdk']} µs")
+    table.add_row("CPU ratio sdk / edgerun", f"{result['cpu_ratio']}×")
+    table.add_row("cycle p50 / p99 over pty, edgerun", "{p50} / {p99} µs".format(
+        **result["cycle_us"]))  # fmt: skip
+    table.add_row("cycle p50 / p99 over pty, dynamixel-sdk", "{p50} / {p99} µs".format(
+        **result["sdk_cycle_us"]))  # fmt: skip
+    table.add_row("failed reads edgerun / sdk", "{edgerun} / {dynamixel_sdk}".format(
+        **result["failed_reads"]))  # fmt: skip
+    table.add_row("wire bytes / cycle", str(result["wire_bytes"]))
+    for baud, us in result["wire_us"].items():
+        table.add_row(f"wire time at {int(baud) // 1000} kbaud", f"{us} µs")
+    console.print(table)
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(result, indent=2) + "\n")
+        console.print(f"wrote {json_path}")
+    return 0
