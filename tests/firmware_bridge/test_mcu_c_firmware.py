@@ -159,7 +159,7 @@ def c_device(build) -> Iterator[tuple[str, subprocess.Popen]]:
     tty.setraw(master)
     tty.setraw(slave)
     proc = subprocess.Popen(
-        [str(build["device"]), "--motors", "3", "--period-us", "50000"],
+        [str(build["device"]), "--motors", "3", "--period-us", "100000"],
         stdin=master,
         stdout=master,
         stderr=subprocess.PIPE,
@@ -182,7 +182,7 @@ def test_mcu_c_selftest(build) -> None:
 
 def test_mcu_c_device_serves_mcubus(c_device) -> None:
     port, proc = c_device
-    with McuBus(port, [1, 2, 3], period_s=0.05, reply_timeout_s=0.5) as bus:
+    with McuBus(port, [1, 2, 3], period_s=0.1, reply_timeout_s=0.5) as bus:
         assert bus.info.firmware == "mcu_link posix_device"
         assert bus.info.schema == messages.SCHEMA_HASH  # the C constant is the spec's hash
         bus.enable()
@@ -222,7 +222,7 @@ def test_mcu_c_device_survives_garbage(c_device) -> None:
         os.close(fd)
     for _ in range(3):  # the device may still be answering some lucky garbage: retry HELLO
         try:
-            with McuBus(port, [1, 2, 3], period_s=0.05, reply_timeout_s=0.5) as bus:
+            with McuBus(port, [1, 2, 3], period_s=0.1, reply_timeout_s=0.5) as bus:
                 assert bus.read_state().ok
             break
         except MotorTimeoutError:

@@ -50,7 +50,7 @@ class RawHost:
 
 @pytest.fixture
 def sim(tmp_path: Path) -> Iterator[SimulatedMcu]:
-    with SimulatedMcu(tmp_path / "mcu", motors=2, period_s=0.05) as dev:
+    with SimulatedMcu(tmp_path / "mcu", motors=2, period_s=0.2) as dev:
         yield dev
 
 
