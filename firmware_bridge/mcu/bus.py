@@ -34,6 +34,15 @@ ESTOP_COPIES = 3  # one write, three frames: one corrupted frame must not lose t
 
 
 class McuBus(MotorBus):
+    """Motors behind an MCU on `port`; `motor_ids[i]` names the MCU's motor channel i.
+
+    The constructor opens the port and runs HELLO, raising `PortNotFoundError`,
+    `MotorTimeoutError` (nobody answered), `McuIncompatibleError` (refusing to arm) or
+    `McuConfigError` (motor count or period mismatch). `period_s` is the control loop's period:
+    it bounds `read_state` (unless `reply_timeout_s` says otherwise) and the reconnect rate, and
+    must not exceed the MCU's period, or its watchdog would fire between two commands.
+    """
+
     def __init__(
         self,
         port: str,
@@ -116,7 +125,7 @@ class McuBus(MotorBus):
         link = self._link
         if link is not None and link.alive:
             return link
-        down = link._down_error() if link is not None else None
+        down = link.down_error() if link is not None else None
         self._retire_link()
         self._armed = False
         now = time.monotonic()

@@ -104,7 +104,7 @@ class McuLink:
         seqs: list[int] = []
         with self._write_lock:
             if not self.alive:
-                raise self._down_error()
+                raise self.down_error()
             now_ns = time.monotonic_ns()
             with self._lock:
                 for msg_type, body in msgs:
@@ -127,7 +127,7 @@ class McuLink:
                 self._serial.write(wire)
             except (serial.SerialException, OSError) as exc:
                 self._fail(exc)
-                raise self._down_error() from exc
+                raise self.down_error() from exc
             self.frames_sent += len(msgs)
         return seqs
 
@@ -143,7 +143,7 @@ class McuLink:
             with self._lock:
                 self._waiters.pop(seq, None)
         if waiter.reply is None and not self.alive:
-            raise self._down_error()
+            raise self.down_error()
         return waiter.reply
 
     # -- reading (reader thread) ---------------------------------------------------------------
@@ -201,7 +201,8 @@ class McuLink:
         for waiter in waiters:
             waiter.event.set()
 
-    def _down_error(self) -> McuLinkError:
+    def down_error(self) -> McuLinkError:
+        """The one-sentence error for calls made while this link is down."""
         why = self.error or "closed"
         return McuLinkError(
             f"the MCU link on {self.port} is down ({why}); check the USB cable and the board's "

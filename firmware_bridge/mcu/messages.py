@@ -63,7 +63,7 @@ class Fault(enum.IntEnum):
     ESTOP = 2
 
 
-# Required keys per type: key -> kind. Kinds: uint, bool, str, floats (list of numbers), uints.
+# Required keys per type: key -> kind. Kinds: uint, str, floats (list of numbers), uints.
 SCHEMA: dict[MsgType, dict[str, str]] = {
     MsgType.HELLO: {"major": "uint", "minor": "uint", "schema": "uint"},
     MsgType.ENABLE: {},
@@ -117,7 +117,11 @@ MAX_ITEMS = 256  # no list or map in a legal payload is longer
 
 def encode(msg_type: MsgType, body: dict[str, Any] | None = None) -> bytes:
     """Payload dict -> msgpack. Floats go as float32: 1e-7 rad is far below any encoder."""
-    return msgpack.packb(body or {}, use_single_float=True)
+    body = body or {}
+    missing = SCHEMA[msg_type].keys() - body.keys()
+    if missing:
+        raise ValueError(f"{msg_type.name} payload lacks required keys {sorted(missing)}")
+    return msgpack.packb(body, use_single_float=True)
 
 
 def _refuse_ext(code: int, data: bytes) -> Any:
@@ -158,8 +162,6 @@ def _check(name: str, key: str, kind: str, value: Any) -> Any:
     ok = True
     if kind == "uint":
         ok = type(value) is int and 0 <= value < 1 << 32
-    elif kind == "bool":
-        ok = type(value) is bool
     elif kind == "str":
         ok = isinstance(value, str)
     elif kind == "floats":

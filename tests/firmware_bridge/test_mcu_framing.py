@@ -181,7 +181,7 @@ def test_mcu_unknown_type_and_extension_are_refused() -> None:
 
 
 def test_mcu_schema_hash_ignores_optional_keys_but_not_required_ones() -> None:
-    edited = {**messages.SCHEMA, MsgType.COMMAND: {"goal": "floats", "torque": "bool"}}
+    edited = {**messages.SCHEMA, MsgType.COMMAND: {"goal": "floats", "torque": "uint"}}
     assert messages.schema_hash(edited) != messages.SCHEMA_HASH
     assert messages.schema_hash(dict(messages.SCHEMA)) == messages.SCHEMA_HASH
     extra = messages.encode(MsgType.COMMAND, {"goal": [1.0], "future_key": 3})
