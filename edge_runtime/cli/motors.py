@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from edge_runtime.cli.tree import CommandTree
 from firmware_bridge.dynamixel.bus import DynamixelConfigError
-from firmware_bridge.dynamixel.control_table import BAUD_INDEX, item
+from firmware_bridge.dynamixel.control_table import BAUD_INDEX, describe_hardware_error, item
 
 if TYPE_CHECKING:
     from firmware_bridge.dynamixel import DynamixelLink, ServoClient
@@ -98,6 +98,8 @@ def _read(args: argparse.Namespace) -> int:
     finally:
         link.close()
     si = f"  ({entry.to_si(raw):.6g} {entry.unit})" if entry.unit else ""
+    if entry.name == "hardware_error_status" and raw:
+        si = f"  ({describe_hardware_error(raw)}; reboot the servo to clear it)"
     print(f"id {args.id} {entry.name} = {raw}{si}")
     return 0
 

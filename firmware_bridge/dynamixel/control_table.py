@@ -35,6 +35,25 @@ BAUD_RATES = {
 BAUD_INDEX = {baud: index for index, baud in BAUD_RATES.items()}
 
 
+# Hardware Error Status (address 70) bits; any of them also raises the alert bit in statuses.
+HARDWARE_ERRORS = {
+    0: "input voltage out of range",
+    2: "overheating",
+    3: "motor encoder error",
+    4: "electrical shock",
+    5: "overload",
+}
+
+
+def describe_hardware_error(bits: int) -> str:
+    """Hardware Error Status as words ('' when clear). Only a reboot clears these."""
+    names = [name for bit, name in HARDWARE_ERRORS.items() if bits & (1 << bit)]
+    unknown = bits & ~sum(1 << bit for bit in HARDWARE_ERRORS)
+    if unknown:
+        names.append(f"unknown bits 0x{unknown:02x}")
+    return ", ".join(names)
+
+
 class UnknownItemError(BridgeError, KeyError):
     """A control-table item name that the X-series table does not have."""
 
