@@ -264,7 +264,7 @@ def _sim_servos(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from edge_runtime.cli.motors_bench import run_bench
 
-    return run_bench(args.servos, args.cycles, args.json)
+    return run_bench(args.servos, args.cycles, args.json, realtime=args.rt)
 
 
 def register(cli: CommandTree) -> None:
@@ -334,3 +334,4 @@ def register(cli: CommandTree) -> None:
     p.add_argument("--servos", type=int, default=12)
     p.add_argument("--cycles", type=int, default=2000)
     p.add_argument("--json", type=Path, help="write the results here")
+    p.add_argument("--rt", action="store_true", help="run at SCHED_FIFO, as on the robot (root)")

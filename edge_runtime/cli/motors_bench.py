@@ -10,7 +10,9 @@ over the pty, back to back; it says what the host side costs, not what a real RS
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -104,16 +106,32 @@ def _block(driver: _Ours | _Sdk, start: int, cycles: int, walls: list[float]) ->
     return time.thread_time() - cpu0, failed
 
 
-def measure(servos: int, cycles: int, blocks: int = 8) -> dict:
+def _realtime(priority: int) -> bool:
+    """SCHED_FIFO for this process and the chain it spawns (children inherit the policy).
+
+    This is how the runtime's control thread runs on the robot; it needs root or
+    CAP_SYS_NICE. The kernel's RT throttling (95% by default) still leaves the machine usable.
+    """
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except (PermissionError, OSError, AttributeError):
+        return False
+    return True
+
+
+def measure(servos: int, cycles: int, blocks: int = 8, realtime: bool = False) -> dict:
     """Both drivers in alternating blocks against one chain, so both see the same machine."""
     ids = list(range(1, servos + 1))
     per_block = max(1, cycles // blocks)
     cpu = {"edgerun": 0.0, "dynamixel_sdk": 0.0}
     failed = {"edgerun": 0, "dynamixel_sdk": 0}
     walls: dict[str, list[float]] = {"edgerun": [], "dynamixel_sdk": []}
+    policy = os.sched_getscheduler(0)
+    rt = realtime and _realtime(20)
     with tempfile.TemporaryDirectory(prefix="edgerun-bench-") as tmp:
         link = Path(tmp) / "ttyDXL"
         proc = _start_chain(ids, link)
+        gc.disable()  # same for both drivers: a collection inside a block would measure gc
         try:
             for block in range(-1, blocks):  # block -1 warms both up and is not counted
                 for make in (_Ours, _Sdk):
@@ -128,8 +146,11 @@ def measure(servos: int, cycles: int, blocks: int = 8) -> dict:
                         failed[driver.name] += bad
                         walls[driver.name] += scratch
         finally:
+            gc.enable()
             proc.terminate()
             proc.wait(timeout=10)
+            if rt:
+                os.sched_setscheduler(0, policy, os.sched_param(0))
     counted = per_block * blocks
     cpu_us = {name: seconds / counted * 1e6 for name, seconds in cpu.items()}
     ours = np.array(walls["edgerun"]) * 1e6
@@ -140,6 +161,7 @@ def measure(servos: int, cycles: int, blocks: int = 8) -> dict:
     return {
         "servos": servos,
         "cycles": counted,
+        "sched_fifo": rt,
         "cpu_us_per_cycle": {name: round(us, 1) for name, us in cpu_us.items()},
         "cpu_ratio": round(cpu_us["dynamixel_sdk"] / cpu_us["edgerun"], 2),
         "cycle_us": {
@@ -158,7 +180,7 @@ def measure(servos: int, cycles: int, blocks: int = 8) -> dict:
     }
 
 
-def run_bench(servos: int, cycles: int, json_path: Path | None) -> int:
+def run_bench(servos: int, cycles: int, json_path: Path | None, realtime: bool = False) -> int:
     from rich.console import Console
     from rich.table import Table
 
@@ -168,8 +190,11 @@ def run_bench(servos: int, cycles: int, json_path: Path | None) -> int:
         raise BridgeError(f"--cycles must be at least 100 for a p99, got {cycles}")
     console = Console()
     console.print(f"benchmarking {servos} simulated servos, {cycles} cycles per driver ...")
-    result = measure(servos, cycles)
-    table = Table(title=f"motor bus cycle, {servos} servos (sync write + sync read)")
+    result = measure(servos, cycles, realtime=realtime)
+    if realtime and not result["sched_fifo"]:
+        console.print("--rt: SCHED_FIFO not permitted here (needs root or CAP_SYS_NICE)")
+    sched = "SCHED_FIFO" if result["sched_fifo"] else "default scheduling"
+    table = Table(title=f"motor bus cycle, {servos} servos, sync write + sync read, {sched}")
     table.add_column("measure")
     table.add_column("value", justify="right")
     cpu = result["cpu_us_per_cycle"]
