@@ -125,7 +125,7 @@ def write_png(spec: BoardSpec, path: Path, dpi: int = 300) -> Path:
     return path
 
 
-def write_pdf(spec: BoardSpec, path: Path, page: str = "a4", dpi: int = 600) -> Path:
+def write_pdf(spec: BoardSpec, path: Path, page: str = "a4", dpi: int = 300) -> Path:
     """A PDF whose page is `page` and whose squares measure exactly `square_m` at 100% scale.
 
     The board is placed as an image with an exact physical extent (not fitted to the page),
@@ -162,7 +162,7 @@ def write_pdf(spec: BoardSpec, path: Path, page: str = "a4", dpi: int = 600) -> 
         cmap="gray",
         vmin=0,
         vmax=255,
-        interpolation="nearest",
+        interpolation="none",
         aspect="auto",
     )
     axes.set_axis_off()

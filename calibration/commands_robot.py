@@ -57,7 +57,13 @@ def handeye(args: argparse.Namespace) -> int:
                 from edge_runtime.sim.world import CAMERA_NAME
 
                 guess = model.camera_pose(args.view_camera or CAMERA_NAME)
-            offsets, _ = host_offsets(out, robot.config.motor_ids)
+            offsets, calibrated = host_offsets(out, robot.config.motor_ids)
+            if calibrated:  # stay inside the measured limits as well as the model's
+                from edge_runtime.calibration import require_joint_calibration
+
+                low, high = require_joint_calibration(out, robot.config.motor_ids).limits_rad()
+                model.lower = np.maximum(model.lower, low)
+                model.upper = np.minimum(model.upper, high)
             mover = Mover(robot.bus, offsets)
             start, _ = mover.read()
             poses = propose_poses(

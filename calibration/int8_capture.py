@@ -55,7 +55,7 @@ def capture(
         raise CalibrationError("--count must be at least 1 (a few hundred is typical)")
     frames: list[Frame] = []
     states: list[JointState] = []
-    last_version = -1
+    last_version = 0  # the camera's slot starts at version 0, empty
     next_s = time.monotonic()
     while len(frames) < count:
         time.sleep(max(0.0, next_s - time.monotonic()))

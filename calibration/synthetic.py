@@ -92,12 +92,14 @@ def project_view(
 _SUPERSAMPLE = 2
 
 
-@functools.lru_cache(maxsize=2)
-def _rays(camera: SyntheticCamera) -> np.ndarray:
-    """Undistorted normalized rays of every sub-pixel; depends only on the camera, so cached."""
+@functools.lru_cache(maxsize=4)
+def _rays(camera: SyntheticCamera, factor: int = _SUPERSAMPLE) -> np.ndarray:
+    """Undistorted normalized rays (x, y, 1) of every (sub-)pixel centre, row-major.
+
+    Depends only on the camera, so it is computed once per camera and reused for every view.
+    """
     import cv2
 
-    factor = _SUPERSAMPLE
     us = (np.arange(camera.width * factor) + 0.5) / factor - 0.5
     vs = (np.arange(camera.height * factor) + 0.5) / factor - 0.5
     grid = np.stack(np.meshgrid(us, vs), axis=-1).reshape(-1, 1, 2).astype(np.float64)
@@ -160,12 +162,7 @@ def depth_view(
 ) -> np.ndarray:
     """A uint16 depth image aligned to `camera` (units of `scale_m`): the board plane where the
     board is, a wall at `background_m` elsewhere, plus a constant bias and Gaussian noise."""
-    import cv2
-
-    us, vs = np.meshgrid(np.arange(camera.width), np.arange(camera.height))
-    pixels = np.stack([us, vs], axis=-1).reshape(-1, 1, 2).astype(np.float64)
-    rays = cv2.undistortPoints(pixels, camera.matrix, camera.coeffs).reshape(-1, 2)
-    rays = np.concatenate([rays, np.ones((len(rays), 1))], axis=1)
+    rays = _rays(camera, 1)
     normal, origin = pose[:3, 2], pose[:3, 3]
     z = (normal @ origin) / (rays @ normal)
     on_board = invert(pose) @ np.vstack([(rays * z[:, None]).T, np.ones(len(z))])

@@ -85,7 +85,7 @@ def collect_views(
     board = make_board(spec)
     save_dir.mkdir(parents=True, exist_ok=True)
     kept: list[tuple[str, Detection]] = []
-    version = -1
+    version = 0  # the camera's slot starts at version 0, empty
     deadline = time.monotonic() + timeout_s
     size: tuple[int, int] | None = None
     factory: Intrinsics | None = None
