@@ -227,7 +227,10 @@ class DynamixelBus(MotorBus):
                     f"cannot enable: servos {sorted(state.errors)} on {self.link.port} did not "
                     f"report their position ({'; '.join(sorted(set(state.errors.values())))})"
                 )
-            self.write_goal(state.positions_rad)
+            # Confirmed, one by one: a lost goal write here would make torque-on jump.
+            ticks = np.rint(state.positions_rad / RAD_PER_TICK + CENTER_TICKS).astype(int)
+            for servo_id, tick in zip(self.motor_ids, ticks.tolist()):
+                self.client.write_item(servo_id, "goal_position", tick)
             for servo_id in self.motor_ids:
                 self.client.write_item(servo_id, "torque_enable", 1)
                 if self.watchdog_ticks:
