@@ -61,6 +61,9 @@ def validate(args: argparse.Namespace) -> int:
     for kind, status, detail in report.lines:
         table.add_row(kind, f"[{STYLES[status]}]{status}[/]", detail)
     console.print(table)
+    for kind, status, detail in report.lines:
+        if status == "error":  # the full sentence, unwrapped, for logs and copy-paste
+            console.print(f"{kind}: {detail}", soft_wrap=True, markup=False, highlight=False)
     if not report.ok:
         bad = [kind for kind, status, _ in report.lines if status == "error"]
         raise CalibrationError(
