@@ -50,6 +50,23 @@ class SimCamera(Camera):
         self._next_ns = 0
         self._frame_number = 0
 
+    def start(self, first_frame_timeout_s: float = 10.0) -> None:
+        """Start streaming and return once the first frame exists, like a RealSense pipeline.
+
+        Creating the OpenGL context takes 0.1-0.5 s on a loaded CPU; paying it here, before
+        anyone enables the motors, keeps it out of the control loop's first ticks. A camera
+        that cannot render raises `CameraError` here instead of retrying forever.
+        """
+        already_running = self._thread is not None
+        super().start()
+        if already_running:
+            return
+        frame, _ = self.wait_frame(0, first_frame_timeout_s)
+        if frame is None:
+            reason = self.last_error or f"no frame within {first_frame_timeout_s:.0f} s"
+            self.stop()
+            raise CameraError(f"{self.name} did not start: {reason}")
+
     def _open(self) -> None:
         self._next_ns = time.monotonic_ns()
         self._frame_number = 0

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.bundle.reader import Bundle, open_bundle
-from edge_runtime.sim.episodes import episode_seed, start_episode
+from edge_runtime.sim.episodes import DEPTH_SCALE_M, episode_seed, start_episode
 from edge_runtime.sim.observation import rgbd_tensor
 from edge_runtime.sim.render import RgbdRenderer
 from edge_runtime.sim.world import JOINT_NAMES, SimWorld
@@ -126,7 +126,9 @@ def evaluate_bundle(
 
 def _observe(renderer: RgbdRenderer, world: SimWorld, pre: Any) -> dict[str, np.ndarray]:
     image = renderer.render()
-    x = rgbd_tensor(image.color, image.depth_m, pre.rgb_mean, pre.rgb_std, pre.depth_max_m)
+    # Through the camera's uint16 millimetres, exactly as a `SimCamera` frame arrives.
+    depth_m = image.depth_u16(DEPTH_SCALE_M).astype(np.float32) * np.float32(DEPTH_SCALE_M)
+    x = rgbd_tensor(image.color, depth_m, pre.rgb_mean, pre.rgb_std, pre.depth_max_m)
     return {
         "observation.rgbd": x,
         "observation.rgb": x[:, :3].copy(),

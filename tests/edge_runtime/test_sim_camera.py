@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from edge_runtime.errors import CameraError
 from edge_runtime.sensors.base import Frame
 from edge_runtime.sim.camera import SimCamera
 from edge_runtime.sim.render import RgbdRenderer, camera_intrinsics
@@ -56,3 +58,11 @@ def test_sim_render_matches_the_camera_model() -> None:
             assert abs(rows.mean() - v) < 2.0
             pixel_depth = image.depth_m[round(v), round(u)]
             assert abs(pixel_depth - p[2]) < 0.02
+
+
+def test_sim_camera_start_returns_with_a_frame_and_rejects_unknown_cameras() -> None:
+    world = SimWorld(realtime=True)
+    with SimCamera(world, width=32, height=24, fps=15) as camera:
+        assert camera.read_latest(max_age_s=10.0).frame_number >= 1
+    with pytest.raises(CameraError, match="no camera named 'wrist_cam'"):
+        SimCamera(world, camera="wrist_cam")
