@@ -14,6 +14,7 @@ import numpy as np
 
 from firmware_bridge.dynamixel.protocol import (
     BROADCAST_ID,
+    CRC_TABLE16,
     HEADER,
     STATUS,
     Instruction,
@@ -198,10 +199,12 @@ def encode_fast_sync_reply(blocks: Sequence[tuple[int, int, bytes]]) -> bytes:
     length_field = 1 + sum(len(data) + 4 for _, _, data in blocks)
     out = bytearray(HEADER + bytes((BROADCAST_ID, length_field & 0xFF, length_field >> 8, STATUS)))
     crc = crc16(out)
+    table = CRC_TABLE16
     for servo_id, error, data in blocks:
         chunk = bytes((error, servo_id)) + data
         crc = crc16(chunk, crc)
         out += chunk
-        out += bytes((crc & 0xFF, crc >> 8))
-        crc = crc16(out[-2:], crc)
+        low, high = crc & 0xFF, crc >> 8
+        out += bytes((low, high))
+        crc = table[crc ^ ((low << 8) | high)]  # the CRC bytes themselves, in one step
     return bytes(out)

@@ -71,6 +71,7 @@ def _make_table16() -> list[int]:
 
 
 _TABLE16 = _make_table16()
+CRC_TABLE16 = _TABLE16  # for callers that fold two known bytes into a running CRC
 
 
 def crc16(data: bytes | bytearray | memoryview, crc: int = 0) -> int:

@@ -161,9 +161,9 @@ class SimServo:
 
     def watchdog_expired(self, now_s: float) -> bool:
         """True once when the watchdog runs out: the caller then stops the motor."""
-        limit = self.get(_WATCHDOG)
-        if limit <= 0 or not self.torque_on:
-            return False
+        limit = self.table[_WATCHDOG.address]
+        if limit == 0 or limit >= 0x80 or self.table[_TORQUE.address] != 1:
+            return False  # off, already tripped (-1), or torque off (not monitored)
         if now_s - self.last_packet_s <= limit * 0.02:
             return False
         self._set(_WATCHDOG, -1)
