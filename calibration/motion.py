@@ -35,15 +35,22 @@ class Mover:
         self.period_s = period_s
         self.tolerance = tolerance_rad
 
-    def read(self) -> tuple[np.ndarray, JointState]:
-        """Calibrated joint positions and the raw state; refuses a partial read."""
-        state = self.bus.read_state()
-        if not state.ok:
-            missing = ", ".join(f"{i}: {e}" for i, e in sorted(state.errors.items()))
-            raise CalibrationError(
-                f"motors did not answer ({missing or 'NaN positions'}); check cables and power"
-            )
-        return state.positions_rad - self.offsets, state
+    def read(self, attempts: int = 5) -> tuple[np.ndarray, JointState]:
+        """Calibrated joint positions and the raw state; refuses a partial read.
+
+        A lost packet is retried (a calibration session must not die on one glitch); only a
+        motor that stays silent for every attempt is an error.
+        """
+        for _ in range(attempts):
+            state = self.bus.read_state()
+            if state.ok:
+                return state.positions_rad - self.offsets, state
+            time.sleep(self.period_s)
+        missing = ", ".join(f"{i}: {e}" for i, e in sorted(state.errors.items()))
+        raise CalibrationError(
+            f"motors did not answer {attempts} reads in a row ({missing or 'NaN positions'}); "
+            "check cables and power"
+        )
 
     def move_to(self, goal: np.ndarray, timeout_s: float = 20.0) -> np.ndarray:
         """Interpolate from the present position to `goal`, then wait until within tolerance."""
