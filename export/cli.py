@@ -38,6 +38,13 @@ def register(cli: CommandTree) -> None:
     )
     ref.add_argument("--train", action="store_true", help="collect episodes and retrain first")
     ref.add_argument("--precision", default="int8", choices=("int8", "fp16", "fp32"))
+    ref.add_argument(
+        "--evaluate",
+        type=int,
+        default=0,
+        metavar="EPISODES",
+        help="then run the bundle closed-loop in the simulator on unseen targets",
+    )
     _add_common(ref, default_out="out/reference-bundle")
 
     keys = cli.command(
@@ -102,6 +109,15 @@ def _export_reference(args: argparse.Namespace) -> int:
         echo=print,
     )
     print(f"bundle: {path}")
+    if args.evaluate > 0:
+        from edge_runtime.sim.evaluate import evaluate_bundle
+        from export.reference.bundle import EVALUATION_SEED
+
+        result = evaluate_bundle(path, episodes=args.evaluate, seed=EVALUATION_SEED)
+        print(
+            f"simulator task success ({args.precision}): {result.successes}/{result.episodes} "
+            f"= {100 * result.success_rate:.0f}% (seed {EVALUATION_SEED}, unseen targets)"
+        )
     return 0
 
 

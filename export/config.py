@@ -9,6 +9,8 @@ an export without a config file is already gated. Per-role tables override the `
     [calibration]
     min_samples = 16
     held_out_fraction = 0.25
+    [quantize]
+    float_ops = ["Softmax"]  # op types INT8 graphs keep in float
     [gate]
     cosine_mean = 0.999     # minimum over held-out samples, mean cosine similarity
     cosine_min = 0.99       # minimum, worst single sample
@@ -48,6 +50,7 @@ class ExportConfig:
     gate_default: GateThresholds = GateThresholds()
     gate_roles: dict[str, GateThresholds] = field(default_factory=dict)
     golden_samples: int = 4
+    float_ops: tuple[str, ...] = ()  # op types INT8 graphs keep in float
 
     def gate(self, role: str) -> GateThresholds:
         return self.gate_roles.get(role, self.gate_default)
@@ -72,10 +75,10 @@ def load_export_config(path: str | Path | None) -> ExportConfig:
 
 def parse_export_config(data: dict[str, Any], where: str) -> ExportConfig:
     for key in data:
-        if key not in ("precision", "calibration", "gate", "golden"):
+        if key not in ("precision", "calibration", "quantize", "gate", "golden"):
             raise ExportError(
-                f"{where}: unknown section [{key}]; sections are precision, calibration, gate, "
-                "golden"
+                f"{where}: unknown section [{key}]; sections are precision, calibration, "
+                "quantize, gate, golden"
             )
     prec = Section(data, "precision", where, error=ExportError)
     precision = {role: prec.choice(role, PRECISIONS) for role in ROLES if role in prec.data}
@@ -84,6 +87,9 @@ def parse_export_config(data: dict[str, Any], where: str) -> ExportConfig:
     min_samples = cal.integer("min_samples", default=16, minimum=1)
     held_out = cal.number("held_out_fraction", default=0.25, minimum=0.05, maximum=0.9)
     cal.done()
+    quant = Section(data, "quantize", where, error=ExportError)
+    float_ops = tuple(quant.string_list("float_ops", default=[]))
+    quant.done()
     gate_raw = dict(data.get("gate", {})) if isinstance(data.get("gate"), dict) else None
     if gate_raw is None and "gate" in data:
         raise ExportError(f"{where}: [gate] must be a table")
@@ -104,6 +110,7 @@ def parse_export_config(data: dict[str, Any], where: str) -> ExportConfig:
         gate_default=default,
         gate_roles=roles,
         golden_samples=golden_samples,
+        float_ops=float_ops,
     )
 
 

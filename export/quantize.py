@@ -32,9 +32,17 @@ TENSORRT_QDQ_OPTIONS: dict[str, Any] = {
 
 
 def quantize(
-    fp32_path: Path, out_path: Path, precision: str, calibration: Samples | None = None
+    fp32_path: Path,
+    out_path: Path,
+    precision: str,
+    calibration: Samples | None = None,
+    float_ops: tuple[str, ...] = (),
 ) -> GraphIO:
-    """Write `out_path` at `precision` (fp32 | fp16 | int8) from a validated FP32 graph."""
+    """Write `out_path` at `precision` (fp32 | fp16 | int8) from a validated FP32 graph.
+
+    `float_ops`: op types left unquantized in INT8 graphs (e.g. Softmax, whose small
+    probabilities int8 rounds to zero); TensorRT runs them in float inside the Q/DQ graph.
+    """
     if precision == "fp32":
         if fp32_path.resolve() != out_path.resolve():
             shutil.copyfile(fp32_path, out_path)
@@ -47,7 +55,7 @@ def quantize(
                 f"INT8 for {fp32_path.name} needs calibration data; pass --calibration FILE.npz "
                 "or choose fp16"
             )
-        return quantize_int8(fp32_path, out_path, calibration)
+        return quantize_int8(fp32_path, out_path, calibration, float_ops)
     raise ExportError(f"precision '{precision}' is not one of int8, fp16, fp32")
 
 
@@ -70,7 +78,9 @@ class _Reader:
         return feed
 
 
-def quantize_int8(fp32_path: Path, out_path: Path, calibration: Samples) -> GraphIO:
+def quantize_int8(
+    fp32_path: Path, out_path: Path, calibration: Samples, float_ops: tuple[str, ...] = ()
+) -> GraphIO:
     """Static INT8 Q/DQ with TensorRT's settings, then `check_tensorrt_qdq` on the result."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -81,6 +91,7 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration: Samples) -> Grap
     )
 
     reader_type = type("SamplesReader", (_Reader, CalibrationDataReader), {})
+    excluded = [n.name for n in load_onnx(fp32_path).graph.node if n.op_type in set(float_ops)]
     with tempfile.TemporaryDirectory(prefix="edgerun-quant-") as tmp, _quiet_preprocess_hint():
         # ORT writes augmented models and calibration tables beside the output: keep them out of
         # the bundle directory.
@@ -95,6 +106,7 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration: Samples) -> Grap
                 activation_type=QuantType.QInt8,
                 weight_type=QuantType.QInt8,
                 calibrate_method=CalibrationMethod.MinMax,
+                nodes_to_exclude=excluded,
                 extra_options=dict(TENSORRT_QDQ_OPTIONS),
             )
         except Exception as exc:  # ORT raises bare Exceptions for bad feeds and graphs
