@@ -1,0 +1,83 @@
+"""Benchmark output shared by every `edgerun bench ...`: a rich table and a JSON file.
+
+Rows are plain dicts (what goes into the JSON); a column names a dotted key path into a row,
+so one list of rows feeds both the table and the file and they can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def lookup(row: dict[str, Any], path: str) -> Any:
+    """`lookup(row, "lateness_us.p99")` -> row["lateness_us"]["p99"] (None when absent)."""
+    value: Any = row
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) < 1e5 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def print_table(
+    title: str,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    console: Console | None = None,
+    caption: str | None = None,
+) -> Table:
+    """Print `rows` with `columns` = [(key path, header), ...]; numbers right-aligned."""
+    table = Table(title=title, caption=caption)
+    for path, header in columns:
+        numeric = any(isinstance(lookup(r, path), (int, float)) for r in rows)
+        table.add_column(header, justify="right" if numeric else "left")
+    for row in rows:
+        table.add_row(*(_cell(lookup(row, path)) for path, _ in columns))
+    (console or Console()).print(table)
+    return table
+
+
+def machine_info() -> dict[str, Any]:
+    """Where and when a figure was measured (benchmarks are meaningless without it)."""
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover - not on Linux/macOS
+        load = []
+    return {
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "loadavg": load,
+    }
+
+
+def write_json(path: str | os.PathLike[str], payload: dict[str, Any]) -> Path:
+    """Write `payload` (with `machine` info added when missing) as indented JSON."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"machine": machine_info(), **payload} if "machine" not in payload else payload
+    out.write_text(json.dumps(payload, indent=2) + "\n")
+    return out
