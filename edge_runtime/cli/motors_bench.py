@@ -95,6 +95,55 @@ class _Sdk:
         self.port.closePort()
 
 
+_ECHO = """
+import os, sys
+fd = int(sys.argv[1]); size = int(sys.argv[2])
+while True:
+    data = os.read(fd, 4096)
+    if not data or data.endswith(b"q"):
+        break
+    os.write(fd, bytes(size))
+"""
+
+
+def pty_floor_us(answer_bytes: int, rounds: int = 1000) -> dict[str, float]:
+    """Round trip through a bare pty to a child that answers at once: what any driver pays.
+
+    No protocol, no parsing: the time it takes the kernel to carry bytes both ways and wake
+    both processes on this machine, the floor under `cycle_us`.
+    """
+    import pty
+    import select
+    import tty
+
+    master, slave = pty.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _ECHO, str(master), str(answer_bytes)], pass_fds=[master]
+    )
+    walls = np.empty(rounds)
+    try:
+        for k in range(-50, rounds):
+            t0 = time.perf_counter()
+            os.write(slave, bytes(16))
+            got = 0
+            while got < answer_bytes:
+                select.select([slave], [], [], 1.0)
+                got += len(os.read(slave, 4096))
+            if k >= 0:
+                walls[k] = (time.perf_counter() - t0) * 1e6
+        os.write(slave, b"q")
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        os.close(master)
+        os.close(slave)
+    return {"p50": round(float(np.percentile(walls, 50)), 1),
+            "p99": round(float(np.percentile(walls, 99)), 1)}  # fmt: skip
+
+
 def _block(driver: _Ours | _Sdk, start: int, cycles: int, walls: list[float]) -> tuple[float, int]:
     """Run `cycles` back-to-back cycles: (CPU seconds of this thread, failed reads)."""
     failed = 0
@@ -158,6 +207,7 @@ def measure(servos: int, cycles: int, blocks: int = 8, realtime: bool = False) -
     read = len(ins.sync_read(STATE_ADDRESS, STATE_SIZE, ids, fast=True))
     answer = ins.fast_sync_read_length(servos, STATE_SIZE)
     wire = write + read + answer
+    floor = pty_floor_us(answer)
     return {
         "servos": servos,
         "cycles": counted,
@@ -173,6 +223,7 @@ def measure(servos: int, cycles: int, blocks: int = 8, realtime: bool = False) -
             "p50": round(float(np.percentile(np.array(walls["dynamixel_sdk"]) * 1e6, 50)), 1),
             "p99": round(float(np.percentile(np.array(walls["dynamixel_sdk"]) * 1e6, 99)), 1),
         },
+        "pty_round_trip_us": floor,
         "failed_reads": failed,
         "wire_bytes": wire,
         "wire_bytes_detail": {"sync_write": write, "fast_sync_read": read, "answer": answer},
@@ -205,6 +256,8 @@ def run_bench(servos: int, cycles: int, json_path: Path | None, realtime: bool =
         **result["cycle_us"]))  # fmt: skip
     table.add_row("cycle p50 / p99 over pty, dynamixel-sdk", "{p50} / {p99} µs".format(
         **result["sdk_cycle_us"]))  # fmt: skip
+    table.add_row("bare pty round trip p50 / p99 (floor)", "{p50} / {p99} µs".format(
+        **result["pty_round_trip_us"]))  # fmt: skip
     table.add_row("failed reads edgerun / sdk", "{edgerun} / {dynamixel_sdk}".format(
         **result["failed_reads"]))  # fmt: skip
     table.add_row("wire bytes / cycle", str(result["wire_bytes"]))
