@@ -125,6 +125,7 @@ def write_atomic(path: Path, payload: bytes) -> None:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; artifacts are meant to be read by the robot
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

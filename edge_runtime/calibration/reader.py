@@ -30,6 +30,8 @@ from edge_runtime.calibration.schemas import (
 )
 from edge_runtime.errors import CalibrationError
 
+Artifact = CameraCalibration | HandEyeCalibration | JointCalibration | DepthCheck | Int8Dataset
+
 _PARSERS = {
     CAMERA.name: CameraCalibration.parse,
     HANDEYE.name: HandEyeCalibration.parse,
@@ -63,7 +65,7 @@ def _attr(kind: Kind) -> str:
     )
 
 
-def load_artifact(root: Path, kind: Kind) -> object:
+def load_artifact(root: Path, kind: Kind) -> Artifact:
     env = read_envelope(root / kind.filename, kind.name, kind.command)
     return _PARSERS[kind.name](env)
 
@@ -172,13 +174,14 @@ def validate_calibration(
     """Check every kind separately so one broken file does not hide the state of the others."""
     path = _check_dir(root)
     report = ValidationReport(path)
-    loaded: dict[str, object] = {}
+    loaded: dict[str, Artifact] = {}
     for kind in KINDS:
         file = path / kind.filename
         if not file.exists():
-            status = "error" if kind.name in required else "missing"
+            needed = kind.name in required
+            fix = f"run `edgerun calibrate {kind.command} --out {path}`"
             report.lines.append(
-                (kind.name, status, f"run `edgerun calibrate {kind.command} --out {path}`")
+                (kind.name, "error" if needed else "missing", f"required: {fix}" if needed else fix)
             )
             continue
         try:
@@ -187,7 +190,7 @@ def validate_calibration(
             report.lines.append((kind.name, "error", str(exc)))
             continue
         loaded[_attr(kind)] = artifact
-        env = artifact.envelope  # type: ignore[attr-defined]
+        env = artifact.envelope
         problem = _device_mismatch(kind, env.device, motor_ids, camera_serial)
         detail = problem or f"{env.created_utc}, {_quality_summary(env.quality)}"
         report.lines.append((kind.name, "error" if problem else "ok", detail))
