@@ -118,4 +118,5 @@ def runtime_settings(config: RobotConfig, bundle: Bundle | None = None) -> Runti
         limits=safety_limits(config, bundle),
         stale_observation_s=config.safety.stale_observation_periods * config.period_s,
         max_frame_age_s=max(config.camera.max_age_s, 2.0 / config.camera.fps),
+        max_tracking_error_rad=config.safety.max_tracking_error_rad,
     )

@@ -40,8 +40,10 @@ class ControlLoop:
         stale_observation_s: float,
         stop: threading.Event,
         clock: Clock,
+        max_tracking_error_rad: float = 0.0,
     ) -> None:
         self.clock = clock
+        self.max_tracking_error_rad = max_tracking_error_rad
         self.bus = bus
         self.camera = camera
         self.queue = queue
@@ -128,6 +130,15 @@ class ControlLoop:
     def _hold_reason(self, state: JointState | None) -> str | None:
         if state is None or not state.ok:
             return "bad_state"
+        # Motors that stop following (a tripped servo watchdog, a collision, a slipped horn)
+        # fail silently on a sync write: the gap to the last command is how we see it.
+        last = self.safety.last_command
+        if (
+            last is not None
+            and self.max_tracking_error_rad > 0
+            and np.max(np.abs(state.positions_rad - last)) > self.max_tracking_error_rad
+        ):
+            return "tracking_error"
         try:
             self.camera.read_latest(self.stale_observation_s)
         except StaleFrameError:

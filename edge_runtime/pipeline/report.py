@@ -101,6 +101,7 @@ def plot_loop_timing(result: RunResult, path: Path, title: str = "control loop t
     ax_time.plot(ticks, step_us, lw=0.6, alpha=0.7, label="step duration")
     ax_time.axhline(period_us, color="red", ls="--", lw=0.8, label=f"period {period_us:.0f} µs")
     ax_time.set_yscale("symlog", linthresh=10)
+    ax_time.set_ylim(bottom=0)
     ax_time.set_xlabel("tick")
     ax_time.set_ylabel("µs")
     ax_time.legend(loc="upper right", fontsize=8)

@@ -41,6 +41,7 @@ class RuntimeSettings:
     limits: SafetyLimits
     stale_observation_s: float
     max_frame_age_s: float = 0.25
+    max_tracking_error_rad: float = 0.5
     warmup_timeout_s: float = 120.0
     realtime: bool = True
     realtime_priority: int | None = 80
@@ -133,7 +134,6 @@ class Runtime:
             if self.stop.is_set():
                 return self._result()  # the worker failed to load: torque was never enabled
             self.observers.on_start(list(map(str, self.bus.motor_ids)), self.settings.period_s)
-            self.loop.start()
             max_ticks = None if duration_s is None else round(duration_s / self.settings.period_s)
             control = threading.Thread(
                 target=self._control_thread, args=(max_ticks,), name="control", daemon=True
@@ -154,6 +154,9 @@ class Runtime:
             if self.settings.realtime:
                 configure_realtime(priority=self.settings.realtime_priority)
                 set_gil_switch_interval()
+            # Torque on (and the servos' bus watchdog armed) only now, one period before the
+            # first goal write: enabling earlier lets the watchdog expire before tick 0.
+            self.loop.start()
             self.scheduler.run(self.loop.step, max_ticks=max_ticks, stop=self.stop)
             if not self.stop.is_set():
                 self.stop_reason = self.stop_reason or "duration reached"

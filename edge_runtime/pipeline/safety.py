@@ -105,6 +105,7 @@ class SafetyFilter:
         if self._hold_since_ns is None:
             self._hold_since_ns = now_ns
             events.append(("hold", reason))
+            self.counts[f"hold:{reason}"] += 1
         held_ns = now_ns - self._hold_since_ns
         self.counts["hold_ticks"] += 1
         if self._armed and held_ns > self.limits.hold_timeout_ns:
