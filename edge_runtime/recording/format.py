@@ -57,12 +57,22 @@ def _ext_hook(code: int, data: bytes) -> Any:
     return msgpack.ExtType(code, data)
 
 
-def pack(record: dict[str, Any]) -> bytes:
-    """One framed record: prefix + msgpack payload."""
+def pack_parts(record: dict[str, Any]) -> tuple[bytes, bytes]:
+    """(prefix, payload) of one record: written one after the other, never concatenated.
+
+    Concatenating would copy a frame's few hundred kilobytes while holding the GIL, which is
+    time the control thread may be waiting for.
+    """
     payload = msgpack.packb(record, default=_default, use_bin_type=True)
     if len(payload) > MAX_RECORD_BYTES:
         raise ValueError(f"record of {len(payload)} bytes exceeds {MAX_RECORD_BYTES}")
-    return PREFIX.pack(len(payload), zlib.crc32(payload)) + payload
+    return PREFIX.pack(len(payload), zlib.crc32(payload)), payload
+
+
+def pack(record: dict[str, Any]) -> bytes:
+    """One framed record: prefix + msgpack payload."""
+    prefix, payload = pack_parts(record)
+    return prefix + payload
 
 
 def unpack_payload(payload: bytes) -> dict[str, Any]:
