@@ -241,6 +241,10 @@ def _sim_servos(args: argparse.Namespace) -> int:
     link = Path(args.link)
     if not link.parent.is_dir():
         raise DynamixelConfigError(f"cannot create {link}: folder {link.parent} does not exist")
+    if link.exists() and not link.is_symlink():
+        raise DynamixelConfigError(
+            f"{link} exists and is not a symlink; pick another --link path (it gets replaced)"
+        )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     chain = SimServoChain(ids, link=link, baud=baud, faults=faults, fast_sync_read=not args.no_fast)

@@ -117,3 +117,29 @@ def test_eeprom_write_with_torque_on_is_refused(chain: SimServoChain) -> None:
         with pytest.raises(ServoRefusedError, match="data range"):
             client.write_item(2, "operating_mode", 2)
         assert client.scan() == {1: (1020, 46), 2: (1020, 46), 3: (1020, 46)}
+
+
+def test_reg_write_action_bulk_and_reboot(chain: SimServoChain) -> None:
+    from firmware_bridge.dynamixel import instructions as ins
+
+    with DynamixelBus(chain.port, [1, 2, 3], latency_s=PATIENT) as bus:
+        link, client = bus.link, ServoClient(bus.link)
+        assert link.exchange(ins.reg_write(2, 65, b"\x01"), 1, 11)[0].error == 0
+        assert client.read_item(2, "led") == 0  # registered, not applied
+        assert client.read_item(2, "registered_instruction") == 1
+        link.exchange(ins.action(), 0, 0)
+        assert client.read_item(2, "led") == 1
+        link.exchange(
+            ins.bulk_write([(1, 116, (1000).to_bytes(4, "little")), (3, 65, b"\x01")]), 0, 0
+        )
+        assert client.read_item(1, "goal_position") == 1000
+        assert client.read_item(3, "led") == 1
+        answers = link.exchange(ins.bulk_read([(1, 116, 4), (3, 7, 1)]), 2, 32)
+        assert [(p.id, p.params) for p in answers] == [
+            (1, (1000).to_bytes(4, "little")),
+            (3, b"\x03"),
+        ]
+        client.write_item(3, "torque_enable", 1)
+        client.reboot(3)
+        assert client.read_item(3, "torque_enable") == 0
+        assert client.read_item(3, "led") == 0
