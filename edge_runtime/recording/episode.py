@@ -58,11 +58,19 @@ class EpisodeRecorder(LoopObserver):
         )
         self._started = False
 
-    # -- LoopObserver hooks (called from the runtime's threads) -------------------------
-    def on_start(self, joint_names: list[str], period_s: float) -> None:
+    def start(self) -> None:
+        """Create the log directory and start the writer; idempotent.
+
+        Call it before the run (``run --record DIR`` does) so an unusable directory is one
+        sentence at startup (`LogError`), not an observer error logged once the robot moves.
+        """
         if not self._started:
             self._writer.start()
             self._started = True
+
+    # -- LoopObserver hooks (called from the runtime's threads) -------------------------
+    def on_start(self, joint_names: list[str], period_s: float) -> None:
+        self.start()
         start = {"k": "start", "joints": list(joint_names), "period_s": period_s}
         self._writer.submit("record", "raw", {**start, "t_ns": time.monotonic_ns()})
 
