@@ -17,46 +17,70 @@ MAX_BLOCK = 254  # non-zero bytes a code byte can announce
 
 
 def encode(data: bytes) -> bytes:
-    """COBS-encode `data` (without the 0x00 delimiter)."""
-    out = bytearray(b"\x00")
-    code_at = 0
-    code = 1
-    remaining = len(data)
-    for byte in data:
-        remaining -= 1
-        if byte:
-            out.append(byte)
-            code += 1
-        if not byte or code == 0xFF:
-            out[code_at] = code
-            code = 1
-            if not byte or remaining:
-                code_at = len(out)
-                out.append(0)
-            else:
-                return bytes(out)  # ended on a full 254-byte run: no empty block after it
-    out[code_at] = code
+    """COBS-encode `data` (without the 0x00 delimiter).
+
+    The control loop encodes a frame every period, so the common case (no run of 254 non-zero
+    bytes) copies the data once and overwrites each zero with the distance to the next one,
+    taking the distances from `bytes.split` (C speed) rather than a Python loop over bytes.
+    """
+    out = bytearray(len(data) + 1)
+    out[1:] = data
+    at = 0
+    for segment in data.split(b"\x00"):
+        code = len(segment) + 1
+        if code > MAX_BLOCK:
+            return _encode_long_runs(data)
+        out[at] = code
+        at += code
+    return bytes(out)
+
+
+def _encode_long_runs(data: bytes) -> bytes:
+    """The general case, with 0xFF blocks for runs of 254 non-zero bytes."""
+    out = bytearray()
+    segments = data.split(b"\x00")
+    last = len(segments) - 1
+    for index, segment in enumerate(segments):
+        full = len(segment) // MAX_BLOCK
+        for k in range(full):
+            out.append(0xFF)
+            out += segment[k * MAX_BLOCK : (k + 1) * MAX_BLOCK]
+        rest = segment[full * MAX_BLOCK :]
+        if rest or index < last or full == 0:  # no empty block after a final full run
+            out.append(len(rest) + 1)
+            out += rest
     return bytes(out)
 
 
 def decode(data: bytes) -> bytes:
     """Undo `encode`; raises ProtocolError on a zero byte or a code running past the end."""
-    out = bytearray()
-    i = 0
     n = len(data)
     if n == 0:
         raise ProtocolError("empty COBS frame")
+    if 0 in data:
+        raise ProtocolError(f"COBS frame has a zero byte at offset {data.index(0)}")
+    if 0xFF in data:
+        return _decode_with_full_blocks(data)
+    out = bytearray(data)  # no 0xFF code: every code but the first stands for a zero
+    at = data[0]
+    while at < n:
+        out[at] = 0
+        at += data[at]
+    if at > n:
+        raise ProtocolError(f"a COBS code runs past the frame end ({n})")
+    return bytes(out[1:])
+
+
+def _decode_with_full_blocks(data: bytes) -> bytes:
+    out = bytearray()
+    i = 0
+    n = len(data)
     while i < n:
         code = data[i]
-        if code == 0:
-            raise ProtocolError(f"COBS frame has a zero byte at offset {i}")
         end = i + code
         if end > n:
             raise ProtocolError(f"COBS code {code} at offset {i} runs past the frame end ({n})")
-        block = data[i + 1 : end]
-        if 0 in block:
-            raise ProtocolError(f"COBS frame has a zero byte inside the block at offset {i}")
-        out += block
+        out += data[i + 1 : end]
         i = end
         if code != 0xFF and i < n:
             out.append(0)

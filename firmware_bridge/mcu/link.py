@@ -12,7 +12,12 @@ the motors alive after the loop hung).
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import logging
+import os
+import select
+import termios
 import threading
 import time
 from collections import OrderedDict
@@ -31,6 +36,8 @@ from firmware_bridge.mcu.messages import MsgType
 log = logging.getLogger(__name__)
 
 READ_POLL_S = 0.05  # how often the reader re-checks its stop flag when the line is quiet
+WRITE_TIMEOUT_S = 0.1  # a full transmit buffer that does not drain means a stuck adapter
+MAX_EMPTY_READS = 100  # consecutive wakeups without data before the port counts as gone
 
 
 @dataclass
@@ -62,7 +69,7 @@ class McuLink:
         self.clock = clock
         self._on_reply = on_reply  # (reply, sent_ns of the echoed frame or None), reader thread
         try:
-            self._serial = serial.Serial(port, baud, timeout=READ_POLL_S, write_timeout=0.1)
+            self._serial = serial.Serial(port, baud, timeout=0)
         except (serial.SerialException, OSError, ValueError) as exc:
             raise PortNotFoundError(
                 f"cannot open the MCU port {port} at {baud} baud ({exc}); check that the board "
@@ -77,7 +84,9 @@ class McuLink:
         self.frames_sent = 0
         self.frames_received = 0
         self.bad_frames = 0
+        self.spurious_wakeups = 0
         self._stop = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()  # close() wakes the reader at once
         self._thread = threading.Thread(
             target=self._read_loop, name=f"mcu-link {port}", daemon=True
         )
@@ -124,12 +133,30 @@ class McuLink:
             if before_write is not None:
                 before_write(seqs, now_ns)
             try:
-                self._serial.write(wire)
-            except (serial.SerialException, OSError) as exc:
+                self._write_all(bytes(wire))
+            except OSError as exc:
                 self._fail(exc)
                 raise self.down_error() from exc
             self.frames_sent += len(msgs)
         return seqs
+
+    def _write_all(self, data: bytes) -> None:
+        """One `os.write` in the normal case; waits for room only if the driver's buffer is full.
+
+        (pyserial's `write` adds a `select` after every write when a write timeout is set.)
+        """
+        fd = self._serial.fd
+        deadline = time.monotonic() + WRITE_TIMEOUT_S
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(fd, view) :]
+                continue
+            except (BlockingIOError, InterruptedError):
+                pass
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [fd], [], left)[1]:
+                raise OSError(errno.ETIMEDOUT, f"write of {len(data)} bytes timed out")
 
     def wait_reply(self, seq: int, timeout_s: float) -> Reply | None:
         """The reply echoing `seq`, or None on timeout; raises if the link went down."""
@@ -149,16 +176,39 @@ class McuLink:
     # -- reading (reader thread) ---------------------------------------------------------------
 
     def _read_loop(self) -> None:
+        """Read whatever arrived, stamp it, decode it. Runs until close() or a lost port.
+
+        Reads the fd directly rather than through `Serial.read`, which raises on a wakeup that
+        brings no data and throws away the bytes it had gathered. A pty (and, rarely, a USB
+        adapter) can report readiness and then deliver nothing; a port that is really gone
+        fails the TIOCINQ ioctl with EIO, so that probe tells the two apart.
+        """
         reader = frame.FrameReader()
+        fd = self._serial.fd
+        empty_in_a_row = 0
         while not self._stop.is_set():
             try:
-                data = self._serial.read(self._serial.in_waiting or 1)
-            except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
+                ready, _, _ = select.select([fd, self._wake_r], [], [], READ_POLL_S)
+                if self._wake_r in ready or self._stop.is_set():
+                    return
+                if not ready:
+                    continue
+                data = os.read(fd, 4096)
+                if not data:
+                    fcntl.ioctl(fd, termios.TIOCINQ, b"\0\0\0\0")  # EIO once the port is gone
+                    empty_in_a_row += 1
+                    if empty_in_a_row > MAX_EMPTY_READS:
+                        raise OSError(errno.EIO, "the port keeps waking up with no data")
+                    self.spurious_wakeups += 1
+                    time.sleep(0.0005)
+                    continue
+            except (BlockingIOError, InterruptedError):
+                continue
+            except (OSError, ValueError) as exc:
                 if not self._stop.is_set():
                     self._fail(exc)
                 return
-            if not data:
-                continue
+            empty_in_a_row = 0
             received_ns = time.monotonic_ns()
             for item in reader.feed(data):
                 if isinstance(item, ProtocolError):
@@ -211,11 +261,16 @@ class McuLink:
 
     def close(self) -> None:
         """Stop the reader and release the port. Idempotent."""
+        if self._stop.is_set():
+            return
         self._stop.set()
-        with contextlib.suppress(Exception):
-            self._serial.cancel_read()
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=1.0)
         with contextlib.suppress(Exception):
             self._serial.close()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
         self._fail(McuLinkError("closed"), quiet=True)
