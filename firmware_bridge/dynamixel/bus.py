@@ -59,6 +59,14 @@ class DynamixelConfigError(BridgeError, ValueError):
 
 
 class DynamixelBus(MotorBus):
+    """X-series servos on one serial port, positions in radians (2048 ticks = 0 rad).
+
+    `period_s` is the control period the retries must fit in (`retry_fraction` of it).
+    `latency_s` is the allowance beyond wire time for the adapter and the OS: 3 ms suits a
+    U2D2 with the 1 ms latency timer; a simulated chain on a loaded machine may need more.
+    `verify` pings every servo at open so a wrong id or baud fails here, in one sentence.
+    """
+
     def __init__(
         self,
         port: str,
@@ -142,12 +150,15 @@ class DynamixelBus(MotorBus):
                 return state
         found: dict[int, tuple[int, bytes]] = {}
         missing = list(self.motor_ids)
-        attempts = 0
-        while missing and attempts < 3:
-            attempts += 1
+        for attempt in range(3):
+            if attempt:  # a retry only when a whole one still fits in the budget
+                n = len(missing)
+                worst = self.link.timing.timeout_s(14 + n, (11 + STATE_SIZE) * n, n)
+                if time.monotonic() - start + worst > self.retry_budget_s:
+                    break
             found.update(self._read_sync(missing))
             missing = [i for i in self.motor_ids if i not in found]
-            if time.monotonic() - start > self.retry_budget_s:
+            if not missing:
                 break
         return self._state(found, missing)
 
