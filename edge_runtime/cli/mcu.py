@@ -1,4 +1,4 @@
-"""`edgerun sim mcu`: the reference MCU simulator on a pty, for bring-up without a motor board.
+"""`edgerun sim mcu` (the reference MCU on a pty, for bring-up without a board), `bench mcu`.
 
 It runs in the foreground until Ctrl-C or SIGTERM (so systemd, a test or a terminal can stop it
 the same way) and removes its link on the way out.
@@ -43,6 +43,23 @@ def register(cli: CommandTree) -> None:
     p.add_argument("--corrupt-rate", type=float, default=0.0, help="fraction of reply bytes hit")
     p.add_argument("--delay-ms", type=float, default=0.0, help="extra delay on every reply")
     p.add_argument("--seed", type=int, default=None, help="random seed for the faults")
+
+    b = cli.command(
+        "mcu",
+        "measure the MCU link's host CPU, latency and wire bytes against the simulated MCU",
+        _bench_mcu,
+        group="bench",
+    )
+    b.add_argument("--motors", type=int, default=12, help="number of motors (default 12)")
+    b.add_argument("--cycles", type=int, default=1000, help="control periods (default 1000)")
+    b.add_argument("--period-ms", type=float, default=10.0, help="control period (default 10)")
+    b.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+
+
+def _bench_mcu(args: argparse.Namespace) -> int:
+    from edge_runtime.cli.mcu_bench import bench_mcu  # numpy-heavy work only when asked for
+
+    return bench_mcu(args)
 
 
 def _check(args: argparse.Namespace) -> Path:

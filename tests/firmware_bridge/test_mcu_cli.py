@@ -3,6 +3,7 @@ arguments give one sentence and exit 2."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -69,3 +70,20 @@ def test_mcu_cli_refuses_to_replace_a_file_or_use_a_missing_directory(tmp_path, 
     err = capsys.readouterr().err
     assert "is not a symlink" in err
     assert "does not exist" in err
+
+
+def test_mcu_cli_bench_writes_json(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "mcu.json"
+    args = ["bench", "mcu", "--motors", "2", "--cycles", "20", "--period-ms", "50"]
+    assert main([*args, "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["motors"] == 2
+    assert result["commands"]["sent"] == 20
+    assert result["wire_bytes"]["host_to_mcu"] > 0
+    assert result["codec_us_per_cycle"] > 0
+    assert "read_state" in capsys.readouterr().out
+
+
+def test_mcu_cli_bench_bad_cycles_is_one_sentence(capsys) -> None:
+    assert main(["bench", "mcu", "--cycles", "1"]) == 2
+    assert "--cycles 1 is out of range" in capsys.readouterr().err
