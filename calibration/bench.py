@@ -161,7 +161,7 @@ def run_bench(views: int = 30, seed: int = 0, images: bool = True) -> dict[str, 
 def bench(args: argparse.Namespace) -> int:
     console = Console()
     console.print(f"calibrating from {args.views} synthetic views (seed {args.seed}) ...")
-    report = run_bench(args.views, args.seed)
+    report = run_bench(args.views, args.seed, images=not args.no_images)
     table = Table(title="calibration accuracy vs ground truth")
     for column in ("case", "metric", "value", "target"):
         table.add_column(column, justify="right")

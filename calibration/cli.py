@@ -153,4 +153,7 @@ def register(cli: CommandTree) -> None:
     )
     bench.add_argument("--views", type=int, default=30, help="board views / robot poses")
     bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument(
+        "--no-images", action="store_true", help="skip the rendered-image pipeline (fast)"
+    )
     bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
