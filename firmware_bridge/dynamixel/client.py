@@ -13,6 +13,7 @@ from firmware_bridge.dynamixel import instructions as ins
 from firmware_bridge.dynamixel.control_table import Item, item
 from firmware_bridge.dynamixel.link import DynamixelLink
 from firmware_bridge.dynamixel.protocol import BROADCAST_ID, MAX_ID, STATUS, Packet
+from firmware_bridge.dynamixel.timing import BROADCAST_PING_SLOT_S
 from firmware_bridge.errors import MotorBusError, MotorTimeoutError, ProtocolError
 
 
@@ -75,12 +76,13 @@ class ServoClient:
     def broadcast_ping(self, max_servos: int = MAX_ID + 1) -> dict[int, tuple[int, int]]:
         """Every servo answering a broadcast PING, {id: (model, firmware)}.
 
-        Servos answer one after another, so the wait covers `max_servos` answers of 14 bytes.
+        Servos answer one after another in id order, so the wait covers `max_servos` answers
+        of 14 bytes and one id slot each.
         """
         frame = ins.ping(BROADCAST_ID)
         self.link.send(frame)
-        timeout = self.link.timing.timeout_s(len(frame), 14 * max_servos, max_servos)
-        timeout = max(timeout, self.min_timeout_s)
+        timing = self.link.timing
+        timeout = timing.timeout_s(len(frame), 14 * max_servos) + BROADCAST_PING_SLOT_S * max_servos
         found: dict[int, tuple[int, int]] = {}
         for packet in self.link.receive(max_servos, timeout):
             if packet.instruction == STATUS and len(packet.params) == 3:

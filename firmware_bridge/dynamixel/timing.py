@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 BITS_PER_BYTE = 10
 # Time a servo needs to start answering besides its Return Delay Time (processing, bus turn).
 SERVO_TURNAROUND_S = 50e-6
+# Servos answer a broadcast PING one after another in id order; the ROBOTIS SDK allows 3 ms per
+# possible id for it, and so does a scan here (about 0.8 s for all 253 ids at 1 Mbaud).
+BROADCAST_PING_SLOT_S = 0.003
 
 
 def wire_time_s(n_bytes: int, baud: int) -> float:
