@@ -1,83 +1,116 @@
-"""The simulated robot as the runtime sees a real one: servos on a pty, a camera port.
+"""The simulated robot, in its own process, seen by the runtime exactly like a real one.
 
-`SimRig` starts the MuJoCo world in real time, puts a simulated Dynamixel chain on a pseudo
-terminal whose servos are driven by the MuJoCo arm, and renders the workspace camera. The
-runtime then talks to the arm through the real `DynamixelBus` over the pty, exactly as it
-would over a U2D2: the bytes on the wire are real, only the device is simulated.
+`SimRig` starts a child process holding the MuJoCo world in real time, a simulated Dynamixel
+chain on a pseudo terminal whose servos are the MuJoCo arm's joints, and the workspace
+camera's renderer. The runtime reaches the servos through the real `DynamixelBus` over the
+pty and the camera through shared memory (`SharedFrameCamera`).
+
+Why a process: on a real robot the servos and the camera are other devices; they do not
+share the runtime's GIL. In one process the simulated devices' Python threads (answering
+every packet, rendering 30 frames/s, stepping physics) held the GIL the control thread
+waited for, stretching a tick's bus exchange from ~0.5 ms to 8 ms and adding misses the
+runtime would never see on hardware. In its own process the demo measures the runtime.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
+import os
 import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+
 from edge_runtime.config import RobotConfig
+from edge_runtime.errors import EdgeRuntimeError
+from edge_runtime.shm_slot import SharedArraySlot
+from edge_runtime.sim.shared_camera import FrameCodec, SharedFrameCamera
 
 log = logging.getLogger(__name__)
+
+DEPTH_SCALE_M = 0.001
+STARTUP_TIMEOUT_S = 60.0
 
 
 class SimRig:
     def __init__(self, config: RobotConfig, seed: int | None = None) -> None:
         self.config = config
         self.seed = config.sim.seed if seed is None else seed
+        self._ctx = mp.get_context("spawn")
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self.world: Any = None
-        self.chain: Any = None
-        self.camera: Any = None
+        self._process: Any = None
+        self._conn: Any = None
+        self._slot: SharedArraySlot | None = None
+        self.camera: SharedFrameCamera | None = None
+        self.port = ""
 
     def start(self) -> SimRig:
-        from edge_runtime.sim.camera import SimCamera
-        from edge_runtime.sim.plant import MujocoPlant
-        from edge_runtime.sim.world import SimWorld
-        from firmware_bridge.sim.servo_device import SimServoChain
-
+        cam = self.config.camera
+        codec = FrameCodec(cam.height, cam.width)
+        self.port = self.config.sim.servo_link
+        if not self.port:
+            self._tmp = tempfile.TemporaryDirectory(prefix="edgerun-sim-")
+            self.port = str(Path(self._tmp.name) / "servos")
+        self._slot = SharedArraySlot((codec.nbytes,), "uint8", ctx=self._ctx)
+        new_frame = self._ctx.Event()
+        stop = self._ctx.Event()
+        self._conn, child_conn = self._ctx.Pipe()
+        self._stop_event = stop
+        self._process = self._ctx.Process(
+            target=_serve,
+            args=(self.config, self.seed, self.port, self._slot, new_frame, stop, child_conn),
+            name="edgerun-sim",
+            daemon=True,
+        )
+        self._process.start()
         try:
-            self.world = SimWorld(seed=self.seed, realtime=True)
-            if list(self.world.joint_names) != self.config.joint_names:
-                raise ValueError(
-                    f"the simulated arm has joints {list(self.world.joint_names)} but the config "
-                    f"lists {self.config.joint_names}"
-                )
-            self.world.start()
-            link = self.config.sim.servo_link
-            if not link:
-                self._tmp = tempfile.TemporaryDirectory(prefix="edgerun-sim-")
-                link = str(Path(self._tmp.name) / "servos")
-            plant = MujocoPlant(self.world, list(self.world.joint_names))
-            self.chain = SimServoChain(
-                self.config.motor_ids, plant=plant, link=link, baud=self.config.motors.baud
-            ).start()
-            cam = self.config.camera
-            self.camera = SimCamera(self.world, width=cam.width, height=cam.height, fps=cam.fps)
+            if not self._conn.poll(STARTUP_TIMEOUT_S):
+                raise EdgeRuntimeError("the simulated robot did not start within 60 s")
+            reply = self._conn.recv()
+            if "error" in reply:
+                raise EdgeRuntimeError(f"the simulated robot failed to start: {reply['error']}")
         except BaseException:
             self.stop()
             raise
-        log.info("simulated arm ready: servos on %s (seed %d)", self.port, self.seed)
+        self.camera = SharedFrameCamera(
+            self._slot, new_frame, codec, reply["intrinsics"], DEPTH_SCALE_M
+        )
+        log.info(
+            "simulated arm ready in process %d: servos on %s (seed %d)",
+            self._process.pid,
+            self.port,
+            self.seed,
+        )
         return self
 
-    @property
-    def port(self) -> str:
-        return str(self.chain.port)
+    def _ask(self, what: str) -> Any:
+        self._conn.send(what)
+        if not self._conn.poll(10.0):
+            raise EdgeRuntimeError(f"the simulated robot did not answer '{what}'")
+        return self._conn.recv()
 
     def task_result(self) -> dict[str, Any]:
-        distance = float(self.world.distance_to_goal())
-        return {
-            "target_distance_mm": round(distance * 1000, 1),
-            "success": bool(self.world.task_success()),
-        }
+        return self._ask("task")
 
     def torque_enabled(self) -> list[bool]:
         """What the simulated servos themselves say: used to prove torque-off on exit."""
-        return [bool(self.chain.servo(i).torque_on) for i in self.config.motor_ids]
+        return self._ask("torque")
 
     def stop(self) -> None:
-        if self.chain is not None:
-            self.chain.stop()
-        if self.world is not None:
-            self.world.stop()
+        if self._process is not None:
+            self._stop_event.set()
+            self._process.join(timeout=5.0)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join(timeout=2.0)
+            self._process = None
+        if self._slot is not None:
+            self._slot.close()
+            self._slot.unlink()
+            self._slot = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -92,3 +125,68 @@ class SimRig:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _serve(
+    config: RobotConfig,
+    seed: int,
+    link: str,
+    slot: SharedArraySlot,
+    new_frame: Any,
+    stop: Any,
+    conn: Any,
+) -> None:
+    """The simulator process: world, servos on the pty, camera frames into shared memory."""
+    os.environ.setdefault("MUJOCO_GL", "osmesa")
+    os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+    from edge_runtime.sim.camera import SimCamera
+    from edge_runtime.sim.plant import MujocoPlant
+    from edge_runtime.sim.world import SimWorld
+    from firmware_bridge.sim.servo_device import SimServoChain
+
+    world = chain = camera = None
+    try:
+        world = SimWorld(seed=seed, realtime=True)
+        if list(world.joint_names) != config.joint_names:
+            raise ValueError(
+                f"the simulated arm has joints {list(world.joint_names)} but the config lists "
+                f"{config.joint_names}"
+            )
+        plant = MujocoPlant(world, list(world.joint_names))
+        chain = SimServoChain(config.motor_ids, plant=plant, link=link, baud=config.motors.baud)
+        chain.start()
+        cam = config.camera
+        camera = SimCamera(world, width=cam.width, height=cam.height, fps=cam.fps)
+        camera.start()
+        conn.send({"intrinsics": camera.intrinsics})
+    except Exception as exc:
+        conn.send({"error": str(exc)})
+        for part in (camera, chain):
+            if part is not None:
+                part.stop()
+        return
+    codec = FrameCodec(config.camera.height, config.camera.width)
+    packed = np.zeros(codec.nbytes, dtype=np.uint8)
+    version = 0
+    try:
+        while not stop.is_set():
+            frame, version = camera.wait_frame(version, timeout_s=0.05)
+            if frame is not None:
+                codec.pack(frame, packed)
+                slot.put(packed)
+                new_frame.set()
+            while conn.poll():
+                request = conn.recv()
+                if request == "task":
+                    conn.send(
+                        {
+                            "target_distance_mm": round(float(world.distance_to_goal()) * 1000, 1),
+                            "success": bool(world.task_success()),
+                        }
+                    )
+                elif request == "torque":
+                    conn.send([bool(chain.servo(i).torque_on) for i in config.motor_ids])
+    finally:
+        camera.stop()
+        chain.stop()
+        slot.close()
