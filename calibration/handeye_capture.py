@@ -14,6 +14,7 @@ order of the robot model.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from edge_runtime.errors import CalibrationError, StaleFrameError
 from edge_runtime.sensors.base import Camera
 
 POSES_FILE = "poses.json"
+EXPOSURE_LATENCY_S = 0.1  # a frame arriving sooner after the robot stopped may show it moving
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,30 @@ def _save_png(path: Path, rgb: np.ndarray) -> None:
     write_atomic(path, encoded.tobytes())
 
 
+def _frame_after(mover: Mover, goal: np.ndarray, camera: Camera, timeout_s: float) -> Any:
+    """A frame certainly exposed after the robot stopped, while holding the goal.
+
+    The first frame to arrive may have been exposed (or rendered) while the robot was still
+    moving, since cameras deliver with some latency; it is skipped, and the next one must
+    arrive at least `EXPOSURE_LATENCY_S` after the robot settled.
+    """
+    settled_ns = time.monotonic_ns()
+    _, version = camera.wait_frame(-1, 0.0)  # newest version now, without waiting
+    seen: list[Any] = []
+
+    def arrived() -> bool:
+        nonlocal version
+        frame, newest = camera.wait_frame(version, 0.0)
+        if frame is not None and newest > version:
+            version = newest
+            seen.append(frame)
+        late_enough = bool(seen) and seen[-1].host_time_ns - settled_ns > EXPOSURE_LATENCY_S * 1e9
+        return len(seen) >= 2 and late_enough
+
+    mover.hold(goal, timeout_s, until=arrived)
+    return seen[-1] if len(seen) >= 2 else None
+
+
 def drive_and_capture(
     mover: Mover,
     camera: Camera,
@@ -80,6 +106,7 @@ def drive_and_capture(
     mode: str,
     settle_s: float = 0.5,
     on_pose: Callable[[int, int], None] | None = None,
+    frame_timeout_s: float = 2.0,
 ) -> list[Pair]:
     """Visit each pose, hold still, grab a frame taken after the robot stopped, save the pair."""
     root.mkdir(parents=True, exist_ok=True)
@@ -89,21 +116,15 @@ def drive_and_capture(
             on_pose(index, len(poses))
         mover.move_to(goal)
         mover.hold(goal, settle_s)
-        _, version = camera.wait_frame(-1, 0.0)  # newest version now, without waiting
-        fresh: list[Any] = []
-
-        def arrived(version: int = version, fresh: list[Any] = fresh) -> bool:
-            frame, newest = camera.wait_frame(version, 0.0)
-            if frame is not None and newest > version:
-                fresh.append(frame)
-            return bool(fresh)
-
-        mover.hold(goal, 2.0, until=arrived)
-        if not fresh:
-            raise StaleFrameError(f"{camera.name} sent no frame within 2 s at pose {index}")
+        frame = _frame_after(mover, goal, camera, frame_timeout_s)
+        if frame is None:
+            raise StaleFrameError(
+                f"{camera.name} sent no frame within {frame_timeout_s:g} s at pose {index}; "
+                "check the camera, then re-run (poses already captured are kept)"
+            )
         joints, _ = mover.read()
         name = f"pose_{index:03d}.png"
-        _save_png(root / name, fresh[0].color)
+        _save_png(root / name, frame.color)
         pairs.append(Pair(name, [float(q) for q in joints]))
         write_capture(root, list(mover.bus.motor_ids), mode, pairs)
     return pairs
