@@ -129,4 +129,6 @@ def observation_entries(roles: Mapping[str, RoleSource]) -> tuple[TensorEntry, .
 
 
 def load_observations(path: str | Path, roles: Mapping[str, RoleSource], minimum: int) -> Samples:
-    return load_samples(path, observation_entries(roles), minimum=minimum)
+    """Observation data keyed by source, or by the model input name that reads the source."""
+    aliases = {s: name for src in roles.values() for name, s in src.sources.items()}
+    return load_samples(path, observation_entries(roles), minimum=minimum, aliases=aliases)

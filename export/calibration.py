@@ -56,9 +56,16 @@ def stack_feeds(feeds: list[dict[str, np.ndarray]]) -> Samples:
 
 
 def load_samples(
-    path: str | Path, inputs: tuple[TensorEntry, ...], minimum: int = MIN_SAMPLES
+    path: str | Path,
+    inputs: tuple[TensorEntry, ...],
+    minimum: int = MIN_SAMPLES,
+    aliases: dict[str, str] | None = None,
 ) -> Samples:
-    """Read an `.npz` for a model with these inputs; each sample becomes a batch-1 array."""
+    """Read an `.npz` for a model with these inputs; each sample becomes a batch-1 array.
+
+    `aliases` maps an entry name to another accepted key (an observation source may also be
+    stored under the model input name that reads it).
+    """
     path = Path(path)
     if not path.is_file():
         raise ExportError(f"calibration data {path} does not exist; record or generate an .npz")
@@ -69,6 +76,9 @@ def load_samples(
         raise ExportError(f"{path} is not a readable .npz ({exc}); regenerate it") from exc
     arrays: dict[str, np.ndarray] = {}
     for entry in inputs:
+        alias = (aliases or {}).get(entry.name, "")
+        if entry.name not in raw and alias in raw:
+            raw[entry.name] = raw[alias]
         if entry.name not in raw:
             raise ExportError(
                 f"{path} has no array '{entry.name}' (it holds {sorted(raw)}); save one array "

@@ -116,3 +116,13 @@ def test_exp_cli_gate_failure_exits_nonzero(project: Path, capsys: pytest.Captur
     assert code not in (0, 2)
     assert "stray beyond tolerance" in capsys.readouterr().err
     assert (project / "bundle" / "reports" / "accuracy.json").is_file()
+
+
+def test_exp_cli_accepts_data_keyed_by_input_name(project: Path, tiny_observations) -> None:
+    arrays = tiny_observations.arrays
+    np.savez(
+        project / "obs.npz",
+        rgbd=arrays["observation.rgbd"],
+        joints=arrays["observation.joint_positions"],
+    )
+    assert _export(project) == 0
