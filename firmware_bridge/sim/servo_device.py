@@ -127,6 +127,9 @@ class SimServoChain(PtyDevice):
         pos = np.clip(np.rint(np.asarray(positions) / RAD_PER_TICK + CENTER_TICKS), *i32)
         vel = np.clip(np.rint(np.asarray(velocities) / RAD_S_PER_TICK), *i32)
         cur = np.clip(np.rint(np.asarray(currents) / AMPS_PER_TICK), -32768, 32767)
+        # With torque off the motor driver is off: a servo reports no current, whatever load
+        # the plant computes.
+        cur = np.where([s.torque_on for s in self.servos], cur, 0)
         tick = struct.pack("<H", int(time.monotonic() * 1000) & 0x7FFF)
         rows = zip(cur.astype(np.int64).tolist(), vel.astype(np.int64).tolist(),
                    pos.astype(np.int64).tolist())  # fmt: skip

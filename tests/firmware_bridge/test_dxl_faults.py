@@ -42,6 +42,8 @@ def test_corruption_and_drops_never_deliver_a_wrong_value() -> None:
     plant = KnownPlant(len(IDS))
     faults = ServoFaults(drop_rate=0.01, corrupt_rate=1e-3, corrupt_rx_rate=1e-3, seed=7)
     with SimServoChain(IDS, plant=plant, faults=faults) as chain:
+        for servo in chain.servos:  # torque on (set on the device), so currents are reported
+            servo.table[64] = 1
         bus = DynamixelBus(chain.port, IDS, latency_s=0.01, verify=False)
         written = {round(x, 9) for x in plant.positions}  # the initial goal := present
         valid = 0
