@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge_runtime.calibration import (
     CAMERA,
@@ -134,3 +136,32 @@ def test_cal_failed_atomic_write_leaves_the_old_file_and_no_temp(tmp_path: Path)
         write_atomic(path, "not bytes")  # type: ignore[arg-type]
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [JOINTS.filename]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    quality=st.dictionaries(
+        st.text(min_size=1, max_size=8),
+        st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(), st.text()),
+        max_size=5,
+    ),
+    offset=st.floats(min_value=-3.0, max_value=3.0, allow_nan=False),
+)
+def test_cal_any_quality_round_trips_and_any_offset_change_is_caught(
+    tmp_path_factory: pytest.TempPathFactory, quality: dict, offset: float
+) -> None:
+    root = tmp_path_factory.mktemp("prop")
+    data = {
+        "offsets_applied": "host",
+        "joints": [{"id": 7, "zero_offset_rad": offset, "min_rad": -3.5, "max_rad": 3.5}],
+    }
+    doc = build_document(JOINTS.name, 1, Device(motor_ids=(7,)), quality, data)
+    path = write_document(root / JOINTS.filename, doc)
+    joints = require_joint_calibration(root, [7])
+    assert joints.envelope.quality == quality
+    assert joints.joints[0].zero_offset_rad == offset
+    edited = json.loads(path.read_text())
+    edited["data"]["joints"][0]["zero_offset_rad"] = offset + 0.001
+    path.write_text(json.dumps(edited))
+    with pytest.raises(CalibrationError, match="sha256"):
+        require_joint_calibration(root, [7])
