@@ -171,6 +171,16 @@ def _set_baud(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reboot(args: argparse.Namespace) -> int:
+    link, client = _client(args)
+    try:
+        client.reboot(args.id)  # the servo answers, then restarts with torque off
+    finally:
+        link.close()
+    print(f"servo {args.id} rebooted: torque is off and hardware errors are cleared")
+    return 0
+
+
 def _monitor(args: argparse.Namespace) -> int:
     from rich.live import Live
     from rich.table import Table
@@ -272,6 +282,10 @@ def register(cli: CommandTree) -> None:
     port_args(p)
     p.add_argument("--id", type=int, required=True)
     p.add_argument("new_baud", help=f"one of {sorted(BAUD_INDEX)}")
+
+    p = cli.command("reboot", "reboot one servo (clears hardware errors)", _reboot, **group)
+    port_args(p)
+    p.add_argument("--id", type=int, required=True)
 
     p = cli.command(
         "servos",

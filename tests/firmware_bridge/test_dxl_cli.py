@@ -77,6 +77,10 @@ def test_eeprom_write_with_torque_on(chain: SimServoChain, capsys) -> None:
     code, _, err = run(capsys, *args, "operating_mode", "1")
     assert code == 2
     assert "operating_mode is in EEPROM: turn torque off first" in err
+    code, out, _ = run(capsys, "motors", "reboot", "--port", chain.port, "--id", "1")
+    assert code == 0
+    assert "rebooted" in out
+    assert not chain.servo(1).torque_on
 
 
 def test_set_id_and_set_baud(chain: SimServoChain, capsys) -> None:
