@@ -63,9 +63,9 @@ def capture(
         frame, version = camera.wait_frame(last_version, timeout_s=max(1.0, 4 * interval_s))
         if frame is None or version == last_version:
             raise StaleFrameError(f"{camera.name} delivered no new frame; is it streaming?")
-        if frame.age_s() > max_age_s:
-            continue
         last_version = version
+        if frame.age_s() > max_age_s:
+            continue  # a stale frame is skipped; the next one is waited for
         state = bus.read_state()
         if not state.ok:
             continue  # a missed read is skipped, not stored as NaN

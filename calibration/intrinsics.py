@@ -135,7 +135,7 @@ def calibrate_intrinsics(
             records[name] = ViewError(name, det.count, float("nan"), False, "too few corners")
         else:
             usable.append((name, det))
-    for _round in range(3):
+    for solve in range(4):  # at most three rejection rounds, and always a final solve
         if len(usable) < min_views:
             raise CalibrationError(
                 f"only {len(usable)} usable views of the board (need {min_views}); capture more "
@@ -155,8 +155,8 @@ def calibrate_intrinsics(
         per_view = per_view.reshape(-1)
         limit = max(outlier_factor * float(np.median(per_view)), outlier_floor_px)
         keep = per_view <= limit
-        if keep.all() or keep.sum() < min_views:
-            break
+        if solve == 3 or keep.all() or keep.sum() < min_views:
+            break  # the solution below belongs to exactly the views in `usable`
         for (name, det), err, ok in zip(usable, per_view, keep):
             if not ok:
                 why = f"{err:.2f} px > {limit:.2f} px (outlier)"
