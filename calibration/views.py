@@ -89,11 +89,19 @@ def collect_views(
     deadline = time.monotonic() + timeout_s
     size: tuple[int, int] | None = None
     factory: Intrinsics | None = None
+    markers_seen = 0
     while len(kept) < count:
         if time.monotonic() > deadline:
+            if not kept and markers_seen:
+                raise CalibrationError(
+                    f"markers were seen but no board corners in {timeout_s:.0f} s: the board "
+                    "definition is wrong — check --board/--squares/--square-mm/--dictionary "
+                    "against the printout"
+                )
             raise CalibrationError(
                 f"only {len(kept)} of {count} distinct board views in {timeout_s:.0f} s; move the "
-                "board more between views (or lower --views)"
+                "board more between views (or lower --views); kept views are in "
+                f"{save_dir}, reusable with --images"
             )
         frame, newest = camera.wait_frame(version, timeout_s=1.0)
         if frame is None or newest == version:
@@ -102,6 +110,7 @@ def collect_views(
         size = (frame.color.shape[1], frame.color.shape[0])
         factory = frame.intrinsics
         det = detect(frame.color, spec, board)
+        markers_seen = max(markers_seen, det.markers)
         if det.count < MIN_CORNERS:
             continue
         if not _is_new(det, [d for _, d in kept], min_shift_fraction * size[0]):
