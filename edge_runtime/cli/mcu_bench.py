@@ -29,7 +29,7 @@ import numpy as np
 from firmware_bridge.errors import MotorTimeoutError
 from firmware_bridge.mcu import frame, messages
 from firmware_bridge.mcu.bus import McuBus
-from firmware_bridge.mcu.errors import McuConfigError, McuFaultError
+from firmware_bridge.mcu.errors import McuConfigError, McuFaultError, McuLinkError
 from firmware_bridge.mcu.messages import MsgType
 
 
@@ -113,6 +113,10 @@ def run_bench(motors: int, cycles: int, period_s: float) -> dict[str, Any]:
         sim = _start_sim(link, motors, period_s * 1000)
         try:
             return _drive(str(link), motors, cycles, period_s)
+        except McuLinkError as exc:
+            rc = sim.poll()
+            state = "is still running" if rc is None else f"exited with code {rc}"
+            raise McuLinkError(f"{exc} (the simulated MCU {state})") from exc
         finally:
             sim.send_signal(signal.SIGTERM)
             try:
