@@ -34,6 +34,7 @@ reference-models: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/edgerun bench loop --json out/bench-loop.json
+	$(VENV)/bin/edgerun bench motors --json out/bench-motors.json
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

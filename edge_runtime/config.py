@@ -45,6 +45,7 @@ class MotorConfig:
     port: str = ""
     baud: int = 1_000_000
     watchdog_ms: int = 100
+    latency_ms: float = 3.0  # adapter + device turnaround beyond wire time (U2D2: ~3 ms)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
         port=mot.string("port", default=""),
         baud=mot.integer("baud", default=1_000_000, minimum=9600),
         watchdog_ms=mot.integer("watchdog_ms", default=100, minimum=20),
+        latency_ms=mot.number("latency_ms", default=3.0, positive=True, maximum=100.0),
     )
     mot.done()
 

@@ -47,6 +47,7 @@ def open_motor_bus(config: RobotConfig, port: str | None = None) -> MotorBus:
     kwargs: dict[str, Any] = {"baud": config.motors.baud, "period_s": config.period_s}
     if config.motors.type == "dynamixel":
         kwargs["watchdog_ms"] = config.motors.watchdog_ms
+        kwargs["latency_s"] = config.motors.latency_ms / 1000.0
     return cls(port or config.motors.port, config.motor_ids, **kwargs)
 
 
