@@ -6,6 +6,7 @@ No OpenCV or MuJoCo here: the tools that *make* artifacts live in the `calibrati
 from __future__ import annotations
 
 from edge_runtime.calibration.artifact import Device, build_document, write_document
+from edge_runtime.calibration.offsets import CalibratedBus
 from edge_runtime.calibration.reader import (
     CalibrationSet,
     ValidationReport,
@@ -35,6 +36,7 @@ __all__ = [
     "INT8",
     "JOINTS",
     "KINDS",
+    "CalibratedBus",
     "CalibrationSet",
     "CameraCalibration",
     "DepthCheck",
