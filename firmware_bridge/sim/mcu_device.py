@@ -19,6 +19,7 @@ from __future__ import annotations
 import heapq
 import logging
 import random
+import select
 import threading
 import time
 from dataclasses import dataclass
@@ -297,11 +298,26 @@ class SimulatedMcu(PtyDevice):
 
     # -- worker: watchdog deadline and delayed replies -----------------------------------------
 
+    def _input_pending(self) -> bool:
+        master = self._master
+        try:
+            return master >= 0 and bool(select.select([master], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
+
     def _work(self) -> None:
+        # A real MCU's UART interrupt runs before its watchdog check, so a command that has
+        # already arrived always counts. Here the pty thread may simply not have been scheduled
+        # yet (a loaded host), so bytes waiting on the pty defer the trip by up to one period.
+        grace_s = self.watchdog_s + self.period_s
         with self._cond:
             while not self._stop.is_set():
                 now = time.monotonic()
-                if self.state == McuState.ARMED and now - self._last_feed_s > self.watchdog_s:
+                late = self.state == McuState.ARMED and now - self._last_feed_s > self.watchdog_s
+                if late and self._input_pending() and now - self._last_feed_s < grace_s:
+                    self._cond.wait(0.001)  # let the pty thread apply what already arrived
+                    continue
+                if late:
                     self._trip_watchdog()
                 while self._outbox and self._outbox[0][0] <= now:
                     self.send(heapq.heappop(self._outbox)[2])
