@@ -9,6 +9,7 @@ them for the bus when the joint calibration is kept host-side.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -16,6 +17,9 @@ import numpy as np
 
 from edge_runtime.errors import CalibrationError
 from firmware_bridge.base import JointState, MotorBus
+
+log = logging.getLogger(__name__)
+STALL_S = 1.0
 
 
 class Mover:
@@ -53,24 +57,46 @@ class Mover:
         )
 
     def move_to(self, goal: np.ndarray, timeout_s: float = 20.0) -> np.ndarray:
-        """Interpolate from the present position to `goal`, then wait until within tolerance."""
-        goal = np.asarray(goal, float)
-        start, _ = self.read()
-        span = float(np.max(np.abs(goal - start)))
-        steps = max(1, int(np.ceil(span / (self.max_velocity * self.period_s))))
-        for k in range(1, steps + 1):
-            self.bus.write_goal(start + (goal - start) * k / steps + self.offsets)
-            time.sleep(self.period_s)
-        return self.settle(goal, timeout_s)
+        """Interpolate from the present position to `goal`, then wait until within tolerance.
 
-    def settle(self, goal: np.ndarray, timeout_s: float) -> np.ndarray:
+        If the motors stop short and stay still for `STALL_S`, the likeliest cause is the bus
+        watchdog: the host went quiet (a paused laptop, a busy CPU) and the servos stopped and
+        now refuse goals. Torque is re-enabled once (which holds the present position and
+        re-arms the watchdog) and the move is interpolated again from where the arm stands,
+        never jumped; a second stall is reported.
+        """
+        goal = np.asarray(goal, float)
+        for attempt in range(2):
+            start, _ = self.read()
+            span = float(np.max(np.abs(goal - start)))
+            steps = max(1, int(np.ceil(span / (self.max_velocity * self.period_s))))
+            for k in range(1, steps + 1):
+                self.bus.write_goal(start + (goal - start) * k / steps + self.offsets)
+                time.sleep(self.period_s)
+            reached = self.settle(goal, timeout_s, stall_s=STALL_S if attempt == 0 else None)
+            if reached is not None:
+                return reached
+            log.warning("motors stalled short of their goal; re-enabling torque and retrying")
+            self.bus.enable()
+        raise AssertionError("unreachable: the second settle raises instead of returning None")
+
+    def settle(
+        self, goal: np.ndarray, timeout_s: float, stall_s: float | None = None
+    ) -> np.ndarray | None:
+        """Stream `goal` until within tolerance; None if stalled for `stall_s` (when given)."""
         deadline = time.monotonic() + timeout_s
+        last_moved, previous = time.monotonic(), None
         while True:
             self.bus.write_goal(goal + self.offsets)
             present, _ = self.read()
             if np.max(np.abs(present - goal)) <= self.tolerance:
                 return present
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if previous is None or np.max(np.abs(present - previous)) > self.tolerance / 4:
+                last_moved, previous = now, present
+            if stall_s is not None and now - last_moved > stall_s:
+                return None
+            if now > deadline:
                 worst = int(np.argmax(np.abs(present - goal)))
                 raise CalibrationError(
                     f"motor {self.bus.motor_ids[worst]} stopped {abs(present - goal)[worst]:.3f} "

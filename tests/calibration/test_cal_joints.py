@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import numpy as np
 import pytest
 
 from calibration.joints import JointReadings, compute_limits, read_poses_file
+from calibration.motion import Mover
 from edge_runtime.calibration import require_joint_calibration
 from edge_runtime.cli.main import main
 from edge_runtime.errors import CalibrationError
+from firmware_bridge.dynamixel import DynamixelBus
 from firmware_bridge.sim.plant import FirstOrderPlant
 from firmware_bridge.sim.servo_device import SimServoChain
 
@@ -91,6 +94,15 @@ def test_cal_non_interactive_without_poses_is_refused(
                  "--non-interactive"])  # fmt: skip
     assert code == 2
     assert "--poses FILE" in capsys.readouterr().err
+
+
+def test_cal_mover_recovers_once_from_a_tripped_bus_watchdog(chain: SimServoChain) -> None:
+    with DynamixelBus(chain.port, IDS) as bus:
+        bus.enable()
+        time.sleep(0.4)  # the host goes quiet: every servo's 100 ms watchdog trips
+        reached = Mover(bus, max_velocity_rad_s=4.0).move_to(ZERO_RAW + 0.2)
+        np.testing.assert_allclose(reached, ZERO_RAW + 0.2, atol=0.011)
+        assert chain.stats.watchdog_trips >= len(IDS)
 
 
 def test_cal_limits_reject_a_joint_that_was_not_swept_or_a_zero_outside_its_range() -> None:
