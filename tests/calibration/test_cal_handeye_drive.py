@@ -44,7 +44,7 @@ class WorkspaceCamera(Camera):
         pass
 
     def _capture(self) -> Frame | None:
-        if self._stop.wait(0.1):
+        if self._stop.wait(0.25):  # 4 fps: rendering is the costly part of this twin
             return None
         joints, _, _ = self.plant.measure()
         board = invert(self.truth) @ self.robot.fk(joints) @ BOARD_ON_TOOL

@@ -41,7 +41,9 @@ def test_cal_calibrated_bus_reads_and_writes_in_the_calibrated_frame(tmp_path: P
     joints = require_joint_calibration(_calibration(tmp_path), [1, 2])
     plant = FirstOrderPlant(2, time_constant_s=0.02, initial_rad=np.array(OFFSETS))
     with SimServoChain([1, 2], plant=plant) as chain:
-        bus = CalibratedBus(DynamixelBus(chain.port, [1, 2]), joints)
+        # 1 s watchdog: on this shared VM a starved moment between enable and the goal write
+        # could trip the 100 ms default and the servos would rightly refuse the goal.
+        bus = CalibratedBus(DynamixelBus(chain.port, [1, 2], watchdog_ms=1000), joints)
         with bus:
             np.testing.assert_allclose(bus.read_state().positions_rad, [0.0, 0.0], atol=2e-3)
             bus.enable()
