@@ -111,7 +111,7 @@ def register(cli: CommandTree) -> None:
     add_board_args(depth)
     depth.add_argument("--config", required=True, help="robot config (its camera)")
     depth.add_argument("--frames", type=int, default=10, help="frames to average")
-    depth.add_argument("--tolerance-pct", type=float, default=1.0, help="% of distance")
+    depth.add_argument("--tolerance-pct", type=float, default=1.0, help="%% of distance")
     depth.add_argument("--serial", default="", help="camera serial recorded in the artifact")
     _interactive(depth)
 
