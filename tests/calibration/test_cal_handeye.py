@@ -95,7 +95,8 @@ def test_cal_handeye_cli_replays_a_recorded_capture_of_the_sim_arm(
     pairs = []
     for i, q in enumerate(poses):
         board = invert(truth) @ arm.fk(q) @ board_on_tool
-        cv2.imwrite(str(capture / f"pose_{i:03d}.png"), render_view(spec, lens, board, rng))
+        image = render_view(spec, lens, board, rng)
+        cv2.imwrite(str(capture / f"pose_{i:03d}.png"), image)
         pairs.append(Pair(f"pose_{i:03d}.png", [float(v) for v in q]))
     write_capture(capture, [1, 2, 3, 4], "to-hand", pairs)
     out = tmp_path / "cal"
