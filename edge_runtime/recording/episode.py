@@ -16,6 +16,7 @@ from typing import Any
 
 from edge_runtime import __version__
 from edge_runtime.pipeline.observer import ActionChunk, LoopObserver, TickRecord
+from edge_runtime.recording.process_writer import FRAME_REF, ProcessLogWriter
 from edge_runtime.recording.records import (
     chunk_to_record,
     event_record,
@@ -44,18 +45,30 @@ class EpisodeRecorder(LoopObserver):
         frame_queue: int = 16,
         record_queue: int = 16384,
         meta: dict[str, Any] | None = None,
+        process: bool = True,
     ) -> None:
         self.directory = Path(directory)
         self.record_frames = record_frames
+        self.process = process
         self._codecs = (color_codec, jpeg_quality, depth_codec)
-        self._writer = LogWriter(
-            self.directory,
-            self._encode,
-            lanes={"frame": frame_queue, "record": record_queue},
-            sync_interval_s=sync_interval_s,
-            max_segment_bytes=max_segment_bytes,
-            meta={"edgerun": __version__, **(meta or {})},
-        )
+        lanes = {"record": record_queue, "frame": frame_queue}  # small records first
+        common: dict[str, Any] = {
+            "lanes": lanes,
+            "sync_interval_s": sync_interval_s,
+            "max_segment_bytes": max_segment_bytes,
+            "meta": {"edgerun": __version__, **(meta or {})},
+        }
+        self._writer: LogWriter
+        if process:
+            options = {
+                "color_codec": color_codec,
+                "jpeg_quality": jpeg_quality,
+                "depth_codec": depth_codec,
+                "lanes": lanes,
+            }
+            self._writer = ProcessLogWriter(self.directory, self._forward, options, **common)
+        else:
+            self._writer = LogWriter(self.directory, self._encode, **common)
         self._started = False
 
     def start(self) -> None:
@@ -91,8 +104,7 @@ class EpisodeRecorder(LoopObserver):
         if not self._started:
             return
         stop = {"k": "stop", "t_ns": time.monotonic_ns(), "dropped": dict(self._writer.dropped)}
-        self._writer.submit("record", "raw", stop)
-        self._writer.close()
+        self._writer.close(final=stop)
         self._started = False
         if any(self._writer.dropped.values()):
             log.warning("recorder: dropped %s while recording %s", self.dropped, self.directory)
@@ -113,6 +125,12 @@ class EpisodeRecorder(LoopObserver):
         return self._writer
 
     # -- writer thread ----------------------------------------------------------------------
+    def _forward(self, kind: str, item: Any) -> dict[str, Any]:
+        """Process mode: only the cheap conversions here; the child compresses frames."""
+        if kind == "frame":
+            return {"k": FRAME_REF, "frame": item}
+        return self._encode(kind, item)
+
     def _encode(self, kind: str, item: Any) -> dict[str, Any]:
         if kind == "tick":
             return tick_to_record(item)

@@ -37,7 +37,8 @@ class LogError(EdgeRuntimeError):
     """An episode log is missing, unreadable, or from a newer format version."""
 
 
-def _default(obj: Any) -> Any:
+def msgpack_default(obj: Any) -> Any:
+    """msgpack `default=` hook: numpy arrays as extension type 1, numpy scalars as numbers."""
     if isinstance(obj, np.ndarray):
         if obj.dtype.hasobject:
             # Object arrays would need pickle, which would make a log a code-execution vector.
@@ -63,7 +64,7 @@ def pack_parts(record: dict[str, Any]) -> tuple[bytes, bytes]:
     Concatenating would copy a frame's few hundred kilobytes while holding the GIL, which is
     time the control thread may be waiting for.
     """
-    payload = msgpack.packb(record, default=_default, use_bin_type=True)
+    payload = msgpack.packb(record, default=msgpack_default, use_bin_type=True)
     if len(payload) > MAX_RECORD_BYTES:
         raise ValueError(f"record of {len(payload)} bytes exceeds {MAX_RECORD_BYTES}")
     return PREFIX.pack(len(payload), zlib.crc32(payload)), payload

@@ -51,7 +51,7 @@ class LogWriter:
     ) -> None:
         self.directory = Path(directory)
         self._encode = encode
-        self._capacity = dict(lanes or {"frame": 8, "record": 8192})
+        self._capacity = dict(lanes or {"record": 8192, "frame": 8})
         self._lanes: dict[str, collections.deque[tuple[str, Any]]] = {
             name: collections.deque() for name in self._capacity
         }
@@ -71,8 +71,15 @@ class LogWriter:
         self._file: BinaryIO | None = None
         self._segment_bytes = 0
         self._thread: threading.Thread | None = None
+        self._final: dict[str, Any] | None = None
 
     def start(self) -> None:
+        self._prepare()
+        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
+        self._thread.start()
+
+    def _prepare(self) -> None:
+        """Open the first segment (a subclass may send records elsewhere)."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -87,8 +94,6 @@ class LogWriter:
                 "record into a new directory"
             )
         self._open_segment()
-        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
-        self._thread.start()
 
     def submit(self, lane: str, kind: str, item: Any) -> bool:
         """Queue `item` for writing; False (and a counted drop) when the lane is full."""
@@ -105,9 +110,14 @@ class LogWriter:
         with self._cond:
             return sum(len(q) for q in self._lanes.values())
 
-    def close(self, timeout_s: float = 30.0) -> None:
-        """Drain what is queued, fsync and close. Idempotent."""
+    def close(self, timeout_s: float = 30.0, final: dict[str, Any] | None = None) -> None:
+        """Drain what is queued, write `final` (e.g. the stop record) last, fsync, close.
+
+        Idempotent.
+        """
         with self._cond:
+            if final is not None and not self._closing:
+                self._final = final
             self._closing = True
             self._cond.notify()
         thread, self._thread = self._thread, None
@@ -135,6 +145,8 @@ class LogWriter:
                     )
                 for kind, item in batch:
                     self._write(self._encode(kind, item))
+                if closing and self._final is not None:
+                    self._write(self._final)
                 if closing or time.monotonic() - last_sync >= self.sync_interval_s:
                     self._sync()
                     last_sync = time.monotonic()

@@ -16,12 +16,12 @@ def test_rec_bench_recorder_json_shape(tmp_path: Path) -> None:
     codecs = {(row["stream"], row["codec"]) for row in result["codecs"]}
     assert ("color", "jpeg q90 (chosen)") in codecs
     assert ("depth", "zlib-delta (chosen)") in codecs
-    without, with_rec = result["runs"]
-    assert without["recording"] is False
-    assert with_rec["recording"] is True
-    assert with_rec["ticks"] == without["ticks"] == 30
-    assert {"p50", "p99", "max"} <= set(with_rec["lateness_us"])
-    assert with_rec["error"] is None
-    assert with_rec["records"] >= 30
-    assert "drops" in with_rec
+    assert [run["mode"] for run in result["runs"]] == ["off", "thread", "process"]
+    for run in result["runs"]:
+        assert run["ticks"] == 30
+        assert {"p50", "p99", "max"} <= set(run["lateness_us"])
+    for run in result["runs"][1:]:
+        assert run["error"] is None
+        assert run["records"] >= 30
+        assert run["drops"] == 0 or run["drops"] > 0  # reported either way
     assert list(tmp_path.glob("edgerun-bench-rec-*")) == []  # the temporary log is removed

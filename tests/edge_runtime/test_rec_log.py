@@ -45,9 +45,10 @@ def record_episode(directory: Path, ticks: int = 30, **kwargs: object) -> Episod
     return rec
 
 
-def test_rec_everything_recorded_reads_back(tmp_path: Path) -> None:
-    rec = record_episode(tmp_path / "ep")
-    assert rec.dropped == {"frame": 0, "record": 0}
+@pytest.mark.parametrize("process", [True, False], ids=["process", "thread"])
+def test_rec_everything_recorded_reads_back(tmp_path: Path, process: bool) -> None:
+    rec = record_episode(tmp_path / "ep", process=process)
+    assert rec.dropped == {"record": 0, "frame": 0}
     assert rec.error is None
     records = LogReader(tmp_path / "ep").read_all()
     kinds = [r["k"] for r in records]
@@ -74,7 +75,7 @@ def test_rec_everything_recorded_reads_back(tmp_path: Path) -> None:
 
 
 def test_rec_segments_rotate_by_size(tmp_path: Path) -> None:
-    record_episode(tmp_path / "ep", max_segment_bytes=8_000)
+    record_episode(tmp_path / "ep", max_segment_bytes=8_000, process=False)
     segments = sorted((tmp_path / "ep").glob("episode-*.erlog"))
     assert len(segments) > 3
     reader = LogReader(tmp_path / "ep")
@@ -98,10 +99,14 @@ def test_rec_full_lanes_count_drops_and_log_them(tmp_path: Path) -> None:
     assert [r.get("n") for r in records[1:]] == [0, 1]
 
 
-def test_rec_refuses_an_existing_log_directory(tmp_path: Path) -> None:
-    record_episode(tmp_path / "ep", ticks=2)
+@pytest.mark.parametrize("process", [True, False], ids=["process", "thread"])
+def test_rec_refuses_an_unusable_log_directory(tmp_path: Path, process: bool) -> None:
+    record_episode(tmp_path / "ep", ticks=2, process=False)
     with pytest.raises(LogError, match="already holds an episode log"):
-        EpisodeRecorder(tmp_path / "ep").on_start(["a"], 0.01)
+        EpisodeRecorder(tmp_path / "ep", process=process).start()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(LogError, match="cannot create the recording directory"):
+        EpisodeRecorder(tmp_path / "file" / "ep", process=process).start()
 
 
 def test_rec_newer_format_and_non_logs_are_one_sentence(tmp_path: Path) -> None:
@@ -120,7 +125,7 @@ def test_rec_newer_format_and_non_logs_are_one_sentence(tmp_path: Path) -> None:
 
 
 def test_rec_damaged_segment_costs_only_itself(tmp_path: Path) -> None:
-    record_episode(tmp_path / "ep", max_segment_bytes=8_000)
+    record_episode(tmp_path / "ep", max_segment_bytes=8_000, process=False)
     segments = sorted((tmp_path / "ep").glob("episode-*.erlog"))
     full = sum(r["k"] == "tick" for r in LogReader(tmp_path / "ep"))
     middle = segments[len(segments) // 2]
