@@ -89,7 +89,7 @@ def test_cal_handeye_cli_replays_a_recorded_capture_of_the_sim_arm(
     truth = arm.camera_pose(CAMERA_NAME)
     board_on_tool = make_transform(np.diag([1.0, -1.0, -1.0]), [-0.075, 0.075, 0.0])
     rng = np.random.default_rng(2)
-    poses = propose_poses(arm, 12, rng, base_camera=truth)
+    poses = propose_poses(arm, 8, rng, base_camera=truth)
     capture = tmp_path / "capture"
     capture.mkdir()
     pairs = []
