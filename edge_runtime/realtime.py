@@ -16,9 +16,11 @@ Per process:
   collection (which runs in whichever thread triggers it, holding the GIL) walks only new
   objects: a few hundred µs instead of milliseconds with torch or onnx imported.
 - `mlockall(MCL_CURRENT | MCL_FUTURE)`: no page fault ever sends the control thread to disk.
-- GIL switch interval (`set_gil_switch_interval`): a thread waking up needs the GIL and waits
-  up to the switch interval (CPython default 5 ms) for a thread running Python to let go;
-  see docs/perf/loop.md for the measured effect and the value we use.
+What this cannot fix: a control *thread* shares the GIL with the inference worker. Measured
+under load (docs/perf/loop.md), a shorter GIL switch interval (`set_gil_switch_interval`)
+did not bring a thread's p99 lateness under a millisecond, because the worker often holds
+the GIL while the OS has preempted it, and no interval makes a descheduled thread let go.
+The loop that holds the period runs in its own process (`edge_runtime.shm_slot`).
 """
 
 from __future__ import annotations
@@ -38,10 +40,6 @@ PR_SET_TIMERSLACK = 29
 PR_GET_TIMERSLACK = 30
 MCL_CURRENT = 1
 MCL_FUTURE = 2
-
-# Measured in docs/perf/loop.md: short enough that a waking control thread gets the GIL
-# within ~0.2 ms of asking; long enough that CPU-bound Python threads are not thrashed.
-CONTROL_SWITCH_INTERVAL_S = 0.0002
 
 
 @dataclass
@@ -96,8 +94,12 @@ def configure_realtime(
     return report
 
 
-def set_gil_switch_interval(seconds: float = CONTROL_SWITCH_INTERVAL_S) -> float:
-    """Set CPython's GIL switch interval for the whole process; returns the previous value."""
+def set_gil_switch_interval(seconds: float) -> float:
+    """Set CPython's GIL switch interval for the whole process; returns the previous value.
+
+    CPython's default is 5 ms. A waiting thread asks the GIL holder to let go after this
+    long; measured not to help a control thread much (module docstring), kept for tuning.
+    """
     if not seconds > 0:
         raise ValueError(f"switch interval must be > 0 seconds, got {seconds!r}")
     previous = sys.getswitchinterval()

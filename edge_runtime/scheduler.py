@@ -3,8 +3,10 @@
 Why each choice (figures in docs/perf/loop.md and ../shared REFERENCE timing table):
 - Deadlines are absolute, `t0 + k*T` on a monotonic clock, so error never accumulates: a late
   tick does not push the following ones later (relative `sleep(T)` loops drift).
-- The wait sleeps until `deadline - spin_s`, then spins on the clock. `time.sleep` wakes
-  50-250 µs late (more under load); spinning the last millisecond brings that to a few µs.
+- The wait sleeps until `deadline - spin_s`, then spins on the clock. A SCHED_FIFO thread
+  with 1 ns timer slack wakes 30-50 µs late (p99 80-170 µs on a loaded 2-core VM), so a
+  200 µs spin puts p99 lateness under a few µs for 2% of a core at 100 Hz (10% at 500 Hz);
+  a 1 ms spin bought nothing more and cost 11% / 51% (docs/perf/loop.md).
   A clock that does not move while we spin (a `SimClock`, a coarse clock) cannot be spun on:
   the wait then sleeps to the deadline instead, so tests on a `SimClock` never hang.
 - An overrun (a step that ends after the next deadline, or a wake-up more than a period
@@ -25,7 +27,9 @@ from dataclasses import dataclass
 from edge_runtime.clock import Clock, MonotonicClock
 from edge_runtime.loop_summary import LoopSummary
 
-__all__ = ["FixedRateScheduler", "LoopSummary", "Tick"]
+__all__ = ["DEFAULT_SPIN_S", "FixedRateScheduler", "LoopSummary", "Tick"]
+
+DEFAULT_SPIN_S = 0.0002  # covers the p99 wake-up latency of a SCHED_FIFO thread (see above)
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,9 @@ class FixedRateScheduler:
     `edge_runtime.realtime.configure_realtime()` on the control thread before `run`.
     """
 
-    def __init__(self, period_s: float, clock: Clock | None = None, spin_s: float = 0.001) -> None:
+    def __init__(
+        self, period_s: float, clock: Clock | None = None, spin_s: float = DEFAULT_SPIN_S
+    ) -> None:
         if not period_s > 0:
             raise ValueError(f"period_s must be > 0 seconds, got {period_s!r}")
         if spin_s < 0:

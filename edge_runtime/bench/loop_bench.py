@@ -30,13 +30,8 @@ import numpy as np
 
 from edge_runtime.bench.load import HORIZON, JOINTS, InferenceLoad
 from edge_runtime.loop_summary import LoopSummary
-from edge_runtime.realtime import (
-    CONTROL_SWITCH_INTERVAL_S,
-    available_cpus,
-    configure_realtime,
-    set_gil_switch_interval,
-)
-from edge_runtime.scheduler import FixedRateScheduler, Tick
+from edge_runtime.realtime import available_cpus, configure_realtime, set_gil_switch_interval
+from edge_runtime.scheduler import DEFAULT_SPIN_S, FixedRateScheduler, Tick
 from edge_runtime.shm_slot import SharedArraySlot
 from edge_runtime.slot import LatestSlot
 
@@ -47,12 +42,12 @@ log = logging.getLogger(__name__)
 class LoopSettings:
     """How the edgerun loop is set up (the CLI flags); defaults are the runtime's defaults."""
 
-    spin_s: float = 0.001
-    switch_interval_s: float | None = CONTROL_SWITCH_INTERVAL_S  # None: CPython's default
+    spin_s: float = DEFAULT_SPIN_S
+    switch_interval_s: float | None = None  # None: CPython's default (5 ms)
     realtime: bool = True
     priority: int = 80
     cpu: int | None = field(default_factory=lambda: available_cpus()[-1])
-    isolation: str = "thread"  # "thread": a thread of this process; "process": its own process
+    isolation: str = "process"  # "process": its own process (the design); "thread": in-process
 
 
 class ControlStep:

@@ -75,12 +75,14 @@ def register(cli: CommandTree) -> None:
         default="both",
         help="edgerun control loop on a thread of the bench process, in its own process, or both",
     )
-    parser.add_argument("--spin-us", type=float, default=1000.0, help="spin before a deadline")
+    parser.add_argument(
+        "--spin-us", type=float, default=200.0, help="spin before each deadline (default 200)"
+    )
     parser.add_argument(
         "--switch-interval-us",
         type=float,
         default=None,
-        help="GIL switch interval for the edgerun loop (default: the runtime's; 5000 = CPython's)",
+        help="GIL switch interval for the edgerun loop (default: CPython's 5000)",
     )
     parser.add_argument(
         "--no-realtime",

@@ -32,7 +32,7 @@ def test_control_step_clamps_and_limits_the_step() -> None:
 
 
 def test_run_loop_bench_shapes_without_load() -> None:
-    variants = [LoopSettings(**QUIET), LoopSettings(**QUIET, isolation="process")]
+    variants = [LoopSettings(**QUIET, isolation="thread"), LoopSettings(**QUIET)]
     result = run_loop_bench([500.0], 20, "none", variants, overhead_ticks=10)
     runs = result["runs"]
     assert [(r["loop"], r.get("step")) for r in runs] == [
