@@ -26,7 +26,7 @@ from edge_runtime.pipeline.inference import InferenceWorker
 from edge_runtime.pipeline.observer import LoopObserver, ObserverFanout
 from edge_runtime.pipeline.policy import BundlePolicy
 from edge_runtime.pipeline.safety import SafetyFilter, SafetyLimits
-from edge_runtime.realtime import configure_realtime, set_gil_switch_interval
+from edge_runtime.realtime import configure_realtime
 from edge_runtime.scheduler import FixedRateScheduler
 from edge_runtime.sensors.base import Camera
 from edge_runtime.slot import LatestSlot
@@ -153,7 +153,6 @@ class Runtime:
         try:
             if self.settings.realtime:
                 configure_realtime(priority=self.settings.realtime_priority)
-                set_gil_switch_interval()
             # Torque on (and the servos' bus watchdog armed) only now, one period before the
             # first goal write: enabling earlier lets the watchdog expire before tick 0.
             self.loop.start()
