@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.pipeline.observer import LoopObserver, TickRecord
-from edge_runtime.realtime import configure_realtime, set_gil_switch_interval
+from edge_runtime.realtime import configure_realtime
 from edge_runtime.recording.codecs import encode_color, encode_depth
 from edge_runtime.recording.episode import EpisodeRecorder
 from edge_runtime.scheduler import FixedRateScheduler, Tick
@@ -166,12 +166,10 @@ def loop_run(
 
     def control() -> None:
         if realtime:
-            configure_realtime(priority=80)
-            set_gil_switch_interval()
+            configure_realtime(priority=80)  # as the runtime's control thread does
         observer.on_start([f"j{i}" for i in range(JOINTS)], 1.0 / rate_hz)
         scheduler.run(step, max_ticks=ticks)
 
-    previous = sys.getswitchinterval()
     camera.thread.start()
     thread = threading.Thread(target=control, name="bench-control")
     thread.start()
@@ -181,7 +179,6 @@ def loop_run(
     t_close = time.perf_counter()
     observer.on_stop()
     drain_s = time.perf_counter() - t_close
-    sys.setswitchinterval(previous)
     d = scheduler.summary.as_dict()
     row: dict[str, Any] = {
         "recording": recorder is not None,
@@ -189,6 +186,7 @@ def loop_run(
         "frames": camera.count,
         "lateness_us": d["lateness_us"],
         "missed": d["missed"],
+        "switch_interval_us": round(sys.getswitchinterval() * 1e6),
     }
     if recorder is not None:
         w = recorder.writer
