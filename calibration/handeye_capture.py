@@ -115,6 +115,7 @@ def drive_and_capture(
         if on_pose is not None:
             on_pose(index, len(poses))
         mover.move_to(goal)
+        mover.wait_still(goal)
         mover.hold(goal, settle_s)
         frame = _frame_after(mover, goal, camera, frame_timeout_s)
         if frame is None:

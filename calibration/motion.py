@@ -105,6 +105,25 @@ class Mover:
                 )
             time.sleep(self.period_s)
 
+    def wait_still(
+        self, goal: np.ndarray, still_rad: float = 0.0005, timeout_s: float = 3.0
+    ) -> np.ndarray:
+        """Hold `goal` until two reads `period_s` apart agree within `still_rad`.
+
+        A position servo creeps toward its goal for a while after it is "within tolerance";
+        an image taken then would be paired with joint angles a few milliradians off, which at
+        arm's length is millimetres of hand-eye error.
+        """
+        previous, _ = self.read()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self.bus.write_goal(np.asarray(goal) + self.offsets)
+            time.sleep(self.period_s)
+            present, _ = self.read()
+            if np.max(np.abs(present - previous)) <= still_rad or time.monotonic() > deadline:
+                return present
+            previous = present
+
     def hold(
         self, goal: np.ndarray, seconds: float, until: Callable[[], bool] | None = None
     ) -> None:
