@@ -123,6 +123,12 @@ def register(cli: CommandTree) -> None:
     int8.add_argument("--count", type=int, default=200, help="observations to capture")
     int8.add_argument("--interval", type=float, default=0.2, help="seconds between samples")
     int8.add_argument("--serial", default="", help="camera serial recorded in the artifact")
+    int8.add_argument(
+        "--preprocess", metavar="HxW", help="also write int8_observations.npz at this size"
+    )
+    int8.add_argument("--depth-max-m", type=float, default=2.0, help="with --preprocess")
+    int8.add_argument("--rgb-mean", default="0,0,0", help="with --preprocess, e.g. 0.5,0.5,0.5")
+    int8.add_argument("--rgb-std", default="1,1,1", help="with --preprocess")
     _interactive(int8)
 
     validate = _cmd(

@@ -202,6 +202,13 @@ def int8(args: argparse.Namespace) -> int:
     from calibration.int8_capture import capture, write_dataset
 
     out = Path(args.out)
+    preprocessing = None
+    if args.preprocess:  # checked before anything is captured
+        from calibration.int8_observations import parse_preprocessing
+
+        preprocessing = parse_preprocessing(
+            args.preprocess, args.depth_max_m, args.rgb_mean, args.rgb_std
+        )
     with open_robot(args.config) as robot:
         assert robot.bus is not None
         assert robot.camera is not None
@@ -220,7 +227,7 @@ def int8(args: argparse.Namespace) -> int:
             on_sample=lambda k, n: console.print(f"{k}/{n}") if k % 25 == 0 or k == n else None,
         )
     npz, document = write_dataset(
-        out, frames, states, robot.config.motor_ids, calibrated, args.serial
+        out, frames, states, robot.config.motor_ids, calibrated, args.serial, preprocessing
     )
     path = write_document(out / INT8.filename, document)
     quality = document["quality"]
@@ -230,5 +237,7 @@ def int8(args: argparse.Namespace) -> int:
     )
     for warning in quality["warnings"]:
         console.print(f"warning: {warning}", style="bold yellow")
+    if document["data"]["observations"]:
+        console.print(f"quantizer input: {out / document['data']['observations']}")
     console.print(f"wrote {npz} and {path}")
     return 0

@@ -18,6 +18,11 @@ Layout of `int8_dataset.npz` (read by the export quantizer):
     host_time_ns           int64   (N,)          time.monotonic_ns() at frame arrival
     frame_number           int64   (N,)
     intrinsics             float64 (4,)          fx, fy, ppx, ppy of color
+
+With `--preprocess HxW`, `int8_observations.npz` holds what the quantizer reads directly:
+`observation.rgbd` (N, 4, H, W), `observation.rgb` (N, 3, H, W), `observation.depth`
+(N, 1, H, W) float32, preprocessed by the runtime's own `FramePreprocessor`, and
+`observation.joint_positions` (N, J) float32.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime.bundle.manifest import Preprocessing
 from edge_runtime.calibration import INT8, Device, build_document
 from edge_runtime.calibration.artifact import file_sha256, write_atomic
 from edge_runtime.errors import CalibrationError, StaleFrameError
@@ -123,8 +129,13 @@ def write_dataset(
     motor_ids: list[int],
     calibrated: bool,
     serial: str = "",
+    preprocessing: Preprocessing | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """The `.npz` first, then the artifact that hashes it: a crash leaves no artifact."""
+    """The `.npz` first, then the artifact that hashes it: a crash leaves no artifact.
+
+    With `preprocessing` (the bundle's), `int8_observations.npz` is written too: the tensors
+    the export quantizer reads, keyed by observation source.
+    """
     intr = frames[0].intrinsics
     arrays = {
         "color": np.stack([f.color for f in frames]).astype(np.uint8),
@@ -150,5 +161,12 @@ def write_dataset(
         "arrays": {k: {"dtype": str(v.dtype), "shape": list(v.shape)} for k, v in arrays.items()},
     }
     files = {NPZ_NAME: file_sha256(root / NPZ_NAME)}
+    data["observations"] = ""
+    if preprocessing is not None:
+        from calibration.int8_observations import write_observations
+
+        observed = write_observations(root / NPZ_NAME, preprocessing)
+        files[observed.name] = file_sha256(observed)
+        data["observations"] = observed.name
     device = Device(camera_serial=serial, motor_ids=tuple(motor_ids))
     return root / NPZ_NAME, build_document(INT8.name, INT8.version, device, quality, data, files)

@@ -233,6 +233,7 @@ class Int8Dataset:
     file: str
     count: int
     arrays: dict[str, Any]
+    observations: str = ""  # preprocessed tensors keyed by observation source, if written
 
     @classmethod
     def parse(cls, env: Envelope) -> Int8Dataset:
@@ -242,11 +243,12 @@ class Int8Dataset:
             file=sec.string("file"),
             count=sec.integer("count", minimum=1),
             arrays=sec.table("arrays"),
+            observations=sec.string("observations", default=""),
         )
         sec.done()
-        if value.file not in env.files:
-            raise CalibrationError(
-                f"{env.path}: data.file {value.file} is not hashed in 'files'; re-run "
-                "`edgerun calibrate int8`"
-            )
+        for name in (value.file, value.observations):
+            if name and name not in env.files:
+                raise CalibrationError(
+                    f"{env.path}: {name} is not hashed in 'files'; re-run `edgerun calibrate int8`"
+                )
         return value

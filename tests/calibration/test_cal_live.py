@@ -15,8 +15,10 @@ from calibration.int8_capture import NPZ_NAME, capture, write_dataset
 from calibration.intrinsics import calibrate_intrinsics
 from calibration.synthetic import SyntheticCamera, random_board_poses
 from calibration.views import collect_views
+from edge_runtime.bundle.manifest import Preprocessing, TensorEntry
 from edge_runtime.calibration import INT8, load_calibration, write_document
 from edge_runtime.errors import CalibrationError
+from export.calibration import load_samples
 from firmware_bridge.dynamixel import DynamixelBus
 from firmware_bridge.sim.plant import FirstOrderPlant
 from firmware_bridge.sim.servo_device import SimServoChain
@@ -87,7 +89,8 @@ def test_cal_int8_capture_writes_the_documented_npz_and_a_hashed_artifact(
     offsets = np.array([0.1, 0.1])
     with BoardCamera(SPEC, LENS, _poses(3), fps=60) as camera:
         frames, states = capture(camera, bus, 5, interval_s=0.02, offsets_rad=offsets)
-    npz, document = write_dataset(tmp_path, frames, states, [1, 2], True, "SIM")
+    preprocessing = Preprocessing((32, 48), depth_max_m=2.0)
+    npz, document = write_dataset(tmp_path, frames, states, [1, 2], True, "SIM", preprocessing)
     write_document(tmp_path / INT8.filename, document)
     data = np.load(npz)
     assert data["color"].shape == (5, 360, 640, 3)
@@ -101,6 +104,22 @@ def test_cal_int8_capture_writes_the_documented_npz_and_a_hashed_artifact(
     calib = load_calibration(tmp_path)
     assert calib.int8 is not None
     assert calib.int8.count == 5
+    # The quantizer's own loader reads the observations file, keyed by observation source.
+    entries = (
+        TensorEntry("rgbd", (1, 4, 32, 48), source="observation.rgbd"),
+        TensorEntry("joints", (1, 2), source="observation.joint_positions"),
+    )
+    samples = load_samples(
+        tmp_path / calib.int8.observations,
+        entries,
+        minimum=5,
+        aliases={"rgbd": "observation.rgbd", "joints": "observation.joint_positions"},
+    )
+    assert len(samples) == 5
+    feed = samples.feed(0)
+    assert feed["rgbd"].shape == (1, 4, 32, 48)
+    assert 0.0 <= float(feed["rgbd"][0, 3].min()) <= float(feed["rgbd"][0, 3].max()) <= 1.0
+    np.testing.assert_allclose(feed["joints"][0], data["joint_positions_rad"][0])
     warnings = document["quality"]["warnings"]
     assert any("barely moved" in w for w in warnings)  # the servos sat still
     # Tampering with the arrays after capture is caught.

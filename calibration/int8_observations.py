@@ -1,0 +1,67 @@
+"""INT8 capture → the observation tensors the export quantizer reads.
+
+The quantizer wants one array per observation source (`observation.rgbd`, ...), N samples on
+axis 0, preprocessed exactly as the robot will preprocess them. So the conversion runs the
+runtime's own `FramePreprocessor` on every captured frame: calibration data and deployment
+can never disagree on resizing, normalization or depth scaling.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.bundle.manifest import Preprocessing
+from edge_runtime.calibration.artifact import write_atomic
+from edge_runtime.errors import CalibrationError
+from edge_runtime.pipeline.preprocess import FramePreprocessor
+from edge_runtime.sensors.base import Frame, Intrinsics
+
+OBSERVATIONS_NAME = "int8_observations.npz"
+
+
+def parse_preprocessing(size: str, depth_max_m: float, mean: str, std: str) -> Preprocessing:
+    try:
+        height, width = (int(v) for v in size.lower().split("x"))
+        rgb_mean = tuple(float(v) for v in mean.split(","))
+        rgb_std = tuple(float(v) for v in std.split(","))
+    except ValueError as exc:
+        raise CalibrationError(
+            f"--preprocess {size!r} must be HEIGHTxWIDTH (e.g. 64x64) and --rgb-mean/--rgb-std "
+            "three numbers like 0.5,0.5,0.5"
+        ) from exc
+    if len(rgb_mean) != 3 or len(rgb_std) != 3 or min(height, width) < 1 or min(rgb_std) <= 0:
+        raise CalibrationError("--rgb-mean/--rgb-std need three numbers (std > 0), size > 0")
+    return Preprocessing(
+        (height, width),
+        (rgb_mean[0], rgb_mean[1], rgb_mean[2]),
+        (rgb_std[0], rgb_std[1], rgb_std[2]),
+        depth_max_m,
+    )
+
+
+def observations(npz: Path, spec: Preprocessing) -> dict[str, np.ndarray]:
+    """Every observation source, (N, ...) float32, from an `int8_dataset.npz`."""
+    with np.load(npz, allow_pickle=False) as data:
+        color, depth = data["color"], data["depth"]
+        scale = float(data["depth_scale_m"])
+        joints = data["joint_positions_rad"]
+    pre = FramePreprocessor(spec)
+    intr = Intrinsics(color.shape[2], color.shape[1], 1.0, 1.0, 0.0, 0.0)
+    stacked: dict[str, list[np.ndarray]] = {}
+    for k in range(len(color)):
+        frame = Frame(color[k], depth[k], scale, intr, 0.0, 0, k)
+        for name, tensor in pre.observations(frame, joints[k]).items():
+            stacked.setdefault(name, []).append(tensor[0])
+    return {name: np.stack(values) for name, values in stacked.items()}
+
+
+def write_observations(npz: Path, spec: Preprocessing) -> Path:
+    arrays = observations(npz, spec)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    out = npz.with_name(OBSERVATIONS_NAME)
+    write_atomic(out, buffer.getvalue())
+    return out
