@@ -124,3 +124,34 @@ def test_cal_poses_file_errors_name_the_key(tmp_path: Path) -> None:
     path.write_text("motor_ids = [1]\nmin_rad = [0.0]\nmax_rad = [1.0]\nmaxx = 1\n")
     with pytest.raises(CalibrationError, match="unknown key 'maxx'"):
         read_poses_file(path)
+
+
+def test_cal_interactive_joints_sample_the_sweep_between_prompts(
+    chain: SimServoChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engineer's hands are the fake `input`: zero marks, then a sweep to both stops."""
+    plant = chain.plant
+    assert isinstance(plant, FirstOrderPlant)
+    low = ZERO_RAW - np.array([1.0, 0.8, 0.5])
+    high = ZERO_RAW + np.array([1.2, 0.9, 1.5])
+    prompts: list[str] = []
+
+    def hands(prompt: str = "") -> str:
+        prompts.append(prompt)
+        if "both of its stops" in prompt:
+            for target in (low, high, ZERO_RAW):
+                with plant._lock:
+                    plant.position = target.copy()
+                time.sleep(0.15)  # the recorder samples every 20 ms
+        return ""
+
+    monkeypatch.setattr("builtins.input", hands)
+    out = tmp_path / "cal"
+    config = _config(tmp_path, str(chain.port))
+    assert main(["calibrate", "joints", "--config", str(config), "--out", str(out)]) == 0
+    assert len(prompts) == 3  # zero marks, sweep, verify
+    joints = require_joint_calibration(out, IDS)
+    np.testing.assert_allclose(joints.host_offsets_rad(), ZERO_RAW, atol=2e-3)
+    lower, upper = joints.limits_rad()
+    np.testing.assert_allclose(lower, low - ZERO_RAW + 0.05, atol=2e-3)
+    np.testing.assert_allclose(upper, high - ZERO_RAW - 0.05, atol=2e-3)
