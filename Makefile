@@ -35,6 +35,7 @@ reference-models: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/edgerun bench loop --json out/bench-loop.json
 	$(VENV)/bin/edgerun bench motors --json out/bench-motors.json
+	$(VENV)/bin/edgerun bench calibration --json out/bench-calibration.json
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from edge_runtime.pipeline.runtime import RuntimeSettings
 from edge_runtime.pipeline.safety import SafetyLimits
 from edge_runtime.sensors.base import Camera
 from firmware_bridge.base import MotorBus
+
+if TYPE_CHECKING:
+    from edge_runtime.calibration.schemas import JointCalibration
 
 MOTOR_BUSES = {
     "dynamixel": ("firmware_bridge.dynamixel.bus", "DynamixelBus", ""),
@@ -42,13 +45,34 @@ def load_class(entry: tuple[str, str, str], what: str) -> Any:
         ) from exc
 
 
-def open_motor_bus(config: RobotConfig, port: str | None = None) -> MotorBus:
+def joint_calibration(config: RobotConfig) -> JointCalibration | None:
+    """The joint calibration the config points to (None without `[calibration] dir`).
+
+    When a directory is configured, a missing, tampered or mismatched joints artifact
+    refuses to arm, with the reason and the command that fixes it.
+    """
+    if not config.calibration_dir:
+        return None
+    from edge_runtime.calibration.reader import require_joint_calibration
+
+    return require_joint_calibration(config.resolve(config.calibration_dir), config.motor_ids)
+
+
+def open_motor_bus(
+    config: RobotConfig, port: str | None = None, joints: JointCalibration | None = None
+) -> MotorBus:
+    """The configured bus; with a joint calibration, positions are in the calibrated frame."""
     cls = load_class(MOTOR_BUSES[config.motors.type], f"motors type '{config.motors.type}'")
     kwargs: dict[str, Any] = {"baud": config.motors.baud, "period_s": config.period_s}
     if config.motors.type == "dynamixel":
         kwargs["watchdog_ms"] = config.motors.watchdog_ms
         kwargs["latency_s"] = config.motors.latency_ms / 1000.0
-    return cls(port or config.motors.port, config.motor_ids, **kwargs)
+    bus = cls(port or config.motors.port, config.motor_ids, **kwargs)
+    if joints is None:
+        return bus
+    from edge_runtime.calibration.offsets import CalibratedBus
+
+    return CalibratedBus(bus, joints)
 
 
 def open_camera(config: RobotConfig) -> Camera:
@@ -84,17 +108,14 @@ def check_bundle_matches(config: RobotConfig, bundle: Bundle) -> None:
         )
 
 
-def safety_limits(config: RobotConfig, bundle: Bundle | None = None) -> SafetyLimits:
+def safety_limits(
+    config: RobotConfig, bundle: Bundle | None = None, joints: JointCalibration | None = None
+) -> SafetyLimits:
     """Joint limits: the config's, narrowed by the calibration artifact and the bundle's."""
     lower = np.array([j.min_rad for j in config.joints])
     upper = np.array([j.max_rad for j in config.joints])
-    if config.calibration_dir:
-        from edge_runtime.calibration.reader import require_joint_calibration
-
-        calibration = require_joint_calibration(
-            config.resolve(config.calibration_dir), config.motor_ids
-        )
-        cal_lower, cal_upper = calibration.limits_rad()
+    if joints is not None:
+        cal_lower, cal_upper = joints.limits_rad()
         lower, upper = np.maximum(lower, cal_lower), np.minimum(upper, cal_upper)
     if bundle is not None:
         limits = np.array(bundle.manifest.action.limits_rad)
@@ -113,10 +134,12 @@ def safety_limits(config: RobotConfig, bundle: Bundle | None = None) -> SafetyLi
     )
 
 
-def runtime_settings(config: RobotConfig, bundle: Bundle | None = None) -> RuntimeSettings:
+def runtime_settings(
+    config: RobotConfig, bundle: Bundle | None = None, joints: JointCalibration | None = None
+) -> RuntimeSettings:
     return RuntimeSettings(
         period_s=config.period_s,
-        limits=safety_limits(config, bundle),
+        limits=safety_limits(config, bundle, joints),
         stale_observation_s=config.safety.stale_observation_periods * config.period_s,
         max_frame_age_s=max(config.camera.max_age_s, 2.0 / config.camera.fps),
         max_tracking_error_rad=config.safety.max_tracking_error_rad,

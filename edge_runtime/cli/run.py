@@ -22,6 +22,7 @@ from edge_runtime.pipeline.report import (
 from edge_runtime.pipeline.runtime import Runtime
 from edge_runtime.robot import (
     check_bundle_matches,
+    joint_calibration,
     open_camera,
     open_model_bundle,
     open_motor_bus,
@@ -101,7 +102,8 @@ def _drive(
         config = _with_development_mode(config)
     bundle = open_model_bundle(config, bundle_path)
     check_bundle_matches(config, bundle)
-    settings = runtime_settings(config, bundle)
+    joints = joint_calibration(config)
+    settings = runtime_settings(config, bundle, joints)
     backend = args.backend or config.model.backend
     out = Path(args.out)
     with contextlib.ExitStack() as stack:
@@ -111,10 +113,10 @@ def _drive(
 
             rig = stack.enter_context(SimRig(config, seed=seed))
             camera = rig.camera
-            bus = open_motor_bus(config, port=rig.port)
+            bus = open_motor_bus(config, port=rig.port, joints=joints)
         else:
             camera = open_camera(config)
-            bus = open_motor_bus(config)
+            bus = open_motor_bus(config, joints=joints)
         stack.callback(bus.close)  # torque off, even if the runtime never started
 
         def make_policy() -> BundlePolicy:

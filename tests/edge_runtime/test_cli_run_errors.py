@@ -84,3 +84,19 @@ def test_bundle_for_other_joints(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code, err = run(tmp_path, capsys)
     assert code == 2
     assert "the bundle drives joints ['x']" in err
+
+
+def test_refuses_to_arm_without_joint_calibration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import write_tiny_bundle
+
+    write_tiny_bundle(tmp_path / "bundle", ("a",))
+    (tmp_path / "cal").mkdir()
+    config = tmp_path / "robot.toml"
+    text = CONFIG.format(port="/dev/ttyUSB0", bundle="bundle", backend="onnxruntime")
+    config.write_text(text + '\n[calibration]\ndir = "cal"\n')
+    assert main(["run", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be armed" in err
+    assert "edgerun calibrate joints" in err
