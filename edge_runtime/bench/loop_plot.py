@@ -11,7 +11,12 @@ from typing import Any
 
 import numpy as np
 
-COLORS = {"baseline": "tab:red", "edgerun": "tab:blue"}
+COLORS = {"baseline": "tab:red", "thread": "tab:orange", "process": "tab:blue"}
+
+
+def _name(run: dict[str, Any]) -> str:
+    isolation = run.get("setup", {}).get("isolation")
+    return f"{run['loop']} ({isolation})" if isolation else run["loop"]
 
 
 def plot_lateness(runs: list[dict[str, Any]], path: str | Path) -> Path:
@@ -30,10 +35,10 @@ def plot_lateness(runs: list[dict[str, Any]], path: str | Path) -> Path:
             late_us = np.asarray(run["_lateness_ns"], dtype=np.float64) / 1e3
             t_s = np.arange(late_us.size) / rate
             label = (
-                f"{run['loop']}: p99 {run['lateness_us']['p99']:.0f} µs, "
+                f"{_name(run)}: p99 {run['lateness_us']['p99']:.0f} µs, "
                 f"max {run['lateness_us']['max']:.0f} µs, missed {run['missed']}"
             )
-            color = COLORS.get(run["loop"])
+            color = COLORS.get(run.get("setup", {}).get("isolation", run["loop"]))
             ax_time.plot(t_s, late_us, ".", ms=1.5, color=color, label=label)
             bins = np.logspace(-1, np.log10(max(late_us.max(initial=1.0), 1.0) * 1.1), 80)
             ax_hist.hist(np.maximum(late_us, 0.1), bins=bins, histtype="step", color=color)
