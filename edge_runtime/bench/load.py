@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime.errors import EngineError
 from edge_runtime.slot import LatestSlot
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,9 @@ def build_conv_model(path: Path, layers: int, seed: int = 0) -> Path:
         import onnx
         from onnx import TensorProto, helper, numpy_helper
     except ImportError as exc:  # onnx is only needed to generate the benchmark model
-        raise RuntimeError(
-            "the loop benchmark generates its model with the 'onnx' package: "
-            "pip install 'edge-runtime[sim]' (or pip install onnx)"
+        raise EngineError(
+            "the loop benchmark generates its model with the 'onnx' package, which is not "
+            "installed: pip install 'edge-runtime[sim]' (or pip install onnx)"
         ) from exc
     rng = np.random.default_rng(seed)
 
