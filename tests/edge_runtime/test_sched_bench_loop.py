@@ -88,3 +88,26 @@ def test_cli_rejects_a_bad_rate(capsys: pytest.CaptureFixture[str]) -> None:
         main(["bench", "loop", "--rate", "0"])
     assert exit_info.value.code == 2
     assert "must be > 0" in capsys.readouterr().err
+
+
+def test_verdicts_name_each_target() -> None:
+    from edge_runtime.cli.bench_loop import _verdicts
+
+    def run(rate: float, p99: float, missed: int = 0, **extra) -> dict:
+        return {"loop": "edgerun", "rate_hz": rate, "ticks": 10_000, "missed": missed,
+                "lateness_us": {"p99": p99}, **extra}  # fmt: skip
+
+    lines = _verdicts(
+        [
+            {"loop": "baseline", "rate_hz": 100.0},
+            run(100.0, 250.0),
+            run(100.0, 250.0, missed=1),
+            run(500.0, 600.0),
+            run(500.0, 0.0, step="noop", overhead_us_p50=9.5),
+        ]
+    )
+    assert lines[0].startswith("met: 100 Hz")
+    assert lines[1].startswith("NOT met: 100 Hz")  # a miss at 100 Hz fails the target
+    assert lines[2].startswith("NOT met: 500 Hz")
+    assert lines[3].startswith("met: runtime overhead")
+    assert len(lines) == 4
