@@ -178,7 +178,9 @@ def build_engine(job: BuildJob, device: DeviceInfo, workspace_mb: int, echo: Ech
             config.set_flag(trt.BuilderFlag.FP16)
         blob = job.timing_cache.read_bytes() if job.timing_cache.is_file() else b""
         cache = config.create_timing_cache(blob)
-        config.set_timing_cache(cache, ignore_mismatch=True)
+        # The cache sits beside an engine keyed by this exact device: never accept one from
+        # another GPU (TensorRT warns that mixed-device caches give wrong or slow tactics).
+        config.set_timing_cache(cache, ignore_mismatch=False)
         config.progress_monitor = monitor
         serialized = builder.build_serialized_network(network, config)
         if serialized is None:
