@@ -1,10 +1,15 @@
 """`EpisodeRecorder`: the flight recorder, a `LoopObserver` the runtime attaches for --record.
 
-Every hook only hands its object to the `LogWriter` lanes and returns: no copy, no encoding,
-no I/O on the control thread or the inference worker. Conversion to records and compression
-happen on the writer thread. The runtime creates fresh arrays every tick and every frame, so
-handing over references is safe. When the disk cannot keep up the lanes drop (bounded memory)
-and every drop becomes a `drops` record in the log and a warning, never silence.
+Every hook only hands its object to the writer's bounded lanes and returns: no copy, no
+encoding, no I/O on the control thread or the inference worker. The arrays handed over must
+not be changed afterwards (the runtime creates fresh ones every tick and every frame). When
+the disk cannot keep up the lanes drop (bounded memory) and every drop becomes a `drops`
+record in the log and a warning, never silence.
+
+`process=True` (default): a forwarding thread passes records and frame pixels to a child
+process that compresses and writes (`process_writer`); `process=False`: one writer thread
+here does it all. The benchmark that
+chose the default is in docs/perf/recording.md.
 """
 
 from __future__ import annotations
