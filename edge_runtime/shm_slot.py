@@ -27,6 +27,8 @@ class SharedArraySlot:
 
     Create it in the parent, pass it to a `multiprocessing` child as an argument (it pickles
     by shared-memory name), call `close()` in every process and `unlink()` once in the parent.
+    A structured dtype carries stamps with the data, e.g. an action chunk:
+    `np.dtype([("t_obs_ns", "i8"), ("dt_ns", "i8"), ("actions", "f8", (16, 6))])`, shape `()`.
     """
 
     def __init__(self, shape: tuple[int, ...], dtype: Any = np.float64, ctx: Any = None) -> None:
@@ -47,7 +49,7 @@ class SharedArraySlot:
         self._last_version = 0
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"shape": self.shape, "dtype": self.dtype.str, "shm": self._shm, "lock": self._lock}
+        return {"shape": self.shape, "dtype": self.dtype, "shm": self._shm, "lock": self._lock}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.shape = tuple(state["shape"])

@@ -67,3 +67,32 @@ def test_reader_returns_the_last_value_while_the_writer_holds_the_lock(
 def test_put_checks_the_shape(slot: SharedArraySlot) -> None:
     with pytest.raises(ValueError, match="reshape"):
         slot.put(np.zeros(5))
+
+
+CHUNK = np.dtype([("t_obs_ns", "i8"), ("dt_ns", "i8"), ("actions", "f8", (4, 2))])
+
+
+def _child_put_chunk(slot: SharedArraySlot) -> None:
+    value = np.zeros((), dtype=CHUNK)
+    value["t_obs_ns"] = 123_456_789_012_345
+    value["actions"] = 0.25
+    slot.put(value)
+    slot.close()
+
+
+def test_structured_dtype_carries_stamps_across_processes() -> None:
+    slot = SharedArraySlot((), CHUNK)
+    try:
+        child = mp.get_context("spawn").Process(target=_child_put_chunk, args=(slot,))
+        child.start()
+        child.join(60)
+        assert child.exitcode == 0
+        value, version = slot.get()
+        assert version == 1
+        assert value is not None
+        assert int(value["t_obs_ns"]) == 123_456_789_012_345
+        assert value["actions"].shape == (4, 2)
+        assert np.all(value["actions"] == 0.25)
+    finally:
+        slot.close()
+        slot.unlink()
