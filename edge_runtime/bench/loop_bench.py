@@ -199,6 +199,7 @@ def _result(loop: str, summary: LoopSummary, cpu_share: float, setup: dict[str, 
         "ticks": d["ticks"],
         "lateness_us": d["lateness_us"],
         "missed": d["missed"],
+        "overruns": d["overruns"],  # ticks after which periods were skipped: stall events
         "overhead_us_p50": round(float(np.median(busy)) / 1e3, 1) if busy.size else 0.0,
         "scheduler_us_p50": d["overhead_us"]["p50"],
         "step_us_p50": d["step_us"]["p50"],

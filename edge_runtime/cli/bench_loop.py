@@ -23,6 +23,7 @@ COLUMNS = [
     ("lateness_us.p99", "late p99 µs"),
     ("lateness_us.max", "late max µs"),
     ("missed", "missed"),
+    ("overruns", "stalls"),
     ("overhead_us_p50", "tick cost p50 µs"),
     ("scheduler_us_p50", "sched p50 µs"),
     ("cpu_percent", "cpu %"),
