@@ -71,7 +71,7 @@ def register(cli: CommandTree) -> None:
 
 def _record(args: argparse.Namespace) -> int:
     from edge_runtime.recording.capture import capture, result_dict
-    from edge_runtime.recording.episode import EpisodeRecorder
+    from edge_runtime.recording.recorder import EpisodeRecorder
 
     if args.seconds is not None and args.seconds <= 0:
         raise ConfigError(f"--seconds {args.seconds} is invalid: must be > 0")

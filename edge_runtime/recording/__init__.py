@@ -5,8 +5,8 @@
 the format specification.
 """
 
-from edge_runtime.recording.episode import EpisodeRecorder
 from edge_runtime.recording.format import FORMAT_VERSION, LogError
 from edge_runtime.recording.reader import LogReader, ReadReport
+from edge_runtime.recording.recorder import EpisodeRecorder
 
 __all__ = ["FORMAT_VERSION", "EpisodeRecorder", "LogError", "LogReader", "ReadReport"]

@@ -138,3 +138,14 @@ def test_rec_damaged_segment_costs_only_itself(tmp_path: Path) -> None:
     assert [middle.name in p for p in reader.report.problems()] == [True]
     assert got >= full - 10  # one segment's tail lost, the later segments still read
     assert reader.report.segments[-1].problem is None
+
+
+def test_rec_context_manager_finishes_the_log(tmp_path: Path) -> None:
+    """`run --record` uses it as a context manager: a run that never called on_stop (an
+    exception before the loop ended) still leaves a finished log behind."""
+    with EpisodeRecorder(tmp_path / "ep") as rec:
+        rec.on_start(["a", "b", "c"], 0.01)
+        rec.on_tick(tick(0))
+    kinds = [r["k"] for r in LogReader(tmp_path / "ep")]
+    assert kinds == ["start", "tick", "stop"]
+    rec.close()  # idempotent

@@ -79,12 +79,24 @@ class EpisodeRecorder(LoopObserver):
     def start(self) -> None:
         """Create the log directory and start the writer; idempotent.
 
-        Call it before the run (``run --record DIR`` does) so an unusable directory is one
-        sentence at startup (`LogError`), not an observer error logged once the robot moves.
+        Call it before the run (``with EpisodeRecorder(DIR) as rec:`` does) so an unusable
+        directory is one sentence at startup (`LogError`), not an observer error logged once
+        the robot moves.
         """
         if not self._started:
             self._writer.start()
             self._started = True
+
+    def close(self) -> None:
+        """Finish the log if the run did not (`on_stop` never came); idempotent."""
+        self.on_stop()
+
+    def __enter__(self) -> EpisodeRecorder:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- LoopObserver hooks (called from the runtime's threads) -------------------------
     def on_start(self, joint_names: list[str], period_s: float) -> None:
