@@ -91,7 +91,7 @@ def frame_from_record(rec: dict[str, Any]) -> Frame:
 
 
 def chunk_to_record(chunk: ActionChunk, received_ns: int) -> dict[str, Any]:
-    return {
+    record = {
         "k": "chunk",
         "t_obs_ns": chunk.t_obs_ns,
         "dt_ns": chunk.dt_ns,
@@ -100,6 +100,12 @@ def chunk_to_record(chunk: ActionChunk, received_ns: int) -> dict[str, Any]:
         "n": chunk.frame_number,
         "t_ns": received_ns,
     }
+    # The joint positions the policy was given, when the runtime provides them: replay then
+    # feeds exactly the robot's observation instead of the nearest recorded tick.
+    joints = getattr(chunk, "joint_positions", None)
+    if joints is not None:
+        record["joints"] = np.asarray(joints, np.float64)
+    return record
 
 
 def chunk_from_record(rec: dict[str, Any]) -> ActionChunk:

@@ -1,8 +1,9 @@
 """Open-loop replay: a recorded episode's frames and joint states through a (new) policy.
 
-The regression test for a model on field data. For every recorded frame, the joint positions
-measured at that moment (the last tick at or before the frame's host time) and the frame go
-through `policy.act`; the predicted chunk is compared per joint with
+The regression test for a model on field data. For every recorded frame, the joint
+positions the robot's policy was given (recorded with its chunk when the runtime provides
+them, otherwise the last tick at or before the frame's host time) and the frame go through
+`policy.act`; the predicted chunk is compared per joint with
 
 - the chunk the robot's policy produced for that same frame (when chunks were recorded), and
 - the commands the robot actually sent at the chunk's action times (ticks in "run" mode),
@@ -115,13 +116,17 @@ def replay(
         if max_frames is not None and frames >= max_frames:
             break
         frame = frame_from_record(rec)
-        at = int(np.searchsorted(ticks["t"], frame.host_time_ns, side="right")) - 1
-        if at < 0:
-            skipped += 1  # before the first joint state: nothing to pair it with
-            continue
-        predicted = np.asarray(policy.act(frame, ticks["pos"][at]), float)
-        frames += 1
         chunk = chunks.get(frame.frame_number)
+        if chunk is not None and "joints" in chunk:
+            joints = chunk["joints"]  # exactly what the robot's policy was given
+        else:
+            at = int(np.searchsorted(ticks["t"], frame.host_time_ns, side="right")) - 1
+            if at < 0:
+                skipped += 1  # before the first joint state: nothing to pair it with
+                continue
+            joints = ticks["pos"][at]
+        predicted = np.asarray(policy.act(frame, joints), float)
+        frames += 1
         if chunk is not None and chunk["actions"].shape == predicted.shape:
             vs_chunk.add(predicted, chunk["actions"])
         t_obs = chunk["t_obs_ns"] if chunk is not None else frame.host_time_ns

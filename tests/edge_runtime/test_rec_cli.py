@@ -142,3 +142,31 @@ def test_rec_record_sensors_from_a_recording(tmp_path: Path) -> None:
     info = json.loads(info_path.read_text())
     assert 1 <= info["streams"]["frame"]["count"] <= 8
     assert info["clean_stop"] is True
+
+
+def test_rec_replay_uses_the_joint_positions_recorded_with_the_chunk(
+    tmp_path: Path, tiny_bundle: Path
+) -> None:
+    """When a chunk carries the joints its policy saw, replay feeds those, not the ticks'."""
+    from dataclasses import dataclass
+
+    from edge_runtime.recording.replay import replay
+
+    @dataclass(frozen=True)
+    class ChunkWithJoints(ActionChunk):
+        joint_positions: np.ndarray | None = None
+
+    policy = BundlePolicy(open_bundle(tiny_bundle, development_mode=True))
+    rec = EpisodeRecorder(tmp_path / "run", process=False)
+    rec.on_start(["a", "b", "c"], 0.01)
+    zeros, seen = np.zeros(3), np.full(3, 0.3)
+    rec.on_tick(TickRecord(0, T0, T0, 0, 0, zeros, zeros, zeros, zeros, zeros, "run", 0))
+    color, depth = scene_frame(0, 48, 32)
+    frame = Frame(color, depth, 0.001, Intrinsics(48, 32, 40, 40, 24, 16), 0.0, T0 + 1, 0)
+    rec.on_frame(frame)
+    rec.on_chunk(ChunkWithJoints(T0 + 1, 20_000_000, policy.act(frame, seen), 0, 0, seen))
+    rec.on_stop()
+    result = replay(tmp_path / "run", policy, ["a", "b", "c"], 0.02)
+    policy.close()
+    assert result["chunk_actions_compared"] == 4
+    assert all(j["rmse_vs_chunk_rad"] < 0.01 for j in result["per_joint"])  # not 0.3
