@@ -110,7 +110,7 @@ def evaluate_role(
             result.failures.append(
                 f"{role}.{name} cosine min {fid.cosine_min:.5f} < {thresholds.cosine_min}"
             )
-        if fid.max_abs > thresholds.max_abs:
+        if thresholds.max_abs is not None and fid.max_abs > thresholds.max_abs:
             result.failures.append(
                 f"{role}.{name} max abs error {fid.max_abs:.4g} > {thresholds.max_abs}"
             )

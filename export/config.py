@@ -14,7 +14,7 @@ an export without a config file is already gated. Per-role tables override the `
     [gate]
     cosine_mean = 0.999     # minimum over held-out samples, mean cosine similarity
     cosine_min = 0.99       # minimum, worst single sample
-    max_abs = 0.25          # maximum absolute error on any output element
+    max_abs = 0.25          # maximum absolute error on any output element (default: off)
     action_error = 0.01     # maximum, fraction of each joint's range (action output only)
     [gate.encoder]
     max_abs = 0.5
@@ -38,7 +38,9 @@ from export.errors import ExportError
 class GateThresholds:
     cosine_mean: float = 0.999
     cosine_min: float = 0.99
-    max_abs: float = 0.25
+    # Off by default: outputs have arbitrary scales (a latent may span +-30), so an absolute
+    # limit only makes sense per model; cosine and the action error are scale-aware.
+    max_abs: float | None = None
     action_error: float = 0.01
 
 
@@ -125,7 +127,9 @@ def _thresholds(
     values = {
         "cosine_mean": sec.number("cosine_mean", default=base.cosine_mean, minimum=-1, maximum=1),
         "cosine_min": sec.number("cosine_min", default=base.cosine_min, minimum=-1, maximum=1),
-        "max_abs": sec.number("max_abs", default=base.max_abs, positive=True),
+        "max_abs": (
+            sec.number("max_abs", positive=True) if "max_abs" in sec.data else base.max_abs
+        ),
         "action_error": sec.number("action_error", default=base.action_error, positive=True),
     }
     sec.done()

@@ -59,6 +59,7 @@ def test_exp_config_defaults_and_role_overrides(tmp_path: Path) -> None:
     assert config.gate("policy").max_abs == 0.5  # inherits [gate]
     assert config.gate("policy").action_error == 0.02
     assert load_export_config(None).gate("policy").cosine_mean == 0.999
+    assert load_export_config(None).gate("encoder").max_abs is None  # scale-dependent: opt-in
 
 
 @pytest.mark.parametrize(
