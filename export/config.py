@@ -11,6 +11,8 @@ an export without a config file is already gated. Per-role tables override the `
     held_out_fraction = 0.25
     [quantize]
     float_ops = ["Softmax"]  # op types INT8 graphs keep in float
+    float_nodes = []         # node names INT8 graphs keep in float
+    float_outputs = true     # each output's last weighted layer and what follows stay float
     [gate]
     cosine_mean = 0.999     # minimum over held-out samples, mean cosine similarity
     cosine_min = 0.99       # minimum, worst single sample
@@ -53,6 +55,8 @@ class ExportConfig:
     gate_roles: dict[str, GateThresholds] = field(default_factory=dict)
     golden_samples: int = 4
     float_ops: tuple[str, ...] = ()  # op types INT8 graphs keep in float
+    float_nodes: tuple[str, ...] = ()  # node names INT8 graphs keep in float
+    float_outputs: bool = True  # keep each output's last weighted layer (and after) in float
 
     def gate(self, role: str) -> GateThresholds:
         return self.gate_roles.get(role, self.gate_default)
@@ -91,6 +95,8 @@ def parse_export_config(data: dict[str, Any], where: str) -> ExportConfig:
     cal.done()
     quant = Section(data, "quantize", where, error=ExportError)
     float_ops = tuple(quant.string_list("float_ops", default=[]))
+    float_nodes = tuple(quant.string_list("float_nodes", default=[]))
+    float_outputs = quant.boolean("float_outputs", default=True)
     quant.done()
     gate_raw = dict(data.get("gate", {})) if isinstance(data.get("gate"), dict) else None
     if gate_raw is None and "gate" in data:
@@ -113,6 +119,8 @@ def parse_export_config(data: dict[str, Any], where: str) -> ExportConfig:
         gate_roles=roles,
         golden_samples=golden_samples,
         float_ops=float_ops,
+        float_nodes=float_nodes,
+        float_outputs=float_outputs,
     )
 
 

@@ -66,7 +66,15 @@ def run_gate(
         target = stage / "models" / f"{role}.onnx"
         target.parent.mkdir(parents=True, exist_ok=True)
         calibration = Samples({k: v[:calib_count] for k, v in feeds[role].arrays.items()})
-        quantize_fn(Path(src.onnx), target, precision[role], calibration, config.float_ops)
+        quantize_fn(
+            Path(src.onnx),
+            target,
+            precision[role],
+            calibration,
+            config.float_ops,
+            config.float_nodes,
+            config.float_outputs,
+        )
         session = open_session(target, threads=1)
         quant_run[role] = lambda feed, s=session: run(s, feed)
     t2 = time.perf_counter()

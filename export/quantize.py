@@ -37,11 +37,15 @@ def quantize(
     precision: str,
     calibration: Samples | None = None,
     float_ops: tuple[str, ...] = (),
+    float_nodes: tuple[str, ...] = (),
+    float_outputs: bool = False,
 ) -> GraphIO:
     """Write `out_path` at `precision` (fp32 | fp16 | int8) from a validated FP32 graph.
 
-    `float_ops`: op types left unquantized in INT8 graphs (e.g. Softmax, whose small
-    probabilities int8 rounds to zero); TensorRT runs them in float inside the Q/DQ graph.
+    `float_ops` / `float_nodes`: op types / node names left unquantized in INT8 graphs (e.g.
+    Softmax, whose small probabilities int8 rounds to zero); TensorRT runs them in float
+    inside the Q/DQ graph. `float_outputs` also keeps each output's head in float: the last
+    weighted layer and the reshapes/elementwise ops after it (see `output_head_nodes`).
     """
     if precision == "fp32":
         if fp32_path.resolve() != out_path.resolve():
@@ -55,7 +59,9 @@ def quantize(
                 f"INT8 for {fp32_path.name} needs calibration data; pass --calibration FILE.npz "
                 "or choose fp16"
             )
-        return quantize_int8(fp32_path, out_path, calibration, float_ops)
+        return quantize_int8(
+            fp32_path, out_path, calibration, float_ops, float_nodes, float_outputs
+        )
     raise ExportError(f"precision '{precision}' is not one of int8, fp16, fp32")
 
 
@@ -79,7 +85,12 @@ class _Reader:
 
 
 def quantize_int8(
-    fp32_path: Path, out_path: Path, calibration: Samples, float_ops: tuple[str, ...] = ()
+    fp32_path: Path,
+    out_path: Path,
+    calibration: Samples,
+    float_ops: tuple[str, ...] = (),
+    float_nodes: tuple[str, ...] = (),
+    float_outputs: bool = False,
 ) -> GraphIO:
     """Static INT8 Q/DQ with TensorRT's settings, then `check_tensorrt_qdq` on the result."""
     from onnxruntime.quantization import (
@@ -91,7 +102,11 @@ def quantize_int8(
     )
 
     reader_type = type("SamplesReader", (_Reader, CalibrationDataReader), {})
-    excluded = [n.name for n in load_onnx(fp32_path).graph.node if n.op_type in set(float_ops)]
+    fp32_model = load_onnx(fp32_path)
+    keep = set(float_nodes) | (set(output_head_nodes(fp32_model)) if float_outputs else set())
+    excluded = [
+        n.name for n in fp32_model.graph.node if n.op_type in set(float_ops) or n.name in keep
+    ]
     with tempfile.TemporaryDirectory(prefix="edgerun-quant-") as tmp, _quiet_preprocess_hint():
         # ORT writes augmented models and calibration tables beside the output: keep them out of
         # the bundle directory.
@@ -116,6 +131,33 @@ def quantize_int8(
         shutil.move(str(staged), out_path)
     check_tensorrt_qdq(load_onnx(out_path), str(out_path))
     return validate_onnx(out_path)
+
+
+WEIGHTED_OPS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul"})
+PASSTHROUGH_OPS = frozenset(
+    {"Add", "Sub", "Mul", "Div", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose",
+     "Concat", "Identity", "Relu", "Sigmoid", "Tanh", "Clip"}
+)  # fmt: skip
+
+
+def output_head_nodes(model: Any) -> list[str]:
+    """Names of the nodes from each graph output back to (and including) the last weighted
+    layer. Int8 rounding of an output costs a whole step of that tensor's range on every
+    element, and outputs feed other models or the motors; the head is a sliver of the compute.
+    """
+    producer = {out: node for node in model.graph.node for out in node.output}
+    found: list[str] = []
+    pending = [o.name for o in model.graph.output]
+    seen: set[str] = set()
+    while pending:
+        node = producer.get(pending.pop())
+        if node is None or node.name in seen:
+            continue
+        seen.add(node.name)
+        found.append(node.name)
+        if node.op_type in PASSTHROUGH_OPS:
+            pending.extend(i for i in node.input if i)
+    return found
 
 
 class _DropHint(logging.Filter):

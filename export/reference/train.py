@@ -27,9 +27,9 @@ CHECKPOINT = Path(__file__).with_name("checkpoints") / "reference.pt"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    episodes: int = 240
+    episodes: int = 320
     seed: int = 0
-    steps: int = 2500
+    steps: int = 3500
     batch: int = 64
     lr: float = 2e-3
     ema: float = 0.99
