@@ -114,3 +114,14 @@ def test_exp_calibration_refuses_missing_or_corrupt(tmp_path: Path) -> None:
     bad.write_bytes(b"not a zip")
     with pytest.raises(ExportError, match=r"not a readable \.npz"):
         load_samples(bad, ENTRIES)
+
+
+def test_exp_config_quantize_section() -> None:
+    text = (
+        '[quantize]\nfloat_ops = ["Softmax"]\nfloat_nodes = ["/head/Gemm"]\nfloat_outputs = false\n'
+    )
+    config = parse_export_config(tomllib.loads(text), "export.toml")
+    assert config.float_ops == ("Softmax",)
+    assert config.float_nodes == ("/head/Gemm",)
+    assert config.float_outputs is False
+    assert parse_export_config({}, "export.toml").float_outputs is True

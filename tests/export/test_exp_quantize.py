@@ -128,3 +128,24 @@ def test_exp_fp16_keeps_float32_io(tiny_onnx: dict[str, Path], tmp_path: Path) -
 def test_exp_unknown_precision(tiny_onnx: dict[str, Path], tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="not one of int8, fp16, fp32"):
         quantize(tiny_onnx["policy"], tmp_path / "x.onnx", "int4")
+
+
+def test_exp_float_outputs_keeps_the_head_in_float(
+    tiny_onnx: dict[str, Path], tmp_path: Path
+) -> None:
+    from export.quantize import output_head_nodes
+
+    model = load_onnx(tiny_onnx["policy"])
+    head = output_head_nodes(model)
+    ops = {n.name: n.op_type for n in model.graph.node}
+    assert [ops[n] for n in head if ops[n] != "Constant"] == ["Reshape", "Gemm"]
+    out = tmp_path / "q.onnx"
+    quantize(tiny_onnx["policy"], out, "int8", _policy_samples(), float_outputs=True)
+    quantized = onnx.load(str(out))
+    # The last Gemm reads float weights directly and its output is not re-quantized.
+    last = next(n for n in quantized.graph.node if n.name in head and n.op_type == "Gemm")
+    producers = {o: n.op_type for n in quantized.graph.node for o in n.output}
+    assert producers.get(last.input[1]) != "DequantizeLinear"
+    consumers = [n.op_type for n in quantized.graph.node if last.output[0] in n.input]
+    assert "QuantizeLinear" not in consumers
+    assert check_tensorrt_qdq(quantized, "q") > 0  # the body is still int8
