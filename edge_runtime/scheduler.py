@@ -5,7 +5,7 @@ Why each choice (figures in docs/perf/loop.md and ../shared REFERENCE timing tab
   tick does not push the following ones later (relative `sleep(T)` loops drift).
 - The wait sleeps until `deadline - spin_s`, then spins on the clock. A SCHED_FIFO thread
   with 1 ns timer slack wakes 30-50 µs late (p99 80-170 µs on a loaded 2-core VM), so a
-  200 µs spin puts p99 lateness under a few µs for 2% of a core at 100 Hz (10% at 500 Hz);
+  200 µs spin puts p99 lateness under a few µs for ~3% of a core at 100 Hz (11% at 500 Hz);
   a 1 ms spin bought nothing more and cost 11% / 51% (docs/perf/loop.md).
   A clock that does not move while we spin (a `SimClock`, a coarse clock) cannot be spun on:
   the wait then sleeps to the deadline instead, so tests on a `SimClock` never hang.
