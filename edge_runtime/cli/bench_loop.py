@@ -59,9 +59,16 @@ def register(cli: CommandTree) -> None:
         ),
     )
     parser.add_argument(
-        "--rate", type=_positive(float), nargs="+", default=[100.0, 500.0], metavar="HZ"
+        "--rate",
+        type=_positive(float),
+        nargs="+",
+        default=[100.0, 500.0],
+        metavar="HZ",
+        help="control rates to measure (default: 100 500)",
     )
-    parser.add_argument("--ticks", type=_positive(int), default=10_000, metavar="N")
+    parser.add_argument(
+        "--ticks", type=_positive(int), default=10_000, metavar="N", help="ticks per loop"
+    )
     parser.add_argument("--json", metavar="FILE", help="write the results here")
     parser.add_argument("--plot", metavar="PNG", help="write lateness over time + histogram")
     parser.add_argument(
@@ -74,7 +81,7 @@ def register(cli: CommandTree) -> None:
         "--isolation",
         choices=["thread", "process", "both"],
         default="both",
-        help="edgerun control loop on a thread of the bench process, in its own process, or both",
+        help="edgerun loop on a thread of the bench process, in its own process, or both (default)",
     )
     parser.add_argument(
         "--spin-us", type=float, default=200.0, help="spin before each deadline (default 200)"
