@@ -48,6 +48,17 @@ class LoopSummary:
             if lateness_ns > self._max_lateness_ns:
                 self._max_lateness_ns = lateness_ns
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickles without its lock, so a control process can hand its summary back."""
+        with self._lock:
+            state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     @property
     def ticks(self) -> int:
         """Ticks executed so far."""

@@ -137,9 +137,12 @@ def safety_limits(
 def runtime_settings(
     config: RobotConfig, bundle: Bundle | None = None, joints: JointCalibration | None = None
 ) -> RuntimeSettings:
+    chunk_length = bundle.manifest.action.chunk_length if bundle is not None else 1
     return RuntimeSettings(
         period_s=config.period_s,
         limits=safety_limits(config, bundle, joints),
+        joint_names=config.joint_names,
+        chunk_length=chunk_length,
         stale_observation_s=config.safety.stale_observation_periods * config.period_s,
         max_frame_age_s=max(config.camera.max_age_s, 2.0 / config.camera.fps),
         max_tracking_error_rad=config.safety.max_tracking_error_rad,

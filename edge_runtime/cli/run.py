@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import logging
 import os
 from importlib import resources
@@ -108,16 +109,20 @@ def _drive(
     out = Path(args.out)
     with contextlib.ExitStack() as stack:
         rig = None
+        port = None
         if config.sim.enabled:
             from edge_runtime.sim.rig import SimRig
 
             rig = stack.enter_context(SimRig(config, seed=seed))
             camera = rig.camera
-            bus = open_motor_bus(config, port=rig.port, joints=joints)
+            port = rig.port
         else:
             camera = open_camera(config)
-            bus = open_motor_bus(config, joints=joints)
-        stack.callback(bus.close)  # torque off, even if the runtime never started
+        # The control process opens the bus itself; opening it here first turns a wrong
+        # port, baud or id into one clear sentence before anything starts (torque stays off).
+        bus_factory = functools.partial(open_motor_bus, config, port, joints)
+        with bus_factory():
+            pass
 
         def make_policy() -> BundlePolicy:
             return BundlePolicy(
@@ -129,7 +134,7 @@ def _drive(
             from edge_runtime.recording.recorder import EpisodeRecorder
 
             observers.append(stack.enter_context(EpisodeRecorder(Path(args.record))))
-        runtime = Runtime(bus, camera, make_policy, settings, observers)
+        runtime = Runtime(bus_factory, camera, make_policy, settings, observers)
         result = runtime.run(args.duration)
         task = rig.task_result() if rig is not None else None
     report = run_report(result, task)

@@ -1,25 +1,23 @@
-"""The control step, run by the scheduler every period on the control thread.
+"""The control step, run by the scheduler every period in the control process.
 
-It reads as a sentence: read the joints, pick the action planned for now, pass it through the
-safety filter, send it, tell the observers. It never waits on the camera, the engine or the
-disk: the frame age is read from the camera's latest slot, the plan from the chunk queue.
+It reads as a sentence: take the newest chunk, read the joints, pick the action planned for
+now, pass it through the safety filter, send it, record the tick. It never waits on the
+camera, the engine or the disk: chunks and joint states cross to the runtime process through
+latest-value slots, tick records through a ring that gives up rather than wait.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+from typing import Any
 
 import numpy as np
 
 from edge_runtime.clock import Clock
-from edge_runtime.errors import StaleFrameError
+from edge_runtime.pipeline.channels import HOLD_REASONS, MODES, Channels, event_bits
 from edge_runtime.pipeline.chunks import ChunkQueue
-from edge_runtime.pipeline.observer import LoopObserver, TickRecord
 from edge_runtime.pipeline.safety import SafetyFilter
 from edge_runtime.scheduler import Tick
-from edge_runtime.sensors.base import Camera
-from edge_runtime.slot import LatestSlot
 from firmware_bridge.base import JointState, MotorBus
 from firmware_bridge.errors import BridgeError
 
@@ -32,31 +30,26 @@ class ControlLoop:
     def __init__(
         self,
         bus: MotorBus,
-        camera: Camera,
-        queue: ChunkQueue,
+        channels: Channels,
         safety: SafetyFilter,
-        joint_state: LatestSlot[JointState],
-        observers: LoopObserver,
         stale_observation_s: float,
-        stop: threading.Event,
+        stop: Any,  # threading or multiprocessing Event
         clock: Clock,
         max_tracking_error_rad: float = 0.0,
     ) -> None:
+        self.bus = bus
+        self.channels = channels
+        self.queue = ChunkQueue(len(bus.motor_ids))
+        self.safety = safety
+        self.stale_observation_ns = int(stale_observation_s * 1e9)
+        self.stop = stop
         self.clock = clock
         self.max_tracking_error_rad = max_tracking_error_rad
-        self.bus = bus
-        self.camera = camera
-        self.queue = queue
-        self.safety = safety
-        self.joint_state = joint_state
-        self.observers = observers
-        self.stale_observation_s = stale_observation_s
-        self.stop = stop
         self.stop_reason = ""
         self.bus_errors = 0
-        self.enabled = False
-        joints = len(bus.motor_ids)
-        self._nan = np.full(joints, np.nan)
+        self._chunk_version = 0
+        self._record = np.zeros((), channels.ticks.dtype)
+        self._nan = np.full(len(bus.motor_ids), np.nan)
 
     def start(self) -> None:
         """Read where the arm is, start the safety filter there, then turn torque on."""
@@ -69,65 +62,76 @@ class ControlLoop:
                 f"cannot start: motors {sorted(state.errors)} did not report a position "
                 f"({'; '.join(state.errors.values())})"
             )
-        self.joint_state.put(state)
+        self.channels.publish_joints(state)
         self.safety.start(state.positions_rad)
         self.bus.enable()
-        self.enabled = True
 
     def step(self, tick: Tick) -> None:
         now = tick.start_ns
-        state = self._read()
-        hold_reason = self._hold_reason(state)
+        chunk, self._chunk_version = self.channels.newest_chunk(self._chunk_version)
+        if chunk is not None:
+            self.queue.push(chunk, now)
+        state, bus_error = self._read()
+        hold_reason = self._hold_reason(state, now)
         proposed = self.queue.action_at(now)
         if proposed is not None:
             self.safety.arm()  # the first plan arrived: holds now count towards a stop
         command = self.safety.filter(proposed, hold_reason, now)
-        self._write(command.target_rad)
-        for kind, detail in command.events:
-            self.observers.on_event(kind, detail, now)
+        bus_error = self._write(command.target_rad) or bus_error
         if command.mode == "stop":
             self.stop_reason = f"safety stop: {command.events[-1][1]}"
             self.stop.set()
-        self.observers.on_tick(
-            TickRecord(
-                index=tick.index,
-                deadline_ns=tick.deadline_ns,
-                start_ns=tick.start_ns,
-                lateness_ns=tick.lateness_ns,
-                missed=tick.missed,
-                positions_rad=self._nan if state is None else state.positions_rad,
-                velocities_rad_s=self._nan if state is None else state.velocities_rad_s,
-                currents_a=self._nan if state is None else state.currents_a,
-                command_rad=command.target_rad,
-                proposed_rad=self._nan if proposed is None else proposed,
-                mode=command.mode,
-                step_ns=self.clock.now_ns() - tick.start_ns,
-            )
-        )
+        kinds = [kind for kind, _ in command.events] + (["bus_error"] if bus_error else [])
+        reason = hold_reason or ("empty_queue" if command.mode != "run" else "")
+        self._send(tick, state, command.target_rad, proposed, command.mode, kinds, reason)
 
-    def _read(self) -> JointState | None:
+    def _send(
+        self,
+        tick: Tick,
+        state: JointState | None,
+        command: np.ndarray,
+        proposed: np.ndarray | None,
+        mode: str,
+        kinds: list[str],
+        hold_reason: str,
+    ) -> None:
+        r = self._record
+        r["index"], r["deadline_ns"], r["start_ns"] = tick.index, tick.deadline_ns, tick.start_ns
+        r["lateness_ns"], r["missed"] = tick.lateness_ns, tick.missed
+        r["mode"], r["events"] = MODES.index(mode), event_bits(kinds)
+        r["hold_reason"] = HOLD_REASONS.index(hold_reason) if hold_reason in HOLD_REASONS else 0
+        r["positions_rad"] = self._nan if state is None else state.positions_rad
+        r["velocities_rad_s"] = self._nan if state is None else state.velocities_rad_s
+        r["currents_a"] = self._nan if state is None else state.currents_a
+        r["command_rad"] = command
+        r["proposed_rad"] = self._nan if proposed is None else proposed
+        r["step_ns"] = self.clock.now_ns() - tick.start_ns
+        self.channels.ticks.append(r)
+
+    def _read(self) -> tuple[JointState | None, bool]:
         try:
             state = self.bus.read_state()
         except BridgeError as exc:
             self._bus_error("read", exc)
-            return None
+            return None, True
         if state.ok:
-            self.joint_state.put(state)
-        return state
+            self.channels.publish_joints(state)
+        return state, False
 
-    def _write(self, target_rad: np.ndarray) -> None:
+    def _write(self, target_rad: np.ndarray) -> bool:
         try:
             self.bus.write_goal(target_rad)
         except BridgeError as exc:
             self._bus_error("write", exc)
+            return True
+        return False
 
     def _bus_error(self, what: str, exc: BridgeError) -> None:
         self.bus_errors += 1
         if self.bus_errors <= 10 or self.bus_errors % 100 == 0:
             log.warning("motor bus %s failed (%d so far): %s", what, self.bus_errors, exc)
-        self.observers.on_event("bus_error", f"{what}: {exc}", self.clock.now_ns())
 
-    def _hold_reason(self, state: JointState | None) -> str | None:
+    def _hold_reason(self, state: JointState | None, now_ns: int) -> str | None:
         if state is None or not state.ok:
             return "bad_state"
         # Motors that stop following (a tripped servo watchdog, a collision, a slipped horn)
@@ -139,8 +143,8 @@ class ControlLoop:
             and np.max(np.abs(state.positions_rad - last)) > self.max_tracking_error_rad
         ):
             return "tracking_error"
-        try:
-            self.camera.read_latest(self.stale_observation_s)
-        except StaleFrameError:
+        # The plan is only as fresh as the camera frame it was computed from.
+        observed = self.queue.newest_observation_ns
+        if observed is not None and now_ns - observed > self.stale_observation_ns:
             return "stale_observation"
         return None

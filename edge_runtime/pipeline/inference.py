@@ -1,4 +1,4 @@
-"""The inference worker: newest frame + newest joint state → action chunk → queue.
+"""The inference worker: newest frame + newest joint state → action chunk → control process.
 
 It owns the engines (created on this thread, as TensorRT/pycuda require), waits for a frame
 newer than the last one it used, and never touches the motors. A failure here is reported to
@@ -14,13 +14,10 @@ from collections.abc import Callable
 import numpy as np
 
 from edge_runtime.clock import Clock
-from edge_runtime.pipeline.chunks import ChunkQueue
 from edge_runtime.pipeline.observer import ActionChunk, LoopObserver
 from edge_runtime.pipeline.policy import BundlePolicy
 from edge_runtime.pipeline.stats import SampleBuffer
 from edge_runtime.sensors.base import Camera
-from edge_runtime.slot import LatestSlot
-from firmware_bridge.base import JointState
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +27,8 @@ class InferenceWorker:
         self,
         make_policy: Callable[[], BundlePolicy],
         camera: Camera,
-        joint_state: LatestSlot[JointState],
-        queue: ChunkQueue,
+        joint_positions: Callable[[], np.ndarray | None],
+        publish: Callable[[ActionChunk], None],
         clock: Clock,
         observers: LoopObserver,
         on_fault: Callable[[str, BaseException], None],
@@ -39,8 +36,8 @@ class InferenceWorker:
     ) -> None:
         self._make_policy = make_policy
         self._camera = camera
-        self._joint_state = joint_state
-        self._queue = queue
+        self._joint_positions = joint_positions
+        self._publish = publish
         self._clock = clock
         self._observers = observers
         self._on_fault = on_fault
@@ -73,15 +70,15 @@ class InferenceWorker:
             version = 0
             while not self._stop.is_set():
                 frame, version = self._camera.wait_frame(version, timeout_s=0.1)
-                state, _ = self._joint_state.get()
-                if frame is None or state is None or self._stop.is_set():
+                joints = self._joint_positions()
+                if frame is None or joints is None or self._stop.is_set():
                     continue
                 start_ns = self._clock.now_ns()
                 if start_ns - frame.host_time_ns > self._max_frame_age_ns:
                     self.stale_frames_skipped += 1
                     continue
                 self._observers.on_frame(frame)
-                actions = policy.act(frame, np.nan_to_num(state.positions_rad))
+                actions = policy.act(frame, np.nan_to_num(joints))
                 done_ns = self._clock.now_ns()
                 chunk = ActionChunk(
                     t_obs_ns=frame.host_time_ns,
@@ -90,7 +87,7 @@ class InferenceWorker:
                     inference_ns=done_ns - start_ns,
                     frame_number=frame.frame_number,
                 )
-                self._queue.push(chunk, done_ns)
+                self._publish(chunk)
                 self.inference_ns.add(chunk.inference_ns)
                 self.latency_ns.add(done_ns - frame.host_time_ns)
                 self._observers.on_chunk(chunk)

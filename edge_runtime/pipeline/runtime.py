@@ -1,36 +1,36 @@
-"""The runtime: wires camera, inference worker and control loop, and owns every exit path.
+"""The runtime: camera and inference worker here, the control loop in its own process.
 
-Threads: the camera's capture thread, the inference worker, and the control thread (real-time
-settings applied to it alone). The calling thread only waits and handles SIGINT/SIGTERM. Any
-thread's failure sets one stop event with a reason; whatever happens, `run` ends by stopping
-the control thread and turning torque off on every motor (`MotorBus.close()`), then stopping
-the worker and the camera.
+This process runs the camera's capture thread, the inference worker and the observers (the
+recorder); the control process (`control_process.py`) owns the motors. Chunks, joint states
+and tick records cross in shared memory (`channels.py`). One stop event ends both: a fault
+in any thread, SIGINT/SIGTERM, the end of the run or a safety stop. The control process turns
+torque off on its way out; should it die instead (killed, crashed), this process re-opens
+the bus and turns torque off itself, and the servos' own watchdogs stop them meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from edge_runtime.clock import Clock, MonotonicClock
+from edge_runtime.clock import MonotonicClock
 from edge_runtime.errors import EngineError
 from edge_runtime.loop_summary import LoopSummary
-from edge_runtime.pipeline.chunks import ChunkQueue
-from edge_runtime.pipeline.control import ControlLoop
+from edge_runtime.pipeline.channels import Channels, event_kinds
+from edge_runtime.pipeline.control_process import ControlSpec, control_main
 from edge_runtime.pipeline.inference import InferenceWorker
 from edge_runtime.pipeline.observer import LoopObserver, ObserverFanout
 from edge_runtime.pipeline.policy import BundlePolicy
-from edge_runtime.pipeline.safety import SafetyFilter, SafetyLimits
-from edge_runtime.realtime import configure_realtime
-from edge_runtime.scheduler import FixedRateScheduler
+from edge_runtime.pipeline.safety import SafetyLimits
 from edge_runtime.sensors.base import Camera
-from edge_runtime.slot import LatestSlot
-from firmware_bridge.base import JointState, MotorBus
+from firmware_bridge.base import MotorBus
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ class RuntimeSettings:
     period_s: float
     limits: SafetyLimits
     stale_observation_s: float
+    joint_names: list[str]
+    chunk_length: int
     max_frame_age_s: float = 0.25
     max_tracking_error_rad: float = 0.5
     warmup_timeout_s: float = 120.0
@@ -67,47 +69,27 @@ class RunResult:
 class Runtime:
     def __init__(
         self,
-        bus: MotorBus,
+        bus_factory: Callable[[], MotorBus],
         camera: Camera,
         make_policy: Callable[[], BundlePolicy],
         settings: RuntimeSettings,
         observers: list[LoopObserver] | None = None,
-        clock: Clock | None = None,
     ) -> None:
-        self.bus = bus
+        self.bus_factory = bus_factory
         self.camera = camera
         self.settings = settings
-        self.clock = clock or MonotonicClock()
+        self.clock = MonotonicClock()
         self.observers = ObserverFanout(observers or [])
-        self.stop = threading.Event()
+        self._ctx = mp.get_context("spawn")
+        self.channels = Channels.create(len(settings.joint_names), settings.chunk_length, self._ctx)
         self._fault = ""
         self._fault_lock = threading.Lock()
-        self.queue = ChunkQueue(len(bus.motor_ids))
-        self.safety = SafetyFilter(settings.limits)
-        self.joint_state: LatestSlot[JointState] = LatestSlot()
-        self.worker = InferenceWorker(
-            make_policy,
-            camera,
-            self.joint_state,
-            self.queue,
-            self.clock,
-            self.observers,
-            self.fault,
-            settings.max_frame_age_s,
-        )
-        self.loop = ControlLoop(
-            bus,
-            camera,
-            self.queue,
-            self.safety,
-            self.joint_state,
-            self.observers,
-            settings.stale_observation_s,
-            self.stop,
-            self.clock,
-        )
-        self.scheduler = FixedRateScheduler(settings.period_s, self.clock)
         self.stop_reason = ""
+        self.worker = InferenceWorker(
+            make_policy, camera, self.channels.latest_joint_positions,
+            self.channels.publish_chunk, self.clock, self.observers, self.fault,
+            settings.max_frame_age_s,
+        )  # fmt: skip
 
     def fault(self, where: str, exc: BaseException) -> None:
         """Any thread: record the first fault and stop the robot."""
@@ -116,98 +98,132 @@ class Runtime:
                 self._fault = f"{where}: {exc}"
                 log.error("fault, stopping the robot: %s", self._fault, exc_info=exc)
         self.observers.on_event("fault", f"{where}: {exc}", self.clock.now_ns())
-        self.stop.set()
+        self.channels.stop.set()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        # Only a plain assignment here: the handler runs in the main thread, possibly while it
+        # holds the stop event's lock (inside `is_set`), so calling `set()` could deadlock.
         self.stop_reason = self.stop_reason or f"signal {signal.Signals(signum).name}"
-        self.stop.set()
+
+    def _stopping(self) -> bool:
+        return bool(self.stop_reason) or self.channels.stop.is_set()
 
     def run(self, duration_s: float | None = None) -> RunResult:
         handlers = self._install_signal_handlers()
-        control: threading.Thread | None = None
+        control: Any = None
+        conn: Any = None
+        child_result: dict[str, Any] = {}
         try:
             self.camera.on_fault = self.fault
             self.camera.start()
             self.worker.start()
             if not self.worker.ready.wait(self.settings.warmup_timeout_s):
                 raise EngineError("the inference worker did not load the models in time")
-            if self.stop.is_set():
-                return self._result()  # the worker failed to load: torque was never enabled
-            self.observers.on_start(list(map(str, self.bus.motor_ids)), self.settings.period_s)
-            max_ticks = None if duration_s is None else round(duration_s / self.settings.period_s)
-            control = threading.Thread(
-                target=self._control_thread, args=(max_ticks,), name="control", daemon=True
+            if self._stopping():
+                return self._result(child_result)  # no models or a signal: torque never on
+            self.observers.on_start(list(self.settings.joint_names), self.settings.period_s)
+            conn, child_conn = self._ctx.Pipe(duplex=False)
+            control = self._ctx.Process(
+                target=control_main,
+                args=(self._spec(duration_s), self.channels, child_conn),
+                name="edgerun-control",
             )
             control.start()
-            while control.is_alive() and not self.stop.wait(0.1):
-                pass
+            child_conn.close()
+            while control.is_alive() and not self._stopping():
+                time.sleep(0.05)
+                self._forward_ticks()
         finally:
-            self.stop.set()
+            self.channels.stop.set()
             if control is not None:
-                control.join(timeout=2.0)
+                child_result = self._join_control(control, conn)
+            self._forward_ticks()
             self._shutdown()
             self._restore_signal_handlers(handlers)
-        return self._result()
+        return self._result(child_result)
 
-    def _control_thread(self, max_ticks: int | None) -> None:
+    def _spec(self, duration_s: float | None) -> ControlSpec:
+        s = self.settings
+        return ControlSpec(
+            bus_factory=self.bus_factory,
+            period_s=s.period_s,
+            limits=s.limits,
+            stale_observation_s=s.stale_observation_s,
+            max_tracking_error_rad=s.max_tracking_error_rad,
+            max_ticks=None if duration_s is None else round(duration_s / s.period_s),
+            realtime=s.realtime,
+            realtime_priority=s.realtime_priority,
+            log_level=logging.getLogger().getEffectiveLevel(),
+        )
+
+    def _join_control(self, control: Any, conn: Any) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        if conn.poll(10.0):
+            try:
+                result = conn.recv()
+            except EOFError:
+                result = {}
+        control.join(timeout=5.0)
+        if control.is_alive():
+            control.kill()
+            control.join(timeout=2.0)
+        if not result:
+            # The control process died without reporting: make sure torque is off anyway.
+            self._fault = self._fault or f"the control process died (exit code {control.exitcode})"
+            self._backup_torque_off()
+        return result
+
+    def _backup_torque_off(self) -> None:
         try:
-            if self.settings.realtime:
-                configure_realtime(priority=self.settings.realtime_priority)
-            # Torque on (and the servos' bus watchdog armed) only now, one period before the
-            # first goal write: enabling earlier lets the watchdog expire before tick 0.
-            self.loop.start()
-            self.scheduler.run(self.loop.step, max_ticks=max_ticks, stop=self.stop)
-            if not self.stop.is_set():
-                self.stop_reason = self.stop_reason or "duration reached"
-        except BaseException as exc:
-            self.fault("control thread failed", exc)
-        finally:
-            self.stop.set()
+            bus = self.bus_factory()
+            bus.close()
+            log.warning("torque turned off by the runtime process after the control process died")
+        except Exception as exc:
+            log.error("backup torque off failed: %s (the servo watchdogs stop the motors)", exc)
+
+    def _forward_ticks(self) -> None:
+        for record, bits, hold_reason in self.channels.drain_ticks():
+            self.observers.on_tick(record)
+            for kind in event_kinds(bits):
+                self.observers.on_event(
+                    kind, hold_reason if kind == "hold" else "", record.start_ns
+                )
 
     def _shutdown(self) -> None:
-        """Torque off first, then everything else; each step runs even if another failed."""
-        try:
-            self.bus.close()
-        except Exception as exc:
-            log.error("torque off reported a failure: %s", exc)
-            self._fault = self._fault or f"torque off: {exc}"
         for name, action in (("inference worker", self.worker.stop), ("camera", self.camera.stop)):
             try:
                 action()
             except Exception:
                 log.exception("stopping the %s failed", name)
         self.observers.on_stop()
+        self.channels.close()
+        self.channels.unlink()
 
     def _install_signal_handlers(self) -> dict[int, Any]:
         if threading.current_thread() is not threading.main_thread():
             return {}
-        previous = {}
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, self._on_signal)
-        return previous
+        return {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
 
     @staticmethod
     def _restore_signal_handlers(previous: dict[int, Any]) -> None:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
-    def _result(self) -> RunResult:
-        queue = self.queue
+    def _result(self, child: dict[str, Any]) -> RunResult:
+        fault = self._fault or child.get("fault", "")
+        reason = child.get("stop_reason", "")
+        if reason.startswith("signal") or not reason:
+            reason = self.stop_reason or reason or ("fault" if fault else "")
+        chunks = dict(child.get("chunks", {}))
+        chunks["stale_frames_skipped"] = self.worker.stale_frames_skipped
+        chunks["ticks_dropped"] = child.get("ticks_dropped", 0)
         return RunResult(
-            summary=self.scheduler.summary,
-            stop_reason=self.loop.stop_reason
-            or self.stop_reason
-            or ("fault" if self._fault else ""),
-            fault=self._fault,
-            safety_counts=dict(self.safety.counts),
+            summary=child.get("summary") or LoopSummary(round(self.settings.period_s * 1e9)),
+            stop_reason=reason,
+            fault=fault,
+            safety_counts=child.get("safety_counts", {}),
             inference_us=self.worker.inference_ns.percentiles_us(50, 99),
             latency_us=self.worker.latency_ns.percentiles_us(50, 99),
-            chunks={
-                "received": queue.chunks_received,
-                "discarded": queue.chunks_discarded,
-                "actions_dropped": queue.actions_dropped,
-                "actions_blended": queue.actions_blended,
-                "stale_frames_skipped": self.worker.stale_frames_skipped,
-            },
-            bus_errors=self.loop.bus_errors,
+            chunks=chunks,
+            bus_errors=child.get("bus_errors", 0),
         )

@@ -137,6 +137,9 @@ def _serve(
     conn: Any,
 ) -> None:
     """The simulator process: world, servos on the pty, camera frames into shared memory."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the runtime; it stops us
     os.environ.setdefault("MUJOCO_GL", "osmesa")
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
     from edge_runtime.sim.camera import SimCamera

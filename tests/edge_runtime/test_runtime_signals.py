@@ -122,3 +122,41 @@ def test_bad_config_enables_no_motor(tmp_path: Path, recording: Path) -> None:
         assert "missing-bundle does not exist" in proc.stderr
         assert "Traceback" not in proc.stderr
         assert chain.stats.packets == 0  # nothing was even sent to the servos
+
+
+def _control_child(parent_pid: int) -> int:
+    """The control process: the runtime's child running multiprocessing's spawn_main."""
+    for pid in Path("/proc").iterdir():
+        if not pid.name.isdigit():
+            continue
+        try:
+            stat = (pid / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (pid / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == parent_pid and b"spawn_main" in cmdline:
+            return int(pid.name)
+    raise AssertionError("no control process found")
+
+
+def test_killed_control_process_still_ends_with_torque_off(
+    tmp_path: Path, tiny_bundle: Path, recording: Path
+) -> None:
+    link = tmp_path / "servos"
+    with SimServoChain(IDS, link=link) as chain:
+        config = _config(tmp_path, tiny_bundle, recording, link)
+        cmd = [sys.executable, "-m", "edge_runtime.cli.main", "run", "--config", str(config)]
+        cmd += ["--out", str(tmp_path / "out")]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            torque_on = lambda: all(chain.servo(i).torque_on for i in IDS)  # noqa: E731
+            assert _wait(torque_on, 60), "the runtime never enabled torque"
+            os.kill(_control_child(proc.pid), signal.SIGKILL)
+            output, _ = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        text = output.decode(errors="replace")
+        assert proc.returncode == 1, text
+        assert "the control process died" in text
+        assert not any(chain.servo(i).torque_on for i in IDS)

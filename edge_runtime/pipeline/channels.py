@@ -1,0 +1,141 @@
+"""What crosses between the runtime process and the control process, in shared memory.
+
+- chunks: the inference worker's newest action chunk (latest-value slot, stamped).
+- joints: the control loop's newest joint state, for the inference worker (latest-value).
+- ticks: one record per control tick, for observers in the runtime process (a ring).
+- stop: one event either side sets; the control process then turns torque off and exits.
+The control process never blocks on any of them (`SharedArraySlot.get` and
+`SharedRing.append` give up rather than wait), so a busy runtime process cannot delay a tick.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from edge_runtime.pipeline.observer import ActionChunk, TickRecord
+from edge_runtime.shm_ring import SharedRing
+from edge_runtime.shm_slot import SharedArraySlot
+from firmware_bridge.base import JointState
+
+MODES = ("run", "hold", "stop")
+# Safety events carried in each tick record as bits; hold reasons as a code.
+EVENTS = ("clamp_position", "clamp_step", "hold", "stop", "resume", "bus_error")
+HOLD_REASONS = (
+    "",
+    "empty_queue",
+    "stale_observation",
+    "bad_state",
+    "tracking_error",
+    "non_finite_action",
+)
+TICK_CAPACITY = 4096  # 40 s at 100 Hz between drains before records are lost (counted)
+
+
+def tick_dtype(joints: int) -> np.dtype:
+    vec = ("f8", (joints,))
+    return np.dtype(
+        [
+            ("index", "i8"), ("deadline_ns", "i8"), ("start_ns", "i8"), ("lateness_ns", "i8"),
+            ("missed", "i8"), ("step_ns", "i8"), ("mode", "i1"), ("hold_reason", "i1"),
+            ("events", "i4"),
+            ("positions_rad", *vec), ("velocities_rad_s", *vec), ("currents_a", *vec),
+            ("command_rad", *vec), ("proposed_rad", *vec),
+        ]
+    )  # fmt: skip
+
+
+def chunk_dtype(horizon: int, joints: int) -> np.dtype:
+    return np.dtype(
+        [("t_obs_ns", "i8"), ("dt_ns", "i8"), ("inference_ns", "i8"), ("frame_number", "i8"),
+         ("actions", "f8", (horizon, joints))]
+    )  # fmt: skip
+
+
+def joints_dtype(joints: int) -> np.dtype:
+    return np.dtype([("stamp_ns", "i8"), ("positions_rad", "f8", (joints,))])
+
+
+@dataclass
+class Channels:
+    joints: int
+    horizon: int
+    chunks: SharedArraySlot
+    joint_state: SharedArraySlot
+    ticks: SharedRing
+    stop: Any  # multiprocessing Event
+
+    @staticmethod
+    def create(joints: int, horizon: int, ctx: Any = None) -> Channels:
+        ctx = ctx or mp.get_context("spawn")
+        return Channels(
+            joints=joints,
+            horizon=horizon,
+            chunks=SharedArraySlot((), chunk_dtype(horizon, joints), ctx=ctx),
+            joint_state=SharedArraySlot((), joints_dtype(joints), ctx=ctx),
+            ticks=SharedRing(TICK_CAPACITY, tick_dtype(joints), ctx=ctx),
+            stop=ctx.Event(),
+        )
+
+    # -- runtime process side --------------------------------------------------------------
+    def publish_chunk(self, chunk: ActionChunk) -> None:
+        record = np.zeros((), self.chunks.dtype)
+        record["t_obs_ns"], record["dt_ns"] = chunk.t_obs_ns, chunk.dt_ns
+        record["inference_ns"], record["frame_number"] = chunk.inference_ns, chunk.frame_number
+        record["actions"] = chunk.actions
+        self.chunks.put(record)
+
+    def latest_joint_positions(self) -> np.ndarray | None:
+        value, version = self.joint_state.get()
+        return None if value is None or version == 0 else np.array(value["positions_rad"])
+
+    def drain_ticks(self) -> list[tuple[TickRecord, int, str]]:
+        """Tick records since the last call, each with its event bits and hold reason."""
+        out = []
+        for r in self.ticks.drain():
+            record = TickRecord(
+                index=int(r["index"]), deadline_ns=int(r["deadline_ns"]),
+                start_ns=int(r["start_ns"]), lateness_ns=int(r["lateness_ns"]),
+                missed=int(r["missed"]), positions_rad=r["positions_rad"],
+                velocities_rad_s=r["velocities_rad_s"], currents_a=r["currents_a"],
+                command_rad=r["command_rad"], proposed_rad=r["proposed_rad"],
+                mode=MODES[int(r["mode"])], step_ns=int(r["step_ns"]),
+            )  # fmt: skip
+            out.append((record, int(r["events"]), HOLD_REASONS[int(r["hold_reason"])]))
+        return out
+
+    # -- control process side --------------------------------------------------------------
+    def newest_chunk(self, after_version: int) -> tuple[ActionChunk | None, int]:
+        value, version = self.chunks.get()
+        if value is None or version == after_version:
+            return None, version
+        chunk = ActionChunk(
+            t_obs_ns=int(value["t_obs_ns"]), dt_ns=int(value["dt_ns"]),
+            actions=np.array(value["actions"]), inference_ns=int(value["inference_ns"]),
+            frame_number=int(value["frame_number"]),
+        )  # fmt: skip
+        return chunk, version
+
+    def publish_joints(self, state: JointState) -> None:
+        record = np.zeros((), self.joint_state.dtype)
+        record["stamp_ns"], record["positions_rad"] = state.stamp_ns, state.positions_rad
+        self.joint_state.put(record)
+
+    def close(self) -> None:
+        for part in (self.chunks, self.joint_state, self.ticks):
+            part.close()
+
+    def unlink(self) -> None:
+        for part in (self.chunks, self.joint_state, self.ticks):
+            part.unlink()
+
+
+def event_bits(kinds: list[str]) -> int:
+    return sum(1 << EVENTS.index(kind) for kind in kinds if kind in EVENTS)
+
+
+def event_kinds(bits: int) -> list[str]:
+    return [kind for i, kind in enumerate(EVENTS) if bits >> i & 1]
