@@ -6,7 +6,6 @@ Nothing here is imported on the device path; mujoco and onnx load only inside th
 - `plant`: `MujocoPlant`, the `ServoPlant` the simulated Dynamixel chain drives
 - `render` / `camera`: RGB-D rendering on the CPU; `SimCamera`, the `Camera` port's twin
 - `expert` / `episodes`: MuJoCo-Jacobian IK expert; `collect_episodes` for training data
-- `observation`: `rgbd_tensor`, the one image -> `observation.rgbd` conversion
 - `analytic_graphs` / `analytic_bundle`: the labelled, untrained ONNX reference policy
 - `evaluate`: a bundle's closed-loop task success in simulation
 - `robot.toml`: the robot config of the simulated arm

@@ -23,6 +23,7 @@ import numpy as np
 
 from edge_runtime.bundle.manifest import ActionSpec, Manifest, Preprocessing, RoleSpec, TensorEntry
 from edge_runtime.bundle.reader import MANIFEST, sha256_file
+from edge_runtime.pipeline.preprocess import rgbd_tensor
 from edge_runtime.sim.analytic_graphs import (
     LATENT,
     LATENT_SIZE,
@@ -31,7 +32,6 @@ from edge_runtime.sim.analytic_graphs import (
     poly_features,
 )
 from edge_runtime.sim.expert import ChunkSpec, ScriptedExpert
-from edge_runtime.sim.observation import rgbd_tensor
 from edge_runtime.sim.render import RgbdRenderer
 from edge_runtime.sim.world import JOINT_NAMES, SimWorld
 

@@ -62,7 +62,7 @@ def collect_episodes(
       float32; target_m (N, 3) float32.
     Per episode: success (n,) bool; final_distance_m (n,) float32; seeds (n,) int64.
     Constants: joint_names (J,) str; dt_s; chunk_length; depth_scale_m; obs_period_s.
-    Turn an observation into the encoder input with `edge_runtime.sim.observation.rgbd_tensor`.
+    Turn an observation into the encoder input with `edge_runtime.pipeline.preprocess.rgbd_tensor`.
     """
     if n < 1:
         raise ValueError(f"collect_episodes needs n >= 1 episodes, got {n}")

@@ -1,6 +1,6 @@
 """Demonstrations from the simulator's scripted expert, as training tensors.
 
-Observations go through `edge_runtime.sim.observation.rgbd_tensor` - the one function the
+Observations go through `edge_runtime.pipeline.preprocess.rgbd_tensor` - the one function the
 runtime and the evaluator also use - so the networks see in training exactly the numbers they
 will see on the robot. Images are kept as float16 (half the memory; the convs run in float32).
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge_runtime.sim.observation import rgbd_tensor
+from edge_runtime.pipeline.preprocess import rgbd_tensor
 
 # The analytic bundle's normalisation, so both bundles share one preprocessing contract.
 RGB_MEAN = (0.5, 0.5, 0.5)
