@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml tools/setup.sh
 
 install: $(STAMP)
 
+# The demo exports the committed reference models to a bundle signed with a local demo key,
+# then runs it on the simulated arm; the robot trusts exactly that key.
+DEMO := out/demo
 demo: $(STAMP)
-	$(VENV)/bin/edgerun demo
+	@mkdir -p $(DEMO)
+	@test -f $(DEMO)/demo-key.key || $(VENV)/bin/edgerun keys generate $(DEMO)/demo-key
+	$(VENV)/bin/edgerun export reference --out $(DEMO)/reference-bundle --sign-key $(DEMO)/demo-key.key
+	$(VENV)/bin/edgerun demo --bundle $(DEMO)/reference-bundle --trusted-key $(DEMO)/demo-key.pub --out $(DEMO)
 
 test: $(STAMP)
 	$(PY) -m ruff check .

@@ -141,7 +141,8 @@ def _drive(
     report["bundle"] = {
         "path": str(bundle_path or config.model.bundle),
         "signed_by": bundle.signed_by,
-        "exporter": bundle.manifest.exporter.get("name", ""),
+        "exporter": bundle.manifest.exporter.get("model")
+        or bundle.manifest.exporter.get("name", ""),
     }
     print_report(report)
     write_report_json(report, out / "run-report.json")

@@ -52,6 +52,10 @@ def print_report(report: dict[str, Any]) -> None:
     table = Table(title="edgerun run report", show_header=False)
     table.add_column(style="bold")
     table.add_column()
+    bundle = report.get("bundle")
+    if bundle:
+        signer = f"signed by key {bundle['signed_by']}" if bundle["signed_by"] else "unsigned"
+        table.add_row("bundle", f"{bundle['exporter'] or bundle['path']} ({signer})")
     table.add_row("ticks", f"{report['ticks']:,} at {report['rate_hz']:g} Hz")
     table.add_row(
         "lateness p50 / p99 / max",
