@@ -57,3 +57,16 @@ def test_percentiles_match_numpy() -> None:
 def test_capacity_must_be_positive() -> None:
     with pytest.raises(ValueError, match="capacity"):
         LoopSummary(1_000_000, capacity=0)
+
+
+def test_summary_pickles_for_the_trip_back_from_a_control_process() -> None:
+    import pickle
+
+    summary = LoopSummary(10_000_000, capacity=4)
+    for i in range(6):
+        summary.record(lateness_ns=i * 1000, step_ns=10, overhead_ns=1, missed_before=i == 5)
+    copy = pickle.loads(pickle.dumps(summary))
+    assert copy.as_dict() == summary.as_dict()
+    assert copy.lateness_ns().tolist() == [2000, 3000, 4000, 5000]
+    copy.record(lateness_ns=0, step_ns=0, overhead_ns=0, missed_before=0)  # its lock works
+    assert copy.ticks == 7
