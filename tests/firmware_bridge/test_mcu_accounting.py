@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from firmware_bridge.mcu.clock_sync import WRAP_US, ClockSync
@@ -39,18 +39,24 @@ def test_mcu_tracker_expires_unanswered_commands_and_counts_rejections() -> None
     st.integers(-(10**12), 10**12),
     st.lists(st.tuples(st.integers(1, 50_000), st.integers(0, 20_000)), min_size=1, max_size=50),
 )
+@example(start_us=WRAP_US - 50_000, true_offset=0, trips=[(50_000, 0)])  # first stamp wraps
 def test_mcu_clock_offset_error_is_within_half_the_best_round_trip(start_us, true_offset, trips):
     """Exact MCU stamps taken anywhere inside each round trip, across 32-bit wraps."""
     sync = ClockSync()
     mcu_us = start_us
+    base_us = None
     for step_us, rtt_us in trips:
         mcu_us += step_us
-        sent_ns = mcu_us * 1000 + true_offset - rtt_us * 400  # the stamp sits 40% into the trip
+        if base_us is None:  # the unwrapped count starts in the wrap of the first stamp seen
+            base_us = mcu_us // WRAP_US * WRAP_US
+        # The stamp sits 40% into the trip.
+        sent_ns = (mcu_us - base_us) * 1000 + true_offset - rtt_us * 400
         sync.add(sent_ns, sent_ns + rtt_us * 1000, mcu_us % WRAP_US)
+    assert base_us is not None
     assert sync.offset_ns is not None
     assert sync.uncertainty_ns is not None
     assert abs(sync.offset_ns - true_offset) <= sync.uncertainty_ns + 1
-    assert sync.to_host_ns(mcu_us % WRAP_US) == mcu_us * 1000 + sync.offset_ns
+    assert sync.to_host_ns(mcu_us % WRAP_US) == (mcu_us - base_us) * 1000 + sync.offset_ns
 
 
 def test_mcu_clock_unwraps_and_tolerates_a_slightly_old_stamp() -> None:
