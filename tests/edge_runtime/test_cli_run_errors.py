@@ -68,7 +68,7 @@ def test_unknown_backend(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_absent_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from conftest import write_tiny_bundle
+    from runtime_bundles import write_tiny_bundle
 
     write_tiny_bundle(tmp_path / "bundle", ("a",))
     (tmp_path / "scene.db3").touch()  # the camera is opened only once the motors are
@@ -78,7 +78,7 @@ def test_absent_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_bundle_for_other_joints(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from conftest import write_tiny_bundle
+    from runtime_bundles import write_tiny_bundle
 
     write_tiny_bundle(tmp_path / "bundle", ("x",))
     code, err = run(tmp_path, capsys)
@@ -89,7 +89,7 @@ def test_bundle_for_other_joints(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_refuses_to_arm_without_joint_calibration(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from conftest import write_tiny_bundle
+    from runtime_bundles import write_tiny_bundle
 
     write_tiny_bundle(tmp_path / "bundle", ("a",))
     (tmp_path / "cal").mkdir()

@@ -27,7 +27,7 @@ from firmware_bridge.dynamixel.bus import DynamixelBus
 os.environ.setdefault("MUJOCO_GL", "osmesa")
 os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 
-from conftest import write_tiny_bundle
+from runtime_bundles import write_tiny_bundle
 
 from edge_runtime.sim.camera import SimCamera
 from edge_runtime.sim.plant import MujocoPlant
