@@ -27,6 +27,7 @@ from firmware_bridge.dynamixel.control_table import (
     CENTER_TICKS,
     RAD_PER_TICK,
     RAD_S_PER_TICK,
+    TABLE_SIZE,
 )
 from firmware_bridge.dynamixel.instructions import encode_fast_sync_reply
 from firmware_bridge.dynamixel.protocol import (
@@ -273,6 +274,8 @@ class SimServoChain(PtyDevice):
         if packet.instruction == Instruction.FAST_SYNC_READ:
             if not self.fast_sync_read:
                 return []  # older firmware: a broadcast it does not know goes unanswered
+            if length == 0 or address + length > TABLE_SIZE:
+                return []  # outside the control table: no servo can build this answer
             blocks = []
             for servo_id in ids:
                 servo = by_id.get(servo_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from firmware_bridge.dynamixel import instructions as ins
@@ -149,6 +149,7 @@ def test_describe_error() -> None:
 
 @settings(max_examples=300)
 @given(st.integers(0, 254), st.sampled_from(list(Instruction)), st.binary(max_size=40))
+@example(0, Instruction.FAST_SYNC_READ, b"\x00\x00\x00+\x01\x00\x00\x00\x00\x00")  # 11 kB read
 def test_simulated_chain_survives_any_valid_packet(servo_id: int, inst: int, params: bytes) -> None:
     """The device-side decoder and dispatcher end in an answer or silence, never an exception."""
     from firmware_bridge.sim.servo_device import SimServoChain
