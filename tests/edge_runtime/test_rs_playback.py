@@ -25,6 +25,9 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_synthetic_recording(path, FRAMES, W, H, FPS)
 
 
+START_LOSS = 3  # frames librealsense may drop as playback starts
+
+
 def test_rs_playback_gives_paired_aligned_frames(recording: Path) -> None:
     with PlaybackReader(recording) as reader:
         frames = []
@@ -32,8 +35,10 @@ def test_rs_playback_gives_paired_aligned_frames(recording: Path) -> None:
             frames.append(frame)
         counters = reader.counters()
     numbers = [f.frame_number for f in frames]
-    assert numbers == sorted(set(numbers))
-    assert len(frames) >= FRAMES - 1  # playback sometimes loses frame 0
+    # librealsense may lose the first frames when playback starts (PlaybackReader.open);
+    # from the first frame delivered on, none may be missing.
+    assert numbers[0] <= START_LOSS
+    assert numbers == list(range(numbers[0], FRAMES))
     assert counters["paired"] == len(frames)
     for frame in frames:
         color, depth = scene_frame(frame.frame_number, W, H)
@@ -62,7 +67,7 @@ def test_rs_playback_camera_runs_on_its_thread(recording: Path) -> None:
         assert frame.frame_number == FRAMES - 1
         with pytest.raises(StaleFrameError, match="old"):
             camera.read_latest(max_age_s=1e-9)
-    assert camera.frames_captured >= FRAMES - 1
+    assert camera.frames_captured >= FRAMES - START_LOSS
     assert camera.counters()["dropped"] == 0
 
 
