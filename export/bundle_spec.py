@@ -34,6 +34,8 @@ from edge_runtime.bundle.manifest import (
     ActionSpec,
     Preprocessing,
     TensorEntry,
+    parse_action,
+    parse_preprocessing,
 )
 from edge_runtime.fields import Section
 from edge_runtime.toml_compat import tomllib
@@ -69,28 +71,8 @@ def parse_bundle_spec(data: dict[str, Any], where: str, base: Path) -> BundleSpe
     top._get("action", {})
     raw_roles = top.table("roles")
     top.done()
-    pre = Section(data, "preprocessing", where, required=True, error=ExportError)
-    size = pre.numbers("image_size", 2)
-    preprocessing = Preprocessing(
-        image_size=(int(size[0]), int(size[1])),
-        rgb_mean=tuple(pre.numbers("rgb_mean", 3, default=[0.0, 0.0, 0.0])),  # type: ignore[arg-type]
-        rgb_std=tuple(pre.numbers("rgb_std", 3, default=[1.0, 1.0, 1.0])),  # type: ignore[arg-type]
-        depth_max_m=pre.number("depth_max_m", default=2.0, positive=True),
-    )
-    pre.done()
-    act = Section(data, "action", where, required=True, error=ExportError)
-    names = tuple(act.string_list("joint_names"))
-    limits = act._get("limits_rad", None)
-    if not isinstance(limits, list) or len(limits) != len(names):
-        raise ExportError(f"{where}: [action] limits_rad needs one [min, max] per joint name")
-    action = ActionSpec(
-        joint_names=names,
-        limits_rad=tuple((float(lo), float(hi)) for lo, hi in limits),
-        chunk_length=act.integer("chunk_length", minimum=1),
-        dt_s=act.number("dt_s", positive=True),
-        output=act.string("output", default="policy.actions"),
-    )
-    act.done()
+    preprocessing = parse_preprocessing(data, where, ExportError)
+    action = parse_action(data, where, ExportError)
     roles: dict[str, RoleSource] = {}
     for role, raw in raw_roles.items():
         if role not in ROLES:

@@ -146,30 +146,8 @@ def _parse(data: dict[str, Any], where: str) -> Manifest:
             raise BundleError(f"{where}: unknown role '{role}'; roles are {', '.join(ROLES)}")
     roles = {name: _role(name, raw, where) for name, raw in roles_raw.items()}
 
-    pre = Section(data, "preprocessing", where, required=True, error=BundleError)
-    size = pre.numbers("image_size", 2)
-    preprocessing = Preprocessing(
-        image_size=(int(size[0]), int(size[1])),
-        rgb_mean=tuple(pre.numbers("rgb_mean", 3, default=[0.0, 0.0, 0.0])),  # type: ignore[arg-type]
-        rgb_std=tuple(pre.numbers("rgb_std", 3, default=[1.0, 1.0, 1.0])),  # type: ignore[arg-type]
-        depth_max_m=pre.number("depth_max_m", default=2.0, positive=True),
-    )
-    pre.done()
-
-    act = Section(data, "action", where, required=True, error=BundleError)
-    names = tuple(act.string_list("joint_names"))
-    limits_raw = act._get("limits_rad", None)
-    if not isinstance(limits_raw, list) or len(limits_raw) != len(names):
-        raise BundleError(f"{where}: action.limits_rad must hold one [min, max] per joint")
-    action = ActionSpec(
-        joint_names=names,
-        limits_rad=tuple((float(lo), float(hi)) for lo, hi in limits_raw),
-        chunk_length=act.integer("chunk_length", minimum=1),
-        dt_s=act.number("dt_s", positive=True),
-        output=act.string("output", default="policy.actions"),
-        units=act.choice("units", ("rad",), default="rad"),
-    )
-    act.done()
+    preprocessing = parse_preprocessing(data, where, BundleError)
+    action = parse_action(data, where, BundleError)
 
     files = data.get("files")
     if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
@@ -199,3 +177,36 @@ def _check_wiring(roles: dict[str, RoleSpec], action: ActionSpec, where: str) ->
                 )
     if action.output not in outputs:
         raise BundleError(f"{where}: action.output '{action.output}' is not an output of any role")
+
+
+def parse_preprocessing(data: dict[str, Any], where: str, error: type[Exception]) -> Preprocessing:
+    """The `preprocessing` table of a manifest or an export spec."""
+    pre = Section(data, "preprocessing", where, required=True, error=error)
+    size = pre.numbers("image_size", 2)
+    preprocessing = Preprocessing(
+        image_size=(int(size[0]), int(size[1])),
+        rgb_mean=tuple(pre.numbers("rgb_mean", 3, default=[0.0, 0.0, 0.0])),  # type: ignore[arg-type]
+        rgb_std=tuple(pre.numbers("rgb_std", 3, default=[1.0, 1.0, 1.0])),  # type: ignore[arg-type]
+        depth_max_m=pre.number("depth_max_m", default=2.0, positive=True),
+    )
+    pre.done()
+    return preprocessing
+
+
+def parse_action(data: dict[str, Any], where: str, error: type[Exception]) -> ActionSpec:
+    """The `action` table of a manifest or an export spec."""
+    act = Section(data, "action", where, required=True, error=error)
+    names = tuple(act.string_list("joint_names"))
+    limits_raw = act._get("limits_rad", None)
+    if not isinstance(limits_raw, list) or len(limits_raw) != len(names):
+        raise error(f"{where}: action.limits_rad must hold one [min, max] per joint name")
+    action = ActionSpec(
+        joint_names=names,
+        limits_rad=tuple((float(lo), float(hi)) for lo, hi in limits_raw),
+        chunk_length=act.integer("chunk_length", minimum=1),
+        dt_s=act.number("dt_s", positive=True),
+        output=act.string("output", default="policy.actions"),
+        units=act.choice("units", ("rad",), default="rad"),
+    )
+    act.done()
+    return action
