@@ -34,6 +34,7 @@ import msgpack
 import numpy as np
 
 from edge_runtime.recording.format import LogError, msgpack_default
+from edge_runtime.recording.records import frame_meta
 from edge_runtime.recording.writer import LogWriter
 from edge_runtime.sensors.base import Frame
 
@@ -94,25 +95,7 @@ class ProcessLogWriter(LogWriter):
             frame: Frame = record["frame"]
             color = np.ascontiguousarray(frame.color)
             depth = np.ascontiguousarray(frame.depth, dtype=np.uint16)
-            intr = frame.intrinsics
-            meta = {
-                "n": frame.frame_number,
-                "dev_ms": frame.device_time_ms,
-                "host_ns": frame.host_time_ns,
-                "scale": frame.depth_scale_m,
-                "intr": [
-                    intr.width,
-                    intr.height,
-                    intr.fx,
-                    intr.fy,
-                    intr.ppx,
-                    intr.ppy,
-                    intr.model,
-                    list(intr.coeffs),
-                ],
-                "cshape": list(color.shape),
-                "dshape": list(depth.shape),
-            }
+            meta = {**frame_meta(frame), "cshape": list(color.shape), "dshape": list(depth.shape)}
             head = msgpack.packb({"f": meta, "blobs": [color.nbytes, depth.nbytes]})
             sent = _send(self._fd, LENGTH.pack(len(head)), head, color, depth)
         else:

@@ -52,26 +52,27 @@ def tick_from_record(rec: dict[str, Any]) -> TickRecord:
     )
 
 
-def frame_to_record(
-    frame: Frame, color_codec: str = "jpeg", jpeg_quality: int = 90, depth_codec: str = "zlib-delta"
-) -> dict[str, Any]:
+def frame_meta(frame: Frame) -> dict[str, Any]:
+    """A frame's stamps and intrinsics as a record stores them (everything but the pixels)."""
     intr = frame.intrinsics
     return {
-        "k": "frame",
         "n": frame.frame_number,
         "dev_ms": frame.device_time_ms,
         "host_ns": frame.host_time_ns,
         "scale": frame.depth_scale_m,
         "intr": [
-            intr.width,
-            intr.height,
-            intr.fx,
-            intr.fy,
-            intr.ppx,
-            intr.ppy,
-            intr.model,
+            intr.width, intr.height, intr.fx, intr.fy, intr.ppx, intr.ppy, intr.model,
             list(intr.coeffs),
         ],
+    }  # fmt: skip
+
+
+def frame_to_record(
+    frame: Frame, color_codec: str = "jpeg", jpeg_quality: int = 90, depth_codec: str = "zlib-delta"
+) -> dict[str, Any]:
+    return {
+        "k": "frame",
+        **frame_meta(frame),
         "color": encode_color(frame.color, color_codec, jpeg_quality),
         "depth": encode_depth(frame.depth, depth_codec),
     }
