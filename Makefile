@@ -39,7 +39,7 @@ reference-models: $(STAMP)
 	$(VENV)/bin/edgerun export reference --train
 
 bench: $(STAMP)
-	$(VENV)/bin/edgerun bench loop --json out/bench-loop.json
+	$(VENV)/bin/edgerun bench loop --json out/bench-loop.json --plot out/bench-loop.png
 	$(VENV)/bin/edgerun bench motors --json out/bench-motors.json
 	$(VENV)/bin/edgerun bench calibration --json out/bench-calibration.json
 
