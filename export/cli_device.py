@@ -83,7 +83,7 @@ def register(cli: CommandTree) -> None:
 
 def _build(args: argparse.Namespace) -> int:
     from edge_runtime.engines.trt_cache import probe
-    from export.trt_build import DEFAULT_WORKSPACE_MB, build_engine, check_workspace, plan_builds
+    from export.trt_build import DEFAULT_WORKSPACE_MB, check_workspace, compile_engine, plan_builds
 
     console = Console()
     workspace = check_workspace(args.workspace_mb or DEFAULT_WORKSPACE_MB)
@@ -100,7 +100,7 @@ def _build(args: argparse.Namespace) -> int:
             console.print(f"{job.role}: cached engine {job.engine.name} is valid")
             continue
         console.print(f"{job.role}: building ({job.status.split(':')[0]}, {job.flags}) ...")
-        seconds = build_engine(job, device, workspace, console.print)
+        seconds = compile_engine(job, device, workspace, console.print)
         console.print(f"{job.role}: built {job.engine} in {seconds:.1f} s")
     console.print(f"done in {time.monotonic() - started:.1f} s")
     return 0

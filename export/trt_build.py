@@ -129,7 +129,7 @@ def network_flags(trt: Any, precision: str) -> int:
     return 0
 
 
-def build_engine(job: BuildJob, device: DeviceInfo, workspace_mb: int, echo: Echo) -> float:
+def compile_engine(job: BuildJob, device: DeviceInfo, workspace_mb: int, echo: Echo) -> float:
     """Build one engine with TensorRT 10.3; returns the build time in seconds."""
     from edge_runtime.engines.tensorrt_engine import import_tensorrt
 

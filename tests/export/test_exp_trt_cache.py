@@ -149,7 +149,7 @@ def test_exp_build_and_verify_on_tensorrt(
     tmp_path: Path, tiny_roles, tiny_observations, tiny_spec
 ) -> None:
     from edge_runtime.engines.trt_cache import probe
-    from export.trt_build import build_engine
+    from export.trt_build import compile_engine
     from export.verify import verify_bundle
 
     config = ExportConfig(precision={"encoder": "int8", "policy": "fp16"})
@@ -158,7 +158,7 @@ def test_exp_build_and_verify_on_tensorrt(
     bundle = open_bundle(out.path, development_mode=True)
     device = probe()
     for job in plan_builds(bundle, tmp_path / "cache", device):
-        build_engine(job, device, DEFAULT_WORKSPACE_MB, print)
+        compile_engine(job, device, DEFAULT_WORKSPACE_MB, print)
         check_engine(job.engine, job.onnx_sha256, device, job.flags)
         assert job.timing_cache.stat().st_size > 0
     checks = verify_bundle(bundle, "tensorrt", tmp_path / "cache")
