@@ -8,5 +8,7 @@ Nothing here is imported on the device path; mujoco and onnx load only inside th
 - `expert` / `episodes`: MuJoCo-Jacobian IK expert; `collect_episodes` for training data
 - `analytic_graphs` / `analytic_bundle`: the labelled, untrained ONNX reference policy
 - `evaluate`: a bundle's closed-loop task success in simulation
+- `rig` / `shared_camera`: the simulated robot in its own process, as the runtime sees it
+  (servos on a pty behind the real Dynamixel driver, camera frames over shared memory)
 - `robot.toml`: the robot config of the simulated arm
 """
