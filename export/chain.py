@@ -11,42 +11,10 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from edge_runtime.bundle.manifest import OBSERVATION_SOURCES, TensorEntry
+from edge_runtime.bundle.manifest import TensorEntry, role_order
 from export.errors import ExportError
 
 RunFn = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
-
-
-def role_order(inputs: Mapping[str, tuple[TensorEntry, ...]]) -> list[str]:
-    """Roles sorted so every role comes after the roles whose outputs it reads."""
-    order: list[str] = []
-    pending = dict(inputs)
-    while pending:
-        ready = [
-            role
-            for role, entries in pending.items()
-            if all(_producer(t.source) in (None, *order) for t in entries)
-        ]
-        if not ready:
-            raise ExportError(
-                f"roles {sorted(pending)} read each other's outputs in a cycle or from a role "
-                "that is not in the bundle; fix the input sources"
-            )
-        for role in sorted(ready):
-            order.append(role)
-            del pending[role]
-    return order
-
-
-def _producer(source: str) -> str | None:
-    if source in OBSERVATION_SOURCES:
-        return None
-    if "." not in source:
-        raise ExportError(
-            f"input source '{source}' is neither an observation "
-            f"({', '.join(OBSERVATION_SOURCES)}) nor '<role>.<output>'"
-        )
-    return source.split(".", 1)[0]
 
 
 def run_chain(
@@ -57,7 +25,7 @@ def run_chain(
     """(feeds per role, every value by source name) for one observation (batch-1 arrays)."""
     values: dict[str, np.ndarray] = dict(observation)
     feeds: dict[str, dict[str, np.ndarray]] = {}
-    for role in role_order(inputs):
+    for role in role_order(inputs, error=ExportError):
         feed = {}
         for entry in inputs[role]:
             if entry.source not in values:

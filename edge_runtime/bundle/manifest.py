@@ -8,6 +8,7 @@ Roles are `encoder`, `predictor` and `policy`. Each input names its *source*: an
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -210,3 +211,54 @@ def parse_action(data: dict[str, Any], where: str, error: type[Exception]) -> Ac
     )
     act.done()
     return action
+
+
+def role_order(
+    inputs: Mapping[str, Sequence[TensorEntry]],
+    wanted: Iterable[str] | None = None,
+    error: type[Exception] = BundleError,
+) -> list[str]:
+    """Roles in dependency order: each after the roles whose outputs it reads.
+
+    With `wanted`, only those roles and what they read (a policy skips the predictor); without
+    it, every role. The runtime (BundlePolicy) and the exporter (calibration, accuracy gate)
+    share this, so both run a bundle's roles the same way.
+    """
+
+    def producer(source: str) -> str | None:
+        if source in OBSERVATION_SOURCES:
+            return None
+        if "." not in source:
+            raise error(
+                f"input source '{source}' is neither an observation "
+                f"({', '.join(OBSERVATION_SOURCES)}) nor '<role>.<output>'"
+            )
+        return source.split(".", 1)[0]
+
+    needed = set(inputs) if wanted is None else set()
+    stack = [] if wanted is None else list(wanted)
+    while stack:
+        role = stack.pop()
+        if role in needed:
+            continue
+        if role not in inputs:
+            raise error(f"role '{role}' is read by another role but is not in the bundle")
+        needed.add(role)
+        stack.extend(p for t in inputs[role] if (p := producer(t.source)) is not None)
+    order: list[str] = []
+    pending = {role: inputs[role] for role in needed}
+    while pending:
+        ready = [
+            role
+            for role, entries in pending.items()
+            if all(producer(t.source) in (None, *order) for t in entries)
+        ]
+        if not ready:
+            raise error(
+                f"roles {sorted(pending)} read each other's outputs in a cycle or from a role "
+                "that is not in the bundle; fix the input sources"
+            )
+        for role in sorted(ready):
+            order.append(role)
+            del pending[role]
+    return order

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from edge_runtime.bundle.manifest import role_order
 from edge_runtime.bundle.reader import Bundle
 from edge_runtime.engines import Engine, open_engine
 from edge_runtime.errors import BundleError
@@ -29,8 +30,9 @@ class BundlePolicy:
         manifest = bundle.manifest
         self.action = manifest.action
         self.preprocessor = FramePreprocessor(manifest.preprocessing)
-        needed = roles or self._roles_for_action()
-        self.order = self._dependency_order(needed)
+        inputs = {role: spec.inputs for role, spec in manifest.roles.items()}
+        wanted = roles or (self.action.output.split(".", 1)[0],)
+        self.order = role_order(inputs, wanted)
         self.engines: dict[str, Engine] = {}
         try:
             for role in self.order:
@@ -47,28 +49,6 @@ class BundlePolicy:
         except BaseException:
             self.close()
             raise
-
-    def _roles_for_action(self) -> tuple[str, ...]:
-        return (self.action.output.split(".", 1)[0],)
-
-    def _dependency_order(self, wanted: tuple[str, ...]) -> list[str]:
-        roles = self.bundle.manifest.roles
-        order: list[str] = []
-
-        def visit(role: str, trail: tuple[str, ...]) -> None:
-            if role in order:
-                return
-            if role in trail:
-                raise BundleError(f"bundle roles form a cycle: {' -> '.join((*trail, role))}")
-            for tensor in roles[role].inputs:
-                source_role = tensor.source.split(".", 1)[0]
-                if source_role != "observation":
-                    visit(source_role, (*trail, role))
-            order.append(role)
-
-        for role in wanted:
-            visit(role, ())
-        return order
 
     def _check_io(self, role: str, engine: Engine) -> None:
         spec = self.bundle.manifest.roles[role]

@@ -90,3 +90,24 @@ def test_manifest_with_unknown_source_is_refused(tiny_bundle: Path) -> None:
     (tiny_bundle / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(BundleError, match=r"observation\.lidar"):
         open_bundle(tiny_bundle, development_mode=True)
+
+
+def test_role_order_runs_only_what_the_wanted_role_reads() -> None:
+    from edge_runtime.bundle.manifest import TensorEntry, role_order
+
+    inputs = {
+        "predictor": (
+            TensorEntry("z", (1,), source="encoder.z"),
+            TensorEntry("a", (1,), source="policy.a"),
+        ),
+        "policy": (TensorEntry("z", (1,), source="encoder.z"),),
+        "encoder": (TensorEntry("x", (1,), source="observation.rgbd"),),
+    }
+    assert role_order(inputs) == ["encoder", "policy", "predictor"]
+    assert role_order(inputs, ["policy"]) == ["encoder", "policy"]
+    cyclic = {
+        "a": (TensorEntry("x", (1,), source="b.y"),),
+        "b": (TensorEntry("x", (1,), source="a.y"),),
+    }
+    with pytest.raises(BundleError, match="cycle"):
+        role_order(cyclic)
