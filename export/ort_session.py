@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime.engines.ort_options import session_options
 from export.errors import ExportError
 
 
@@ -14,10 +15,7 @@ def open_session(path: str | Path, threads: int = 1) -> Any:
     """A CPU `InferenceSession` with `threads` intra-op threads (1: the robot's budget)."""
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
+    options = session_options(threads, quiet=True)
     try:
         return ort.InferenceSession(
             str(path), sess_options=options, providers=["CPUExecutionProvider"]

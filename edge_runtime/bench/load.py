@@ -97,10 +97,10 @@ def build_conv_model(path: Path, layers: int, seed: int = 0) -> Path:
 def make_session(path: Path):  # -> onnxruntime.InferenceSession
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1  # the runtime's default: one core for inference
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
+    from edge_runtime.engines.ort_options import session_options
+
+    # The runtime's own options: one core for inference, no spinning.
+    options = session_options(threads=1, quiet=True)
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.engines.base import Engine, TensorSpec
+from edge_runtime.engines.ort_options import session_options
 from edge_runtime.errors import BackendUnavailableError, EngineError
 
 _ORT_DTYPES = {
@@ -43,13 +44,7 @@ class OnnxRuntimeEngine(Engine):
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
             raise EngineError(f"model {self.model_path} does not exist")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = int(intra_op_threads)
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Spinning worker threads would steal the control thread's core between inferences.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options = session_options(intra_op_threads)
         available = ort.get_available_providers()
         chosen = [p for p in (providers or ["CPUExecutionProvider"]) if p in available]
         try:

@@ -53,10 +53,10 @@ class GoalFit:
 def _session(model: Any) -> Any:
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
+    from edge_runtime.engines.ort_options import session_options
+
     return ort.InferenceSession(
-        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        model.SerializeToString(), session_options(1), providers=["CPUExecutionProvider"]
     )
 
 

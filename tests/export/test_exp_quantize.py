@@ -26,10 +26,9 @@ def _policy_samples(n: int = 24) -> Samples:
 
 
 def _run(path: Path, feed: dict[str, np.ndarray]) -> np.ndarray:
-    import onnxruntime as ort
+    from export.ort_session import open_session
 
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run(None, feed)[0]
+    return open_session(path).run(None, feed)[0]
 
 
 def test_exp_int8_is_symmetric_per_channel_without_int32_bias(
