@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime.calibration.artifact import write_atomic
+from edge_runtime.calibration_artifacts.artifact import write_atomic
 from edge_runtime.errors import CalibrationError
 
 PAGES_MM = {"a4": (297.0, 210.0), "letter": (279.4, 215.9), "a3": (420.0, 297.0)}

@@ -13,7 +13,7 @@ from rich.table import Table
 from calibration.board import Detection, write_pdf, write_png
 from calibration.intrinsics import COVERAGE_GRID, calibrate_intrinsics, coverage_grid
 from calibration.session import board_from_args, camera_model, confirm, open_robot
-from edge_runtime.calibration import CAMERA, DEPTH, write_document
+from edge_runtime.calibration_artifacts import CAMERA, DEPTH, write_document
 from edge_runtime.errors import CalibrationError
 
 console = Console()

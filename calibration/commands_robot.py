@@ -18,7 +18,7 @@ from calibration.session import (
     host_offsets,
     open_robot,
 )
-from edge_runtime.calibration import HANDEYE, INT8, JOINTS, write_document
+from edge_runtime.calibration_artifacts import HANDEYE, INT8, JOINTS, write_document
 from edge_runtime.errors import CalibrationError
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def handeye(args: argparse.Namespace) -> int:
                 guess = model.camera_pose(args.view_camera or CAMERA_NAME)
             offsets, calibrated = host_offsets(out, robot.config.motor_ids)
             if calibrated:  # stay inside the measured limits as well as the model's
-                from edge_runtime.calibration import require_joint_calibration
+                from edge_runtime.calibration_artifacts import require_joint_calibration
 
                 low, high = require_joint_calibration(out, robot.config.motor_ids).limits_rad()
                 model.lower = np.maximum(model.lower, low)

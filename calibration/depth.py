@@ -17,7 +17,7 @@ import numpy as np
 
 from calibration.board import BoardSpec, detect
 from calibration.handeye import board_pose
-from edge_runtime.calibration import DEPTH, Device, build_document
+from edge_runtime.calibration_artifacts import DEPTH, Device, build_document
 from edge_runtime.errors import CalibrationError
 from edge_runtime.sensors.base import Frame
 

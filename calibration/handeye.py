@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from calibration.geometry import invert, make_transform, matrix_to_axis_angle, rotation_angle_deg
-from edge_runtime.calibration import HANDEYE, Device, build_document
+from edge_runtime.calibration_artifacts import HANDEYE, Device, build_document
 from edge_runtime.errors import CalibrationError
 
 METHODS = ("TSAI", "PARK", "HORAUD", "ANDREFF", "DANIILIDIS")

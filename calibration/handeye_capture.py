@@ -26,7 +26,7 @@ from calibration.board import BoardSpec, detect, make_board
 from calibration.handeye import HandEyeResult, board_pose, solve_handeye
 from calibration.kinematics import RobotModel
 from calibration.motion import Mover
-from edge_runtime.calibration.artifact import write_atomic
+from edge_runtime.calibration_artifacts.artifact import write_atomic
 from edge_runtime.errors import CalibrationError, StaleFrameError
 from edge_runtime.sensors.base import Camera
 

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.bundle.manifest import Preprocessing
-from edge_runtime.calibration import INT8, Device, build_document
-from edge_runtime.calibration.artifact import file_sha256, write_atomic
+from edge_runtime.calibration_artifacts import INT8, Device, build_document
+from edge_runtime.calibration_artifacts.artifact import file_sha256, write_atomic
 from edge_runtime.errors import CalibrationError, StaleFrameError
 from edge_runtime.sensors.base import Camera, Frame
 from firmware_bridge.base import JointState, MotorBus

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.bundle.manifest import Preprocessing
-from edge_runtime.calibration.artifact import write_atomic
+from edge_runtime.calibration_artifacts.artifact import write_atomic
 from edge_runtime.errors import CalibrationError
 from edge_runtime.pipeline.preprocess import FramePreprocessor
 from edge_runtime.sensors.base import Frame, Intrinsics

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from calibration.board import BoardSpec, Detection
-from edge_runtime.calibration import CAMERA, Device, build_document
+from edge_runtime.calibration_artifacts import CAMERA, Device, build_document
 from edge_runtime.errors import CalibrationError
 from edge_runtime.sensors.base import Intrinsics
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from calibration.motion import Mover
-from edge_runtime.calibration import JOINTS, Device, build_document
+from edge_runtime.calibration_artifacts import JOINTS, Device, build_document
 from edge_runtime.errors import CalibrationError
 from edge_runtime.fields import Section
 from edge_runtime.toml_compat import tomllib

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from calibration.geometry import invert, make_transform
-from edge_runtime.calibration.artifact import file_sha256
+from edge_runtime.calibration_artifacts.artifact import file_sha256
 from edge_runtime.errors import CalibrationError
 
 

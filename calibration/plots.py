@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from edge_runtime.calibration.artifact import write_atomic
+from edge_runtime.calibration_artifacts.artifact import write_atomic
 
 if TYPE_CHECKING:
     from calibration.handeye import HandEyeResult

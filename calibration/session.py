@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from calibration.board import BoardSpec
-from edge_runtime.calibration import CAMERA, JOINTS, CameraCalibration
-from edge_runtime.calibration.reader import load_artifact
+from edge_runtime.calibration_artifacts import CAMERA, JOINTS, CameraCalibration
+from edge_runtime.calibration_artifacts.reader import load_artifact
 from edge_runtime.config import RobotConfig, load_config
 from edge_runtime.errors import CalibrationError
 from edge_runtime.sensors.base import Camera
@@ -119,7 +119,7 @@ def host_offsets(out: Path, motor_ids: list[int]) -> tuple[np.ndarray | None, bo
     """Zero offsets from `OUT/joints.json` when present (and for these motors)."""
     if not (out / JOINTS.filename).exists():
         return None, False
-    from edge_runtime.calibration import require_joint_calibration
+    from edge_runtime.calibration_artifacts import require_joint_calibration
 
     joints = require_joint_calibration(out, motor_ids)
     return joints.host_offsets_rad(), True

@@ -15,7 +15,7 @@ import numpy as np
 
 from calibration.board import BoardSpec, Detection, detect, make_board
 from calibration.intrinsics import MIN_CORNERS
-from edge_runtime.calibration.artifact import write_atomic
+from edge_runtime.calibration_artifacts.artifact import write_atomic
 from edge_runtime.errors import CalibrationError
 from edge_runtime.sensors.base import Camera, Intrinsics
 

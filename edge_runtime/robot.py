@@ -16,13 +16,13 @@ import numpy as np
 from edge_runtime.bundle import Bundle, open_bundle
 from edge_runtime.config import RobotConfig
 from edge_runtime.errors import CameraError, ConfigError
+from edge_runtime.loop.safety import SafetyLimits
 from edge_runtime.pipeline.runtime import RuntimeSettings
-from edge_runtime.pipeline.safety import SafetyLimits
 from edge_runtime.sensors.base import Camera
 from firmware_bridge.base import MotorBus
 
 if TYPE_CHECKING:
-    from edge_runtime.calibration.schemas import JointCalibration
+    from edge_runtime.calibration_artifacts.schemas import JointCalibration
 
 MOTOR_BUSES = {
     "dynamixel": ("firmware_bridge.dynamixel.bus", "DynamixelBus", ""),
@@ -53,7 +53,7 @@ def joint_calibration(config: RobotConfig) -> JointCalibration | None:
     """
     if not config.calibration_dir:
         return None
-    from edge_runtime.calibration.reader import require_joint_calibration
+    from edge_runtime.calibration_artifacts.reader import require_joint_calibration
 
     return require_joint_calibration(config.resolve(config.calibration_dir), config.motor_ids)
 
@@ -70,7 +70,7 @@ def open_motor_bus(
     bus = cls(port or config.motors.port, config.motor_ids, **kwargs)
     if joints is None:
         return bus
-    from edge_runtime.calibration.offsets import CalibratedBus
+    from edge_runtime.calibration_artifacts.offsets import CalibratedBus
 
     return CalibratedBus(bus, joints)
 

@@ -40,9 +40,9 @@ from edge_runtime.bundle.manifest import (
 from edge_runtime.fields import Section
 from edge_runtime.toml_compat import tomllib
 from export.bundle_writer import RoleSource
-from export.calibration import Samples, load_samples
 from export.errors import ExportError
 from export.onnx_check import validate_onnx
+from export.samples import Samples, load_samples
 
 
 @dataclass(frozen=True)

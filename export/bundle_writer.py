@@ -29,13 +29,13 @@ from edge_runtime.bundle.manifest import (
 from edge_runtime.bundle.reader import MANIFEST, SIGNATURE, sha256_file
 from edge_runtime.bundle.signing import key_id, load_private_key, sign_manifest
 from export.accuracy import RoleAccuracy
-from export.calibration import Samples
 from export.config import ExportConfig
 from export.errors import AccuracyGateError, ExportError
 from export.gate import GateOutcome, run_gate
 from export.golden import Golden, write_golden
 from export.onnx_check import validate_onnx
 from export.ort_session import open_session, run
+from export.samples import Samples
 
 FP32_REFERENCE = "reference/{role}.fp32.onnx"
 BUNDLE_ENTRIES = {MANIFEST, SIGNATURE, "models", "golden", "reports", "reference"}

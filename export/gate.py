@@ -18,12 +18,12 @@ import numpy as np
 
 from edge_runtime.bundle.manifest import ActionSpec, TensorEntry
 from export.accuracy import RoleAccuracy, evaluate_role
-from export.calibration import Samples, stack_feeds
 from export.chain import RunFn, run_chain
 from export.config import ExportConfig
 from export.ort_session import open_session, run
 from export.quantize import quantize
 from export.report import write_accuracy_json, write_accuracy_png
+from export.samples import Samples, stack_feeds
 
 
 @dataclass

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from export.calibration import Samples
 from export.errors import ExportError
 from export.onnx_check import GraphIO, load_onnx, validate_onnx
+from export.samples import Samples
 
 TENSORRT_QDQ_OPTIONS: dict[str, Any] = {
     "ActivationSymmetric": True,

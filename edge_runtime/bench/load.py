@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.errors import EngineError
-from edge_runtime.slot import LatestSlot
+from edge_runtime.ipc.latest_slot import LatestSlot
 
 log = logging.getLogger(__name__)
 

@@ -29,11 +29,11 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.bench.load import HORIZON, JOINTS, InferenceLoad
-from edge_runtime.loop_summary import LoopSummary
-from edge_runtime.realtime import available_cpus, configure_realtime, set_gil_switch_interval
-from edge_runtime.scheduler import DEFAULT_SPIN_S, FixedRateScheduler, Tick
-from edge_runtime.shm_slot import SharedArraySlot
-from edge_runtime.slot import LatestSlot
+from edge_runtime.ipc.latest_slot import LatestSlot
+from edge_runtime.ipc.shared_slot import SharedArraySlot
+from edge_runtime.loop.realtime import available_cpus, configure_realtime, set_gil_switch_interval
+from edge_runtime.loop.scheduler import DEFAULT_SPIN_S, FixedRateScheduler, Tick
+from edge_runtime.loop.summary import LoopSummary
 
 log = logging.getLogger(__name__)
 

@@ -1,1 +1,2 @@
-"""The runtime pipeline: inference worker, action-chunk queue, safety filter, control loop."""
+"""The runtime process's room: inference worker, bundle policy, preprocessing, observers, the
+`Runtime` that starts the control process, and the run report."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from edge_runtime.clock import Clock
+from edge_runtime.loop.clock import Clock
 from edge_runtime.pipeline.observer import ActionChunk, LoopObserver
 from edge_runtime.pipeline.policy import BundlePolicy
 from edge_runtime.pipeline.stats import SampleBuffer

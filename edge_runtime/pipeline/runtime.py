@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from edge_runtime.clock import MonotonicClock
 from edge_runtime.errors import EngineError
-from edge_runtime.loop_summary import LoopSummary
-from edge_runtime.pipeline.channels import Channels, event_kinds
-from edge_runtime.pipeline.control_process import ControlSpec, control_main
+from edge_runtime.ipc.channels import Channels, event_kinds
+from edge_runtime.loop.clock import MonotonicClock
+from edge_runtime.loop.control_process import ControlSpec, control_main
+from edge_runtime.loop.safety import SafetyLimits
+from edge_runtime.loop.summary import LoopSummary
 from edge_runtime.pipeline.inference import InferenceWorker
 from edge_runtime.pipeline.observer import LoopObserver, ObserverFanout
 from edge_runtime.pipeline.policy import BundlePolicy
-from edge_runtime.pipeline.safety import SafetyLimits
 from edge_runtime.sensors.base import Camera
 from firmware_bridge.base import MotorBus
 

@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime.loop.realtime import configure_realtime
+from edge_runtime.loop.scheduler import FixedRateScheduler, Tick
 from edge_runtime.pipeline.observer import LoopObserver, TickRecord
-from edge_runtime.realtime import configure_realtime
 from edge_runtime.recording.codecs import encode_color, encode_depth
 from edge_runtime.recording.recorder import EpisodeRecorder
-from edge_runtime.scheduler import FixedRateScheduler, Tick
 from edge_runtime.sensors.base import Frame, Intrinsics
 from edge_runtime.sensors.synthetic_scene import scene_frame
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime.loop.scheduler import FixedRateScheduler, Tick
 from edge_runtime.pipeline.observer import LoopObserver, TickRecord
-from edge_runtime.scheduler import FixedRateScheduler, Tick
 from edge_runtime.sensors.base import Camera
 from firmware_bridge.base import MotorBus
 

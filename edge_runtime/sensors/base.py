@@ -18,7 +18,7 @@ from types import TracebackType
 import numpy as np
 
 from edge_runtime.errors import CameraError, StaleFrameError
-from edge_runtime.slot import LatestSlot
+from edge_runtime.ipc.latest_slot import LatestSlot
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from edge_runtime.config import RobotConfig
 from edge_runtime.errors import EdgeRuntimeError
-from edge_runtime.shm_slot import SharedArraySlot
+from edge_runtime.ipc.shared_slot import SharedArraySlot
 from edge_runtime.sim.shared_camera import FrameCodec, SharedFrameCamera
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime.ipc.shared_slot import SharedArraySlot
 from edge_runtime.sensors.base import Camera, Frame, Intrinsics
-from edge_runtime.shm_slot import SharedArraySlot
 
 _META = 3  # frame number, device time (float64 bits), host monotonic time (ns)
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from edge_runtime.bundle.manifest import ActionSpec, Preprocessing
 from export.bundle_writer import RoleSource, write_bundle
-from export.calibration import Samples
 from export.config import load_export_config
 from export.reference.train import CHECKPOINT, load_checkpoint
+from export.samples import Samples
 
 CALIBRATION_SEED = 1_000_003
 CALIBRATION_EPISODES = 8

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from calibration.bench import run_bench
-from edge_runtime.calibration import JOINTS, Device, build_document, write_document
+from edge_runtime.calibration_artifacts import JOINTS, Device, build_document, write_document
 from edge_runtime.cli.main import main
 
 

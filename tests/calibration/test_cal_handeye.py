@@ -16,8 +16,8 @@ from calibration.handeye_capture import Pair, write_capture
 from calibration.kinematics import RobotModel
 from calibration.poses import PoseConstraints, is_safe, propose_poses
 from calibration.synthetic import SyntheticCamera, handeye_scene, render_view
-from edge_runtime.calibration import CAMERA, Device, build_document, load_calibration
-from edge_runtime.calibration import write_document as write_artifact
+from edge_runtime.calibration_artifacts import CAMERA, Device, build_document, load_calibration
+from edge_runtime.calibration_artifacts import write_document as write_artifact
 from edge_runtime.cli.main import main
 from edge_runtime.errors import CalibrationError
 from edge_runtime.sim.world import CAMERA_NAME, JOINT_NAMES, MJCF_PATH

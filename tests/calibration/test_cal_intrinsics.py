@@ -12,7 +12,7 @@ import pytest
 from calibration.board import BoardSpec, Detection
 from calibration.intrinsics import calibrate_intrinsics
 from calibration.synthetic import SyntheticCamera, project_view, random_board_poses, render_view
-from edge_runtime.calibration import load_calibration
+from edge_runtime.calibration_artifacts import load_calibration
 from edge_runtime.cli.main import main
 from edge_runtime.errors import CalibrationError
 

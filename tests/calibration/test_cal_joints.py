@@ -12,7 +12,7 @@ import pytest
 
 from calibration.joints import JointReadings, compute_limits, read_poses_file
 from calibration.motion import Mover
-from edge_runtime.calibration import require_joint_calibration
+from edge_runtime.calibration_artifacts import require_joint_calibration
 from edge_runtime.cli.main import main
 from edge_runtime.errors import CalibrationError
 from firmware_bridge.dynamixel import DynamixelBus

@@ -16,9 +16,9 @@ from calibration.intrinsics import calibrate_intrinsics
 from calibration.synthetic import SyntheticCamera, random_board_poses
 from calibration.views import collect_views
 from edge_runtime.bundle.manifest import Preprocessing, TensorEntry
-from edge_runtime.calibration import INT8, load_calibration, write_document
+from edge_runtime.calibration_artifacts import INT8, load_calibration, write_document
 from edge_runtime.errors import CalibrationError
-from export.calibration import load_samples
+from export.samples import load_samples
 from firmware_bridge.dynamixel import DynamixelBus
 from firmware_bridge.sim.plant import FirstOrderPlant
 from firmware_bridge.sim.servo_device import SimServoChain

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge_runtime.calibration import (
+from edge_runtime.calibration_artifacts import (
     JOINTS,
     CalibratedBus,
     Device,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge_runtime.calibration import (
+from edge_runtime.calibration_artifacts import (
     CAMERA,
     HANDEYE,
     JOINTS,
@@ -21,7 +21,7 @@ from edge_runtime.calibration import (
     validate_calibration,
     write_document,
 )
-from edge_runtime.calibration.artifact import write_atomic
+from edge_runtime.calibration_artifacts.artifact import write_atomic
 from edge_runtime.errors import CalibrationError
 
 IDS = (1, 2, 3)

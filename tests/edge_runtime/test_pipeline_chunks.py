@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge_runtime.pipeline.chunks import ChunkQueue
+from edge_runtime.loop.chunks import ChunkQueue
 from edge_runtime.pipeline.observer import ActionChunk
 
 MS = 1_000_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge_runtime.pipeline.safety import SafetyFilter, SafetyLimits
+from edge_runtime.loop.safety import SafetyFilter, SafetyLimits
 
 MS = 1_000_000
 

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 from edge_runtime.bundle import open_bundle
+from edge_runtime.loop.safety import SafetyLimits
 from edge_runtime.pipeline.observer import LoopObserver, TickRecord
 from edge_runtime.pipeline.policy import BundlePolicy
 from edge_runtime.pipeline.runtime import Runtime, RuntimeSettings
-from edge_runtime.pipeline.safety import SafetyLimits
 from firmware_bridge.dynamixel.bus import DynamixelBus
 
 os.environ.setdefault("MUJOCO_GL", "osmesa")

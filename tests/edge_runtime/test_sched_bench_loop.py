@@ -13,8 +13,8 @@ import pytest
 from edge_runtime.bench.loop_bench import ControlStep, LoopSettings, run_loop_bench
 from edge_runtime.bench.report import lookup, print_table, write_json
 from edge_runtime.cli.main import main
-from edge_runtime.scheduler import Tick
-from edge_runtime.slot import LatestSlot
+from edge_runtime.ipc.latest_slot import LatestSlot
+from edge_runtime.loop.scheduler import Tick
 
 QUIET = {"realtime": False, "spin_s": 0.0, "switch_interval_s": None}
 

@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from edge_runtime.realtime import (
+from edge_runtime.loop.realtime import (
     RealtimeReport,
     available_cpus,
     configure_realtime,
@@ -61,7 +61,7 @@ def test_timer_slack_is_applied_to_the_calling_thread() -> None:
 
 
 def test_refused_setting_logs_once_and_is_reported(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="edge_runtime.realtime")
+    caplog.set_level(logging.INFO, logger="edge_runtime.loop.realtime")
     report = on_thread(
         lambda: configure_realtime(
             priority=10_000, lock_memory=False, freeze_gc=False, timer_slack_ns=None
@@ -102,7 +102,7 @@ def test_gc_freeze_and_memory_lock_are_reported() -> None:
     # In a child process: mlockall and gc.freeze are process-wide and must not leak into
     # the rest of the test session.
     code = (
-        "import gc; from edge_runtime.realtime import configure_realtime as c;"
+        "import gc; from edge_runtime.loop.realtime import configure_realtime as c;"
         "r = c(priority=None, timer_slack_ns=None);"
         "print(r.gc_frozen, gc.get_freeze_count() > 0, r.memory_locked, r.skipped)"
     )

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from edge_runtime.clock import MonotonicClock, SimClock
-from edge_runtime.scheduler import FixedRateScheduler, Tick
+from edge_runtime.loop.clock import MonotonicClock, SimClock
+from edge_runtime.loop.scheduler import FixedRateScheduler, Tick
 
 MS = 1_000_000
 

@@ -7,7 +7,7 @@ import multiprocessing as mp
 import numpy as np
 import pytest
 
-from edge_runtime.shm_slot import SharedArraySlot
+from edge_runtime.ipc.shared_slot import SharedArraySlot
 
 
 def _child_put(slot: SharedArraySlot, value: float) -> None:

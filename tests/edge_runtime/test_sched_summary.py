@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from edge_runtime.loop_summary import LoopSummary
+from edge_runtime.loop.summary import LoopSummary
 
 
 def test_empty_summary_reports_zeros() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from edge_runtime.bundle.manifest import ActionSpec, Preprocessing
 from export.bundle_writer import RoleSource
-from export.calibration import Samples
+from export.samples import Samples
 
 IMAGE = 16
 JOINTS = 3

@@ -13,11 +13,11 @@ from edge_runtime.bundle.manifest import ActionSpec, Preprocessing
 from edge_runtime.bundle.reader import open_bundle
 from edge_runtime.errors import BundleError
 from export.bundle_writer import RoleSource, write_bundle
-from export.calibration import Samples
 from export.config import ExportConfig, GateThresholds
 from export.errors import AccuracyGateError, ExportError
 from export.golden import load_golden
 from export.keys import generate_keys
+from export.samples import Samples
 
 INT8 = ExportConfig(precision={"encoder": "int8", "policy": "int8"})
 

@@ -10,9 +10,9 @@ import pytest
 from edge_runtime.bundle.manifest import TensorEntry
 from edge_runtime.toml_compat import tomllib
 from export.accuracy import action_fidelity, cosine_per_sample, evaluate_role, output_fidelity
-from export.calibration import load_samples
 from export.config import GateThresholds, load_export_config, parse_export_config
 from export.errors import ExportError
+from export.samples import load_samples
 
 
 def test_exp_cosine_and_max_abs() -> None:

@@ -9,10 +9,10 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-from export.calibration import Samples
 from export.errors import ExportError
 from export.onnx_check import load_onnx
 from export.quantize import check_tensorrt_qdq, quantize
+from export.samples import Samples
 
 
 def _policy_samples(n: int = 24) -> Samples:

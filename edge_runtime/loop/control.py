@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime.clock import Clock
-from edge_runtime.pipeline.channels import HOLD_REASONS, MODES, Channels, event_bits
-from edge_runtime.pipeline.chunks import ChunkQueue
-from edge_runtime.pipeline.safety import SafetyFilter
-from edge_runtime.scheduler import Tick
+from edge_runtime.ipc.channels import HOLD_REASONS, MODES, Channels, event_bits
+from edge_runtime.loop.chunks import ChunkQueue
+from edge_runtime.loop.clock import Clock
+from edge_runtime.loop.safety import SafetyFilter
+from edge_runtime.loop.scheduler import Tick
 from firmware_bridge.base import JointState, MotorBus
 from firmware_bridge.errors import BridgeError
 

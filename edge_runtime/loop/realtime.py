@@ -20,7 +20,7 @@ What this cannot fix: a control *thread* shares the GIL with the inference worke
 under load (docs/perf/loop.md), a shorter GIL switch interval (`set_gil_switch_interval`)
 did not bring a thread's p99 lateness under a millisecond, because the worker often holds
 the GIL while the OS has preempted it, and no interval makes a descheduled thread let go.
-The loop that holds the period runs in its own process (`edge_runtime.shm_slot`).
+The loop that holds the period runs in its own process (`edge_runtime.ipc.shared_slot`).
 """
 
 from __future__ import annotations

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from edge_runtime.clock import MonotonicClock
-from edge_runtime.pipeline.channels import Channels
-from edge_runtime.pipeline.control import ControlLoop
-from edge_runtime.pipeline.safety import SafetyFilter, SafetyLimits
-from edge_runtime.realtime import available_cpus, configure_realtime
-from edge_runtime.scheduler import FixedRateScheduler
+from edge_runtime.ipc.channels import Channels
+from edge_runtime.loop.clock import MonotonicClock
+from edge_runtime.loop.control import ControlLoop
+from edge_runtime.loop.realtime import available_cpus, configure_realtime
+from edge_runtime.loop.safety import SafetyFilter, SafetyLimits
+from edge_runtime.loop.scheduler import FixedRateScheduler
 from firmware_bridge.base import MotorBus
 
 log = logging.getLogger(__name__)

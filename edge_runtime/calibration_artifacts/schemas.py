@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime.calibration.artifact import Envelope
+from edge_runtime.calibration_artifacts.artifact import Envelope
 from edge_runtime.errors import CalibrationError
 from edge_runtime.fields import Section
 from edge_runtime.sensors.base import Intrinsics

@@ -24,8 +24,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edge_runtime.clock import Clock, MonotonicClock
-from edge_runtime.loop_summary import LoopSummary
+from edge_runtime.loop.clock import Clock, MonotonicClock
+from edge_runtime.loop.summary import LoopSummary
 
 __all__ = ["DEFAULT_SPIN_S", "FixedRateScheduler", "LoopSummary", "Tick"]
 
@@ -48,7 +48,7 @@ class FixedRateScheduler:
 
     `summary` is the live `LoopSummary` of the current (or last) run; another thread may read
     it while the loop runs. The scheduler does not change thread priority or affinity: call
-    `edge_runtime.realtime.configure_realtime()` on the control thread before `run`.
+    `edge_runtime.loop.realtime.configure_realtime()` on the control thread before `run`.
     """
 
     def __init__(

@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from edge_runtime.calibration.schemas import JointCalibration
+from edge_runtime.calibration_artifacts.schemas import JointCalibration
 from edge_runtime.errors import CalibrationError
 from firmware_bridge.base import JointState, MotorBus
 

@@ -5,16 +5,16 @@ No OpenCV or MuJoCo here: the tools that *make* artifacts live in the `calibrati
 
 from __future__ import annotations
 
-from edge_runtime.calibration.artifact import Device, build_document, write_document
-from edge_runtime.calibration.offsets import CalibratedBus
-from edge_runtime.calibration.reader import (
+from edge_runtime.calibration_artifacts.artifact import Device, build_document, write_document
+from edge_runtime.calibration_artifacts.offsets import CalibratedBus
+from edge_runtime.calibration_artifacts.reader import (
     CalibrationSet,
     ValidationReport,
     load_calibration,
     require_joint_calibration,
     validate_calibration,
 )
-from edge_runtime.calibration.schemas import (
+from edge_runtime.calibration_artifacts.schemas import (
     CAMERA,
     DEPTH,
     HANDEYE,

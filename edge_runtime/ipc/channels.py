@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime.ipc.shared_ring import SharedRing
+from edge_runtime.ipc.shared_slot import SharedArraySlot
 from edge_runtime.pipeline.observer import ActionChunk, TickRecord
-from edge_runtime.shm_ring import SharedRing
-from edge_runtime.shm_slot import SharedArraySlot
 from firmware_bridge.base import JointState
 
 MODES = ("run", "hold", "stop")

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge_runtime.calibration.artifact import Device, read_envelope
-from edge_runtime.calibration.schemas import (
+from edge_runtime.calibration_artifacts.artifact import Device, read_envelope
+from edge_runtime.calibration_artifacts.schemas import (
     CAMERA,
     DEPTH,
     HANDEYE,
