@@ -1,10 +1,11 @@
 """Task success of a bundle's policy in the simulator, fast and deterministic.
 
-The bundle runs in ONNX Runtime in-process against a manual-time `SimWorld`: render, run the
-runtime's own `BundlePolicy` on the frame, execute the first actions of the chunk, repeat.
-No serial link, no real-time pacing, no threads: this measures the *model*, while `edgerun
-demo` measures the runtime. Used for the analytic bundle's test and by the export toolchain
-to report FP32 vs INT8 success over the same seeded episodes.
+The bundle runs in ONNX Runtime in-process against manual-time episodes
+(`edge_runtime.sim.episode_runner`): render, run the runtime's own `BundlePolicy` on the
+frame, execute the first actions of the chunk, repeat. No serial link, no real-time pacing,
+no threads: this measures the *model*, while `edgerun demo` measures the runtime. Used for the
+analytic bundle's test and by the export toolchain to report FP32 vs INT8 success over the
+same seeded episodes.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from pathlib import Path
 
 from edge_runtime.bundle.reader import Bundle, open_bundle
 from edge_runtime.pipeline.policy import BundlePolicy
-from edge_runtime.sensors.base import Frame, Intrinsics
-from edge_runtime.sim.episodes import DEPTH_SCALE_M, episode_seed, start_episode
-from edge_runtime.sim.render import RgbdRenderer, camera_intrinsics
-from edge_runtime.sim.world import JOINT_NAMES, SimWorld
+from edge_runtime.sim.episode_runner import Decision, EpisodeSettings, Observation, run_episodes
+from edge_runtime.sim.world import JOINT_NAMES
 
 
 @dataclass(frozen=True)
@@ -29,6 +28,33 @@ class EvalResult:
     @property
     def success_rate(self) -> float:
         return self.successes / max(self.episodes, 1)
+
+
+class PolicyController:
+    """The bundle's policy alone: one `BundlePolicy.act` per frame (the runtime's default)."""
+
+    def __init__(self, policy: BundlePolicy) -> None:
+        self.policy = policy
+
+    def reset(self, episode_seed: int) -> None:
+        """The policy keeps no state between frames."""
+
+    def step(self, observation: Observation) -> Decision:
+        return Decision(self.policy.act(observation.frame, observation.joint_positions_rad))
+
+
+def open_sim_bundle(
+    bundle: str | Path | Bundle,
+    development_mode: bool = True,
+    trusted_keys: tuple[str, ...] = (),
+) -> Bundle:
+    """The bundle, refused unless it drives the simulated arm's joints."""
+    if not isinstance(bundle, Bundle):
+        bundle = open_bundle(bundle, trusted_keys, development_mode=development_mode)
+    names = bundle.manifest.action.joint_names
+    if tuple(names) != JOINT_NAMES:
+        raise ValueError(f"bundle joints {names} are not the simulated arm's {JOINT_NAMES}")
+    return bundle
 
 
 def evaluate_bundle(
@@ -47,44 +73,25 @@ def evaluate_bundle(
     Episode `i` of `seed` has the same target and start pose as in `collect_episodes` with
     the same `seed` and `start_noise_rad`, so compare models on one seed and train on another.
     """
-    if not isinstance(bundle, Bundle):
-        bundle = open_bundle(bundle, trusted_keys, development_mode=development_mode)
+    bundle = open_sim_bundle(bundle, development_mode, trusted_keys)
     act = bundle.manifest.action
-    if tuple(act.joint_names) != JOINT_NAMES:
-        raise ValueError(
-            f"bundle joints {act.joint_names} are not the simulated arm's {JOINT_NAMES}"
-        )
+    height, width = bundle.manifest.preprocessing.image_size
+    settings = EpisodeSettings(
+        episode_s=episode_s,
+        dt_s=act.dt_s,
+        actions_per_step=max(1, min(act.chunk_length, round(replan_period_s / act.dt_s))),
+        tolerance_m=tolerance_m,
+        start_noise_rad=start_noise_rad,
+        width=width,
+        height=height,
+    )
     policy = BundlePolicy(bundle, backend="onnxruntime")
-    pre = bundle.manifest.preprocessing
-    height, width = pre.image_size
-    world = SimWorld(seed=seed)
-    steps_per_action = max(1, round(act.dt_s / world.timestep_s))
-    actions_per_plan = max(1, min(act.chunk_length, round(replan_period_s / act.dt_s)))
-    successes, finals = 0, []
-    intrinsics = camera_intrinsics(world, width, height)
-    with RgbdRenderer(world, width, height) as renderer:
-        for index in range(episodes):
-            start_episode(world, episode_seed(seed, index), start_noise_rad)
-            t_end = world.time_s + episode_s
-            while world.time_s < t_end - 1e-9:
-                chunk = policy.act(_frame(renderer, intrinsics), world.joint_positions())
-                for action in chunk[:actions_per_plan]:
-                    world.set_joint_targets(action)
-                    world.step(steps_per_action)
-            successes += int(world.task_success(tolerance_m))
-            finals.append(world.distance_to_goal())
-    return EvalResult(episodes, successes, tuple(finals))
-
-
-def _frame(renderer: RgbdRenderer, intrinsics: Intrinsics) -> Frame:
-    """A rendered image as the `SimCamera` would deliver it (depth as uint16 millimetres)."""
-    image = renderer.render()
-    return Frame(
-        color=image.color,
-        depth=image.depth_u16(DEPTH_SCALE_M),
-        depth_scale_m=DEPTH_SCALE_M,
-        intrinsics=intrinsics,
-        device_time_ms=image.sim_time_s * 1000.0,
-        host_time_ns=0,
-        frame_number=0,
+    try:
+        outcomes = run_episodes(PolicyController(policy), episodes, seed, settings)
+    finally:
+        policy.close()
+    return EvalResult(
+        episodes,
+        sum(o.success for o in outcomes),
+        tuple(o.final_distance_m for o in outcomes),
     )
