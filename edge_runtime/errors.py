@@ -1,16 +1,17 @@
-"""One exception tree for the runtime. The CLI prints any of these as one sentence, exit 2.
+"""The runtime's branch of the project's one exception tree (the root lives in firmware_bridge).
 
-Messages say what is wrong, where, and how to fix it. Foreign exceptions are wrapped with
+Every error carries its exit code; the CLI prints any of them as one sentence and exits with
+it. Messages say what is wrong, where, and how to fix it. Foreign exceptions are wrapped with
 `raise ... from` so the cause stays in the log.
+
+Exit codes: 0 the run ended as asked; 1 the robot was stopped (a safety stop or a fault;
+torque is off); 2 refused: bad config, bundle, calibration, arguments — fix and retry;
+3 the export's accuracy gate refused a bundle.
 """
 
 from __future__ import annotations
 
-
-class EdgeRuntimeError(Exception):
-    """Root of every error the runtime raises on purpose."""
-
-    exit_code = 2
+from firmware_bridge.errors import EdgeRuntimeError
 
 
 class ConfigError(EdgeRuntimeError, ValueError):
@@ -42,6 +43,30 @@ class CalibrationError(EdgeRuntimeError):
 
 
 class SafetyStop(EdgeRuntimeError):
-    """The safety filter stopped the robot (stale observations, empty queue, faults)."""
+    """The safety filter stopped the robot (stale observations, empty queue, surprise, ...).
+
+    Raised by the CLI after the run report, so the exit code says the robot was stopped.
+    """
 
     exit_code = 1
+
+
+class RuntimeFault(EdgeRuntimeError):
+    """A component failed during a run (camera, inference, motor bus, control process);
+    the robot was stopped with torque off."""
+
+    exit_code = 1
+
+
+__all__ = [
+    "BackendUnavailableError",
+    "BundleError",
+    "CalibrationError",
+    "CameraError",
+    "ConfigError",
+    "EdgeRuntimeError",
+    "EngineError",
+    "RuntimeFault",
+    "SafetyStop",
+    "StaleFrameError",
+]

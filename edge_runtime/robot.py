@@ -17,7 +17,7 @@ from edge_runtime.bundle import Bundle, open_bundle
 from edge_runtime.config import RobotConfig
 from edge_runtime.errors import CameraError, ConfigError
 from edge_runtime.loop.safety import SafetyLimits
-from edge_runtime.pipeline.runtime import RuntimeSettings
+from edge_runtime.loop.settings import RuntimeSettings
 from edge_runtime.sensors.base import Camera
 from firmware_bridge.base import MotorBus
 
@@ -141,7 +141,7 @@ def runtime_settings(
     return RuntimeSettings(
         period_s=config.period_s,
         limits=safety_limits(config, bundle, joints),
-        joint_names=config.joint_names,
+        joint_names=tuple(config.joint_names),
         chunk_length=chunk_length,
         stale_observation_s=config.safety.stale_observation_periods * config.period_s,
         max_frame_age_s=max(config.camera.max_age_s, 2.0 / config.camera.fps),

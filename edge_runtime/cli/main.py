@@ -1,4 +1,4 @@
-"""`edgerun`: entry point. Turns project errors into one sentence and exit code 2."""
+"""`edgerun`: entry point. Turns project errors into one sentence and their exit code."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from importlib.metadata import entry_points
 from edge_runtime import __version__
 from edge_runtime.cli.tree import CommandTree
 from edge_runtime.errors import EdgeRuntimeError
-from firmware_bridge.errors import BridgeError
 
 log = logging.getLogger("edgerun")
 
@@ -46,12 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(handler(args) or 0)
-    except EdgeRuntimeError as exc:
+    except EdgeRuntimeError as exc:  # the whole project's tree, firmware_bridge included
         print(f"edgerun: {exc}", file=sys.stderr)
         return exc.exit_code
-    except BridgeError as exc:
-        print(f"edgerun: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("edgerun: interrupted", file=sys.stderr)
         return 130

@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
+from edge_runtime.cli.args import add_allow_unsigned, add_trusted_key
 from edge_runtime.cli.tree import CommandTree
+from edge_runtime.engines import BACKENDS
 from edge_runtime.errors import ConfigError
 
 
@@ -49,9 +50,9 @@ def register(cli: CommandTree) -> None:
     )
     rep.add_argument("log", metavar="LOG")
     rep.add_argument("--bundle", required=True, metavar="B", help="bundle directory or .tar")
-    rep.add_argument("--backend", default="auto", choices=("auto", "onnxruntime", "tensorrt"))
-    rep.add_argument("--trusted-key", action="append", default=[], metavar="PEM")
-    rep.add_argument("--allow-unsigned", action="store_true", help="development bundles only")
+    rep.add_argument("--backend", default="auto", choices=BACKENDS)
+    add_trusted_key(rep)
+    add_allow_unsigned(rep)
     rep.add_argument("--max-frames", type=int, help="replay at most this many frames")
     rep.add_argument("--json", metavar="FILE", help="also write the result as JSON")
 
@@ -70,81 +71,28 @@ def register(cli: CommandTree) -> None:
 
 
 def _record(args: argparse.Namespace) -> int:
-    from edge_runtime.recording.capture import capture, result_dict
-    from edge_runtime.recording.recorder import EpisodeRecorder
+    from edge_runtime.recording.capture import RecordOptions, record_sensors
 
-    if args.seconds is not None and args.seconds <= 0:
-        raise ConfigError(f"--seconds {args.seconds} is invalid: must be > 0")
-    out = Path(args.out)
-    camera: Any = None
-    bus: Any = None
-    joints: list[str] = []
-    period_s = 0.01
-    config = None
-    if args.config:
-        from edge_runtime.config import load_config
-
-        config = load_config(args.config)
-        joints, period_s = config.joint_names, config.period_s
-    if args.playback:
-        from edge_runtime.sensors.realsense_playback import PlaybackCamera
-
-        camera = PlaybackCamera(args.playback, real_time=True)
-    elif args.serial is not None:
-        from edge_runtime.sensors.realsense import RealSenseCamera
-
-        camera = RealSenseCamera(args.serial, record_to=out / "camera.db3" if args.db3 else "")
-    elif config is not None and config.camera.type != "sim":
-        from edge_runtime.robot import open_camera
-
-        camera = open_camera(config)
-    if config is not None and not args.no_motors and not config.sim.enabled:
-        from edge_runtime.robot import open_motor_bus
-
-        bus = open_motor_bus(config)
-    if camera is None and bus is None:
-        raise ConfigError("nothing to record: pass --serial, --playback or a --config with them")
-    recorder = EpisodeRecorder(out, meta={"source": "edgerun record"})
-    try:
-        result = capture(recorder, camera, bus, joints, period_s, args.seconds)
-    finally:
-        if bus is not None:
-            bus.close()
-    summary = result_dict(result, {"log": str(out), "dropped": recorder.dropped})
+    options = RecordOptions(
+        out=Path(args.out),
+        config=Path(args.config) if args.config else None,
+        serial=args.serial,
+        playback=Path(args.playback) if args.playback else None,
+        seconds=args.seconds,
+        motors=not args.no_motors,
+        db3=args.db3,
+    )
+    summary, intact = record_sensors(options)
     print(json.dumps(summary))
-    return 0 if recorder.error is None else 1
+    return 0 if intact else 1
 
 
 def _info(args: argparse.Namespace) -> int:
     from edge_runtime.bench.report import print_table, write_json
-    from edge_runtime.recording.summary import plot_timeline, summarize
+    from edge_runtime.recording.summary import plot_timeline, summarize, summary_rows
 
     info, line = summarize(args.log)
-    rows = [
-        {"what": "records", "value": info["records"]},
-        {"what": "duration (s)", "value": info["duration_s"]},
-        *(
-            {"what": f"{k} records", "value": f"{v['count']} ({v['rate_hz']} Hz)"}
-            for k, v in info["streams"].items()
-        ),
-        {
-            "what": "lateness µs p50/p99/max",
-            "value": "/".join(map(str, info["lateness_us"].values())),
-        },
-        {"what": "missed periods", "value": info["missed_periods"]},
-        {
-            "what": "inference ms p50/p99/max",
-            "value": "/".join(map(str, info["inference_ms"].values())),
-        },
-        {
-            "what": "events",
-            "value": ", ".join(f"{k} {v}" for k, v in info["events"].items()) or "none",
-        },
-        {"what": "clean stop", "value": info["clean_stop"]},
-        {"what": "corrupt tail", "value": info["corrupt_tail"]},
-    ]
-    rows = [{"what": r["what"], "value": str(r["value"])} for r in rows]
-    print_table(f"log {args.log}", rows, [("what", ""), ("value", "")])
+    print_table(f"log {args.log}", summary_rows(info), [("what", ""), ("value", "")])
     for problem in info["problems"]:
         print(f"recovered up to the damage: {problem}")
     if args.plot:
@@ -157,21 +105,11 @@ def _info(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     from edge_runtime.bench.report import print_table, write_json
-    from edge_runtime.bundle import open_bundle
-    from edge_runtime.pipeline.policy import BundlePolicy
-    from edge_runtime.recording.replay import replay
+    from edge_runtime.recording.replay import replay_bundle
 
-    if args.max_frames is not None and args.max_frames < 1:
-        raise ConfigError(f"--max-frames {args.max_frames} is invalid: must be >= 1")
-    bundle = open_bundle(
-        args.bundle, trusted_keys=args.trusted_key, development_mode=args.allow_unsigned
+    result = replay_bundle(
+        args.log, args.bundle, args.trusted_key, args.allow_unsigned, args.backend, args.max_frames
     )
-    policy = BundlePolicy(bundle, backend=args.backend, intra_op_threads=1)
-    try:
-        action = bundle.manifest.action
-        result = replay(args.log, policy, list(action.joint_names), action.dt_s, args.max_frames)
-    finally:
-        policy.close()
     cols = [
         ("joint", "joint"),
         ("rmse_vs_chunk_rad", "RMSE vs recorded chunk"),

@@ -39,6 +39,16 @@ class Plan:
         return (1.0 - w) * self.actions[i - 1] + w * self.actions[i]
 
 
+@dataclass(frozen=True)
+class ChunkCounts:
+    """What happened to the chunks that reached the queue."""
+
+    received: int = 0
+    discarded: int = 0  # entirely in the past, or older than the plan
+    actions_dropped: int = 0  # eaten by latency before they arrived
+    actions_blended: int = 0  # cross-faded with the previous plan
+
+
 class ChunkQueue:
     def __init__(self, joints: int) -> None:
         self.joints = joints
@@ -88,6 +98,11 @@ class ChunkQueue:
             blended[k] = (1.0 - w_new) * previous + w_new * new[k]
             self.actions_blended += 1
         return blended
+
+    def counts(self) -> ChunkCounts:
+        return ChunkCounts(
+            self.chunks_received, self.chunks_discarded, self.actions_dropped, self.actions_blended
+        )
 
     def action_at(self, t_ns: int) -> np.ndarray | None:
         """The planned joint positions for `t_ns`, or None when nothing is planned for then."""

@@ -18,6 +18,7 @@ from edge_runtime.loop.chunks import ChunkQueue
 from edge_runtime.loop.clock import Clock
 from edge_runtime.loop.safety import SafetyFilter
 from edge_runtime.loop.scheduler import Tick
+from edge_runtime.loop.settings import RuntimeSettings
 from firmware_bridge.base import JointState, MotorBus
 from firmware_bridge.errors import BridgeError
 
@@ -32,19 +33,18 @@ class ControlLoop:
         bus: MotorBus,
         channels: Channels,
         safety: SafetyFilter,
-        stale_observation_s: float,
+        settings: RuntimeSettings,
         stop: Any,  # threading or multiprocessing Event
         clock: Clock,
-        max_tracking_error_rad: float = 0.0,
     ) -> None:
         self.bus = bus
         self.channels = channels
         self.queue = ChunkQueue(len(bus.motor_ids))
         self.safety = safety
-        self.stale_observation_ns = int(stale_observation_s * 1e9)
+        self.stale_observation_ns = int(settings.stale_observation_s * 1e9)
         self.stop = stop
         self.clock = clock
-        self.max_tracking_error_rad = max_tracking_error_rad
+        self.max_tracking_error_rad = settings.max_tracking_error_rad
         self.stop_reason = ""
         self.bus_errors = 0
         self._chunk_version = 0

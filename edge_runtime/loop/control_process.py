@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from edge_runtime.ipc.channels import Channels
-from edge_runtime.loop.clock import MonotonicClock
+from edge_runtime.loop.chunks import ChunkCounts
+from edge_runtime.loop.clock import Clock, MonotonicClock
 from edge_runtime.loop.control import ControlLoop
 from edge_runtime.loop.realtime import available_cpus, configure_realtime
-from edge_runtime.loop.safety import SafetyFilter, SafetyLimits
+from edge_runtime.loop.safety import SafetyFilter
 from edge_runtime.loop.scheduler import FixedRateScheduler
+from edge_runtime.loop.settings import RuntimeSettings
+from edge_runtime.loop.summary import LoopSummary
 from firmware_bridge.base import MotorBus
 
 log = logging.getLogger(__name__)
+
+SPIN_S = 0.0002  # see FixedRateScheduler: 200 µs of spin buys µs lateness for ~3% of a core
 
 
 @dataclass(frozen=True)
@@ -31,82 +36,81 @@ class ControlSpec:
     """Everything the control process needs; picklable (the bus is built in the child)."""
 
     bus_factory: Callable[[], MotorBus]
-    period_s: float
-    limits: SafetyLimits
-    stale_observation_s: float
-    max_tracking_error_rad: float
+    settings: RuntimeSettings
     max_ticks: int | None
-    realtime: bool = True
-    realtime_priority: int | None = 80
+    clock: Clock = field(default_factory=MonotonicClock)
     log_level: int = logging.INFO
 
 
+@dataclass(frozen=True)
+class ControlResult:
+    """The control process's report, sent once on its pipe whatever happened."""
+
+    summary: LoopSummary
+    armed: bool = False
+    stop_reason: str = ""  # "duration reached", "signal SIGTERM", "safety stop: ..."
+    fault: str = ""
+    safety_counts: Mapping[str, int] = field(default_factory=dict)
+    bus_errors: int = 0
+    chunks: ChunkCounts = field(default_factory=ChunkCounts)
+    ticks_dropped: int = 0  # tick records the ring could not take in time
+
+
 def control_main(spec: ControlSpec, channels: Channels, conn: Any) -> None:
-    """Child entry point. Sends one result dict on `conn`, whatever happens."""
+    """Child entry point. Sends one `ControlResult` on `conn`, whatever happens."""
     logging.basicConfig(
         level=spec.log_level,
         format="%(asctime)s %(levelname)s %(name)s[control]: %(message)s",
         datefmt="%H:%M:%S",
     )
-    result: dict[str, Any] = {"fault": "", "stop_reason": "", "armed": False}
-
     stop = _StopFlag(channels.stop)
 
     def on_signal(signum: int, _frame: object) -> None:
-        result["stop_reason"] = result["stop_reason"] or f"signal {signal.Signals(signum).name}"
-        stop.signalled = True  # no lock taken in a handler (see _StopFlag)
+        stop.signalled = stop.signalled or f"signal {signal.Signals(signum).name}"
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
     _die_with_parent()
+    settings = spec.settings
     bus: MotorBus | None = None
     loop: ControlLoop | None = None
-    scheduler = FixedRateScheduler(spec.period_s, MonotonicClock(), spin_s=0.0002)
+    safety = SafetyFilter(settings.limits)
+    scheduler = FixedRateScheduler(settings.period_s, spec.clock, spin_s=SPIN_S)
+    armed, stop_reason, fault = False, "", ""
     try:
-        if spec.realtime:
+        if settings.realtime:
             cpus = available_cpus()
             configure_realtime(
-                priority=spec.realtime_priority, cpu=cpus[-1] if len(cpus) > 1 else None
+                priority=settings.realtime_priority, cpu=cpus[-1] if len(cpus) > 1 else None
             )
         bus = spec.bus_factory()
-        safety = SafetyFilter(spec.limits)
-        loop = ControlLoop(
-            bus,
-            channels,
-            safety,
-            spec.stale_observation_s,
-            channels.stop,
-            MonotonicClock(),
-            spec.max_tracking_error_rad,
-        )
+        loop = ControlLoop(bus, channels, safety, settings, channels.stop, spec.clock)
         if not stop.is_set():
             loop.start()  # torque on, then the first goal within one period
-            result["armed"] = True
+            armed = True
             scheduler.run(loop.step, max_ticks=spec.max_ticks, stop=stop)
         if not stop.is_set():
-            result["stop_reason"] = result["stop_reason"] or "duration reached"
-        result["safety_counts"] = dict(safety.counts)
+            stop_reason = "duration reached"
     except BaseException as exc:  # every fault ends with torque off below, and is reported
         log.exception("control process failed")
-        result["fault"] = f"control process failed: {exc}"
+        fault = f"control process failed: {exc}"
     finally:
         channels.stop.set()
         if bus is not None:
             try:
                 bus.close()  # torque off on every motor, continuing past failures
             except BaseException as exc:
-                result["fault"] = result["fault"] or f"torque off reported a failure: {exc}"
-        if loop is not None:
-            result["stop_reason"] = loop.stop_reason or result["stop_reason"]
-            result["bus_errors"] = loop.bus_errors
-            result["chunks"] = {
-                "received": loop.queue.chunks_received,
-                "discarded": loop.queue.chunks_discarded,
-                "actions_dropped": loop.queue.actions_dropped,
-                "actions_blended": loop.queue.actions_blended,
-            }
-        result["summary"] = scheduler.summary
-        result["ticks_dropped"] = channels.ticks.writer_dropped
+                fault = fault or f"torque off reported a failure: {exc}"
+        result = ControlResult(
+            summary=scheduler.summary,
+            armed=armed,
+            stop_reason=(loop.stop_reason if loop else "") or stop.signalled or stop_reason,
+            fault=fault,
+            safety_counts=dict(safety.counts),
+            bus_errors=loop.bus_errors if loop else 0,
+            chunks=loop.queue.counts() if loop else ChunkCounts(),
+            ticks_dropped=channels.ticks.writer_dropped,
+        )
         conn.send(result)
         conn.close()
         channels.close()
@@ -117,14 +121,15 @@ class _StopFlag:
 
     A handler runs in the main thread between bytecodes, possibly while that thread holds the
     event's lock inside `is_set()`; calling `set()` there would deadlock the control loop.
+    `signalled` holds the signal's name ("" until one arrives).
     """
 
     def __init__(self, event: Any) -> None:
         self.event = event
-        self.signalled = False
+        self.signalled = ""
 
     def is_set(self) -> bool:
-        return self.signalled or self.event.is_set()
+        return bool(self.signalled) or self.event.is_set()
 
     def set(self) -> None:
         self.event.set()

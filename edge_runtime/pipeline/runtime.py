@@ -1,11 +1,12 @@
 """The runtime: camera and inference worker here, the control loop in its own process.
 
 This process runs the camera's capture thread, the inference worker and the observers (the
-recorder); the control process (`control_process.py`) owns the motors. Chunks, joint states
-and tick records cross in shared memory (`channels.py`). One stop event ends both: a fault
-in any thread, SIGINT/SIGTERM, the end of the run or a safety stop. The control process turns
-torque off on its way out; should it die instead (killed, crashed), this process re-opens
-the bus and turns torque off itself, and the servos' own watchdogs stop them meanwhile.
+recorder); the control process (`edge_runtime.loop.control_process`) owns the motors. Chunks,
+joint states and tick records cross in shared memory (`edge_runtime.ipc.channels`). One stop
+event ends both: a fault in any thread, SIGINT/SIGTERM, the end of the run or a safety stop.
+The control process turns torque off on its way out; should it die instead (killed, crashed),
+this process re-opens the bus and turns torque off itself, and the servos' own watchdogs stop
+them meanwhile.
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ import multiprocessing as mp
 import signal
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from types import FrameType
 from typing import Any
 
-from edge_runtime.errors import EngineError
+from edge_runtime.errors import EdgeRuntimeError, EngineError, RuntimeFault, SafetyStop
 from edge_runtime.ipc.channels import Channels, event_kinds
-from edge_runtime.loop.clock import MonotonicClock
-from edge_runtime.loop.control_process import ControlSpec, control_main
-from edge_runtime.loop.safety import SafetyLimits
+from edge_runtime.loop.clock import Clock, MonotonicClock
+from edge_runtime.loop.control_process import ControlResult, ControlSpec, control_main
+from edge_runtime.loop.settings import RuntimeSettings
 from edge_runtime.loop.summary import LoopSummary
 from edge_runtime.pipeline.inference import InferenceWorker
 from edge_runtime.pipeline.observer import LoopObserver, ObserverFanout
@@ -34,36 +35,32 @@ from firmware_bridge.base import MotorBus
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class RuntimeSettings:
-    period_s: float
-    limits: SafetyLimits
-    stale_observation_s: float
-    joint_names: list[str]
-    chunk_length: int
-    max_frame_age_s: float = 0.25
-    max_tracking_error_rad: float = 0.5
-    warmup_timeout_s: float = 120.0
-    realtime: bool = True
-    realtime_priority: int | None = 80
+SAFETY_STOP = "safety stop"  # prefix of a stop reason the safety filter gave
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunResult:
     summary: LoopSummary
     stop_reason: str
     fault: str
-    safety_counts: dict[str, int]
-    inference_us: dict[str, float]
-    latency_us: dict[str, float]
-    chunks: dict[str, int]
+    safety_counts: Mapping[str, int]
+    inference_us: Mapping[str, float]
+    latency_us: Mapping[str, float]
+    chunks: Mapping[str, int]
     bus_errors: int
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.fault and not self.stop_reason.startswith("safety stop")
+        return self.error() is None
+
+    def error(self) -> EdgeRuntimeError | None:
+        """How the run ended, as the error the CLI raises (None: it ended as asked)."""
+        if self.fault:
+            return RuntimeFault(f"the robot was stopped, torque off: {self.fault}")
+        if self.stop_reason.startswith(SAFETY_STOP):
+            return SafetyStop(f"the robot was stopped, torque off: {self.stop_reason}")
+        return None
 
 
 class Runtime:
@@ -74,14 +71,15 @@ class Runtime:
         make_policy: Callable[[], BundlePolicy],
         settings: RuntimeSettings,
         observers: list[LoopObserver] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.bus_factory = bus_factory
         self.camera = camera
         self.settings = settings
-        self.clock = MonotonicClock()
+        self.clock: Clock = clock if clock is not None else MonotonicClock()
         self.observers = ObserverFanout(observers or [])
         self._ctx = mp.get_context("spawn")
-        self.channels = Channels.create(len(settings.joint_names), settings.chunk_length, self._ctx)
+        self.channels = Channels.create(settings.joints, settings.chunk_length, self._ctx)
         self._fault = ""
         self._fault_lock = threading.Lock()
         self.stop_reason = ""
@@ -112,7 +110,7 @@ class Runtime:
         handlers = self._install_signal_handlers()
         control: Any = None
         conn: Any = None
-        child_result: dict[str, Any] = {}
+        child: ControlResult | None = None
         try:
             self.camera.on_fault = self.fault
             self.camera.start()
@@ -120,13 +118,18 @@ class Runtime:
             if not self.worker.ready.wait(self.settings.warmup_timeout_s):
                 raise EngineError("the inference worker did not load the models in time")
             if self._stopping():
-                return self._result(child_result)  # no models or a signal: torque never on
+                return self._result(None)  # no models or a signal: torque never on
             self.observers.on_start(list(self.settings.joint_names), self.settings.period_s)
             conn, child_conn = self._ctx.Pipe(duplex=False)
+            spec = ControlSpec(
+                bus_factory=self.bus_factory,
+                settings=self.settings,
+                max_ticks=self.settings.ticks_for(duration_s),
+                clock=self.clock,
+                log_level=logging.getLogger().getEffectiveLevel(),
+            )
             control = self._ctx.Process(
-                target=control_main,
-                args=(self._spec(duration_s), self.channels, child_conn),
-                name="edgerun-control",
+                target=control_main, args=(spec, self.channels, child_conn), name="edgerun-control"
             )
             control.start()
             child_conn.close()
@@ -136,38 +139,24 @@ class Runtime:
         finally:
             self.channels.stop.set()
             if control is not None:
-                child_result = self._join_control(control, conn)
+                child = self._join_control(control, conn)
             self._forward_ticks()
             self._shutdown()
             self._restore_signal_handlers(handlers)
-        return self._result(child_result)
+        return self._result(child)
 
-    def _spec(self, duration_s: float | None) -> ControlSpec:
-        s = self.settings
-        return ControlSpec(
-            bus_factory=self.bus_factory,
-            period_s=s.period_s,
-            limits=s.limits,
-            stale_observation_s=s.stale_observation_s,
-            max_tracking_error_rad=s.max_tracking_error_rad,
-            max_ticks=None if duration_s is None else round(duration_s / s.period_s),
-            realtime=s.realtime,
-            realtime_priority=s.realtime_priority,
-            log_level=logging.getLogger().getEffectiveLevel(),
-        )
-
-    def _join_control(self, control: Any, conn: Any) -> dict[str, Any]:
-        result: dict[str, Any] = {}
+    def _join_control(self, control: Any, conn: Any) -> ControlResult | None:
+        result: ControlResult | None = None
         if conn.poll(10.0):
             try:
                 result = conn.recv()
             except EOFError:
-                result = {}
+                result = None
         control.join(timeout=5.0)
         if control.is_alive():
             control.kill()
             control.join(timeout=2.0)
-        if not result:
+        if result is None:
             # The control process died without reporting: make sure torque is off anyway.
             self._fault = self._fault or f"the control process died (exit code {control.exitcode})"
             self._backup_torque_off()
@@ -209,21 +198,25 @@ class Runtime:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
-    def _result(self, child: dict[str, Any]) -> RunResult:
-        fault = self._fault or child.get("fault", "")
-        reason = child.get("stop_reason", "")
+    def _result(self, child: ControlResult | None) -> RunResult:
+        if child is None:
+            child = ControlResult(summary=LoopSummary(round(self.settings.period_s * 1e9)))
+        fault = self._fault or child.fault
+        reason = child.stop_reason
         if reason.startswith("signal") or not reason:
             reason = self.stop_reason or reason or ("fault" if fault else "")
-        chunks = dict(child.get("chunks", {}))
-        chunks["stale_frames_skipped"] = self.worker.stale_frames_skipped
-        chunks["ticks_dropped"] = child.get("ticks_dropped", 0)
+        chunks = {
+            **asdict(child.chunks),
+            "stale_frames_skipped": self.worker.stale_frames_skipped,
+            "ticks_dropped": child.ticks_dropped,
+        }
         return RunResult(
-            summary=child.get("summary") or LoopSummary(round(self.settings.period_s * 1e9)),
+            summary=child.summary,
             stop_reason=reason,
             fault=fault,
-            safety_counts=child.get("safety_counts", {}),
+            safety_counts=dict(child.safety_counts),
             inference_us=self.worker.inference_ns.percentiles_us(50, 99),
             latency_us=self.worker.latency_ns.percentiles_us(50, 99),
             chunks=chunks,
-            bus_errors=child.get("bus_errors", 0),
+            bus_errors=child.bus_errors,
         )

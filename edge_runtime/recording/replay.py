@@ -158,3 +158,26 @@ def replay(
         "corrupt_tail": reader.report.corrupt_tail,
         "problems": reader.report.problems(),
     }
+
+
+def replay_bundle(
+    path: str | Path,
+    bundle_path: str | Path,
+    trusted_keys: list[str],
+    allow_unsigned: bool,
+    backend: str = "auto",
+    max_frames: int | None = None,
+) -> dict[str, Any]:
+    """`edgerun replay`: open and check the bundle, replay the log through its policy."""
+    from edge_runtime.bundle import open_bundle
+    from edge_runtime.pipeline.policy import BundlePolicy
+
+    if max_frames is not None and max_frames < 1:
+        raise LogError(f"--max-frames {max_frames} is invalid: must be >= 1")
+    bundle = open_bundle(bundle_path, trusted_keys=trusted_keys, development_mode=allow_unsigned)
+    policy = BundlePolicy(bundle, backend=backend, intra_op_threads=1)
+    try:
+        action = bundle.manifest.action
+        return replay(path, policy, list(action.joint_names), action.dt_s, max_frames)
+    finally:
+        policy.close()

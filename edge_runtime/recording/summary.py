@@ -144,3 +144,26 @@ def plot_timeline(info: dict[str, Any], line: Timeline, out: str | Path) -> Path
     fig.savefig(out, dpi=100)
     plt.close(fig)
     return out
+
+
+def summary_rows(info: dict[str, Any]) -> list[dict[str, str]]:
+    """`log info`'s table: one (what, value) row per line a person reads."""
+
+    def slash(values: dict[str, Any]) -> str:
+        return "/".join(map(str, values.values()))
+
+    rows: list[tuple[str, Any]] = [
+        ("records", info["records"]),
+        ("duration (s)", info["duration_s"]),
+        *(
+            (f"{k} records", f"{v['count']} ({v['rate_hz']} Hz)")
+            for k, v in info["streams"].items()
+        ),
+        ("lateness µs p50/p99/max", slash(info["lateness_us"])),
+        ("missed periods", info["missed_periods"]),
+        ("inference ms p50/p99/max", slash(info["inference_ms"])),
+        ("events", ", ".join(f"{k} {v}" for k, v in info["events"].items()) or "none"),
+        ("clean stop", info["clean_stop"]),
+        ("corrupt tail", info["corrupt_tail"]),
+    ]
+    return [{"what": what, "value": str(value)} for what, value in rows]

@@ -19,9 +19,10 @@ import pytest
 
 from edge_runtime.bundle import open_bundle
 from edge_runtime.loop.safety import SafetyLimits
+from edge_runtime.loop.settings import RuntimeSettings
 from edge_runtime.pipeline.observer import LoopObserver, TickRecord
 from edge_runtime.pipeline.policy import BundlePolicy
-from edge_runtime.pipeline.runtime import Runtime, RuntimeSettings
+from edge_runtime.pipeline.runtime import Runtime
 from firmware_bridge.dynamixel.bus import DynamixelBus
 
 os.environ.setdefault("MUJOCO_GL", "osmesa")
