@@ -62,6 +62,7 @@ class ModelConfig:
 class SafetyConfig:
     stale_observation_periods: int = 10
     hold_timeout_s: float = 0.5
+    first_plan_timeout_s: float = 5.0
     max_tracking_error_rad: float = 0.5
 
 
@@ -173,6 +174,7 @@ def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
     safety = SafetyConfig(
         stale_observation_periods=saf.integer("stale_observation_periods", default=10, minimum=1),
         hold_timeout_s=saf.number("hold_timeout_s", default=0.5, positive=True),
+        first_plan_timeout_s=saf.number("first_plan_timeout_s", default=5.0, positive=True),
         max_tracking_error_rad=saf.number("max_tracking_error_rad", default=0.5, positive=True),
     )
     saf.done()

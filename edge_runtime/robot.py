@@ -131,6 +131,7 @@ def safety_limits(
         [j.max_velocity_rad_s for j in config.joints],
         config.period_s,
         config.safety.hold_timeout_s,
+        config.safety.first_plan_timeout_s,
     )
 
 

@@ -3,7 +3,8 @@
 Rules, in order:
 1. No usable plan (empty queue), a stale observation, or an unreadable joint state → *hold*:
    command the last safe position. Holding longer than `hold_timeout_s` → *stop*: the runtime
-   ends the run and turns torque off.
+   ends the run and turns torque off. Before the first usable plan the wait may be longer
+   (`first_plan_timeout_s`), never endless.
 2. Position limits: a target outside a joint's limits is clamped and counted, never sent raw.
 3. Step limit: a target further than `max_velocity * period` from the last command is clamped
    to that step and counted, so a bad chunk cannot fling the arm.
@@ -26,6 +27,10 @@ class SafetyLimits:
     upper_rad: np.ndarray
     max_step_rad: np.ndarray  # per control period
     hold_timeout_ns: int
+    # Before the first usable plan, holding is expected (the first frame, the first chunk)
+    # but not forever: a camera that freezes, or chunks that always arrive too late to use,
+    # would otherwise keep the arm powered and holding with nobody told.
+    first_plan_timeout_ns: int = 5_000_000_000
 
     @staticmethod
     def from_joints(
@@ -34,12 +39,14 @@ class SafetyLimits:
         max_velocity: list[float],
         period_s: float,
         hold_timeout_s: float,
+        first_plan_timeout_s: float = 5.0,
     ) -> SafetyLimits:
         return SafetyLimits(
             lower_rad=np.asarray(lower, float),
             upper_rad=np.asarray(upper, float),
             max_step_rad=np.asarray(max_velocity, float) * period_s,
             hold_timeout_ns=int(hold_timeout_s * 1e9),
+            first_plan_timeout_ns=int(max(first_plan_timeout_s, hold_timeout_s) * 1e9),
         )
 
 
@@ -108,8 +115,11 @@ class SafetyFilter:
             self.counts[f"hold:{reason}"] += 1
         held_ns = now_ns - self._hold_since_ns
         self.counts["hold_ticks"] += 1
-        if self._armed and held_ns > self.limits.hold_timeout_ns:
-            events.append(("stop", f"{reason} for {held_ns / 1e6:.0f} ms"))
+        limits = self.limits
+        timeout_ns = limits.hold_timeout_ns if self._armed else limits.first_plan_timeout_ns
+        if held_ns > timeout_ns:
+            before = "" if self._armed else ", no usable plan since the start"
+            events.append(("stop", f"{reason} for {held_ns / 1e6:.0f} ms{before}"))
             self._count(events)
             return Command(self._last.copy(), "stop", tuple(events))
         self._count(events)

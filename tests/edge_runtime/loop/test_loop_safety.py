@@ -82,3 +82,14 @@ def test_no_stop_before_armed() -> None:
     f.start(np.array([3.0]))
     assert f.last_command == pytest.approx([1.0])  # even the start position is clamped
     assert f.filter(None, None, 10**9).mode == "hold"
+
+
+def test_no_first_plan_stops_after_the_first_plan_timeout() -> None:
+    limits = SafetyLimits.from_joints([-1.0], [1.0], [1.0], 0.01, 0.05, first_plan_timeout_s=0.2)
+    f = SafetyFilter(limits)
+    f.start(np.zeros(1))
+    assert f.filter(None, None, 0).mode == "hold"
+    assert f.filter(None, None, 150 * MS).mode == "hold"  # past hold_timeout: not armed yet
+    cmd = f.filter(None, None, 250 * MS)
+    assert cmd.mode == "stop"
+    assert "no usable plan since the start" in cmd.events[-1][1]
