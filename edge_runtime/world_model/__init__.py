@@ -1,0 +1,1 @@
+"""The world model at work on the robot: a planner that looks ahead, a monitor that notices."""

@@ -1,0 +1,66 @@
+"""Small real ONNX graphs standing in for a bundle's world-model roles in runtime tests.
+
+The rollout graph scores each candidate chunk by its squared distance to a goal posture
+(weighted over the first 15 actions, like the reference graph's 3 x 5-action steps), so the
+best chunk is known in closed form and a planner's progress can be checked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.bundle.manifest import RoleSpec, TensorEntry
+from edge_runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
+
+N, H, J, D = 32, 16, 3, 4
+GOAL = np.array([0.3, -0.2, 0.1], dtype=np.float32)
+
+
+def write_rollout(path: Path) -> RoleSpec:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = np.zeros((1, H, 1), np.float32)
+    weights[0, :15] = 1.0 / 15
+    nodes = [
+        helper.make_node("Sub", ["candidates", "goal"], ["diff"]),
+        helper.make_node("Mul", ["diff", "diff"], ["sq"]),
+        helper.make_node("Mul", ["sq", "weights"], ["weighted"]),
+        helper.make_node("ReduceSum", ["weighted", "axes"], ["cost"], keepdims=0),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "rollout",
+        [
+            helper.make_tensor_value_info("latent", TensorProto.FLOAT, [1, D]),
+            helper.make_tensor_value_info("joint_positions", TensorProto.FLOAT, [1, J]),
+            helper.make_tensor_value_info("candidates", TensorProto.FLOAT, [N, H, J]),
+        ],
+        [helper.make_tensor_value_info("cost", TensorProto.FLOAT, [N])],
+        initializer=[
+            numpy_helper.from_array(GOAL.reshape(1, 1, J), "goal"),
+            numpy_helper.from_array(weights, "weights"),
+            numpy_helper.from_array(np.array([1, 2], np.int64), "axes"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    onnx.checker.check_model(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return RoleSpec(
+        file=path.name,
+        precision="fp32",
+        inputs=(
+            TensorEntry("latent", (1, D), source="encoder.latent"),
+            TensorEntry("joint_positions", (1, J), source="observation.joint_positions"),
+            TensorEntry("candidates", (N, H, J), source="planner.candidates"),
+        ),
+        outputs=(TensorEntry("cost", (N,)),),
+    )
+
+
+def rollout_engine(tmp_path: Path) -> tuple[OnnxRuntimeEngine, RoleSpec]:
+    spec = write_rollout(tmp_path / "rollout.onnx")
+    return OnnxRuntimeEngine(tmp_path / "rollout.onnx"), spec
