@@ -64,3 +64,54 @@ def write_rollout(path: Path) -> RoleSpec:
 def rollout_engine(tmp_path: Path) -> tuple[OnnxRuntimeEngine, RoleSpec]:
     spec = write_rollout(tmp_path / "rollout.onnx")
     return OnnxRuntimeEngine(tmp_path / "rollout.onnx"), spec
+
+
+K = 5
+
+
+def write_predictor(path: Path) -> RoleSpec:
+    """next_latent = latent (a still scene); next joints = the last executed target (a servo
+    that always arrives): what a nominal world does, so surprises are easy to stage."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = [
+        helper.make_node("Identity", ["latent"], ["next_latent"]),
+        helper.make_node("Gather", ["actions", "last"], ["next_joint_positions"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "predictor",
+        [
+            helper.make_tensor_value_info("latent", TensorProto.FLOAT, [1, D]),
+            helper.make_tensor_value_info("joint_positions", TensorProto.FLOAT, [1, J]),
+            helper.make_tensor_value_info("actions", TensorProto.FLOAT, [1, K, J]),
+        ],
+        [
+            helper.make_tensor_value_info("next_latent", TensorProto.FLOAT, [1, D]),
+            helper.make_tensor_value_info("next_joint_positions", TensorProto.FLOAT, [1, J]),
+        ],
+        initializer=[numpy_helper.from_array(np.array(K - 1, np.int64), "last")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    onnx.checker.check_model(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return RoleSpec(
+        file=path.name,
+        precision="fp32",
+        inputs=(
+            TensorEntry("latent", (1, D), source="encoder.latent"),
+            TensorEntry("joint_positions", (1, J), source="observation.joint_positions"),
+            TensorEntry("actions", (1, K, J), source="observation.executed_actions"),
+        ),
+        outputs=(
+            TensorEntry("next_latent", (1, D)),
+            TensorEntry("next_joint_positions", (1, J)),
+        ),
+    )
+
+
+def predictor_engine(tmp_path: Path) -> tuple[OnnxRuntimeEngine, RoleSpec]:
+    spec = write_predictor(tmp_path / "predictor.onnx")
+    return OnnxRuntimeEngine(tmp_path / "predictor.onnx"), spec

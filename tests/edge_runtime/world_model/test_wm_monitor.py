@@ -1,0 +1,98 @@
+"""The surprise monitor on a real ONNX predictor: quiet when the world obeys, stops when not."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from wm_graphs import D, J, K, predictor_engine
+
+from edge_runtime.world_model.monitor import MonitorSettings, SurpriseMonitor
+
+STEP_NS = 100_000_000
+SETTINGS = MonitorSettings(
+    latent_scale=0.1,
+    debounce_steps=2,
+    warn_latent=1.0,
+    warn_joints_rad=0.02,
+    stop_latent=3.0,
+    stop_joints_rad=0.1,
+    step_s=0.1,
+)
+
+
+@pytest.fixture
+def monitor(tmp_path: Path) -> SurpriseMonitor:
+    engine, spec = predictor_engine(tmp_path)
+    return SurpriseMonitor(engine, spec, SETTINGS)
+
+
+def frame(latent: np.ndarray, joints: np.ndarray) -> dict[str, np.ndarray]:
+    return {
+        "encoder.latent": latent[None].astype(np.float32),
+        "observation.joint_positions": joints[None].astype(np.float32),
+    }
+
+
+def moving(step: int) -> np.ndarray:
+    """Targets for one world-model step: every joint +0.01 rad per action."""
+    return (step * K + np.arange(1, K + 1))[:, None] * 0.01 * np.ones(J)
+
+
+def test_monitor_is_quiet_when_the_world_does_what_was_predicted(monitor: SurpriseMonitor) -> None:
+    latent = np.zeros(D)
+    levels = [monitor.observe(0, frame(latent, np.zeros(J)), None).level]
+    for step in range(6):
+        executed = moving(step)
+        verdict = monitor.observe((step + 1) * STEP_NS, frame(latent, executed[-1]), executed)
+        levels.append(verdict.level)
+    assert levels == ["none"] + ["ok"] * 6
+
+
+def test_monitor_stops_for_a_blocked_joint_after_debouncing(monitor: SurpriseMonitor) -> None:
+    latent = np.zeros(D)
+    monitor.observe(0, frame(latent, np.zeros(J)), None)
+    levels = []
+    for step in range(4):
+        executed = moving(step)
+        seen = executed[-1].copy()
+        seen[1] = 0.0  # joint 1 never moves: blocked
+        levels.append(monitor.observe((step + 1) * STEP_NS, frame(latent, seen), executed).level)
+    # Residual 0.05 (warn) then 0.10 held 2 steps (still <= stop), then 0.15 and 0.20: stop.
+    assert levels[0] == "ok"
+    assert levels[-1] == "stop"
+    assert "joint residual" in monitor.observe(5 * STEP_NS, frame(latent, seen), moving(4)).detail
+
+
+def test_one_step_monitor_sees_a_lasting_jump_only_once(monitor: SurpriseMonitor) -> None:
+    joints = np.zeros(J)
+    still = np.zeros((K, J))
+    monitor.observe(0, frame(np.zeros(D), joints), None)
+    bumped = np.full(D, 0.5)  # every latent dimension moved 5x its nominal spread
+    verdicts = [monitor.observe(STEP_NS * (i + 1), frame(bumped, joints), still) for i in range(2)]
+    # The next one-step prediction starts from the bumped picture: debouncing hides the jump.
+    assert [v.level for v in verdicts] == ["ok", "ok"]
+    assert verdicts[0].latent == pytest.approx(5.0)
+
+
+def test_horizon_monitor_stops_for_a_lasting_jump(tmp_path: Path) -> None:
+    engine, spec = predictor_engine(tmp_path)
+    monitor = SurpriseMonitor(engine, spec, replace(SETTINGS, horizon_steps=3))
+    joints, still = np.zeros(J), np.zeros((K, J))
+    latents = [np.zeros(D)] * 4 + [np.full(D, 0.5)] * 4  # the camera is bumped at frame 4
+    levels = [
+        monitor.observe(i * STEP_NS, frame(z, joints), None if i == 0 else still).level
+        for i, z in enumerate(latents)
+    ]
+    assert levels[:4] == ["none", "none", "none", "ok"]
+    assert levels[4] == "ok"  # first surprised frame: not yet held for 2 steps
+    assert levels[5] == "stop"
+
+
+def test_monitor_skips_frame_pairs_that_are_not_one_step_apart(monitor: SurpriseMonitor) -> None:
+    monitor.observe(0, frame(np.zeros(D), np.zeros(J)), None)
+    verdict = monitor.observe(int(1.5 * STEP_NS), frame(np.zeros(D), np.zeros(J)), np.zeros((K, J)))
+    assert verdict.level == "none"
+    assert monitor.skipped == 1
