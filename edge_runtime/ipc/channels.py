@@ -3,6 +3,8 @@
 - chunks: the inference worker's newest action chunk (latest-value slot, stamped).
 - joints: the control loop's newest joint state, for the inference worker (latest-value).
 - ticks: one record per control tick, for observers in the runtime process (a ring).
+- commands: the last `COMMAND_HISTORY` commands the control loop sent, stamped (a latest-
+  value slot), so the surprise monitor knows what was actually executed between two frames.
 - stop: one event either side sets; the control process then turns torque off and exits.
 The control process never blocks on any of them (`SharedArraySlot.get` and
 `SharedRing.append` give up rather than wait), so a busy runtime process cannot delay a tick.
@@ -33,6 +35,7 @@ HOLD_REASONS = (
     "non_finite_action",
 )
 TICK_CAPACITY = 4096  # 40 s at 100 Hz between drains before records are lost (counted)
+COMMAND_HISTORY = 64  # 0.64 s at 100 Hz: more than one world-model step (0.1 s) and its delay
 
 
 def tick_dtype(joints: int) -> np.dtype:
@@ -55,6 +58,14 @@ def chunk_dtype(horizon: int, joints: int) -> np.dtype:
     )  # fmt: skip
 
 
+def commands_dtype(joints: int) -> np.dtype:
+    """A ring of the newest commands: `count` written so far, slot i holds command i % size."""
+    return np.dtype(
+        [("count", "i8"), ("stamp_ns", "i8", (COMMAND_HISTORY,)),
+         ("command_rad", "f8", (COMMAND_HISTORY, joints))]
+    )  # fmt: skip
+
+
 def joints_dtype(joints: int) -> np.dtype:
     return np.dtype([("stamp_ns", "i8"), ("positions_rad", "f8", (joints,))])
 
@@ -66,6 +77,7 @@ class Channels:
     chunks: SharedArraySlot
     joint_state: SharedArraySlot
     ticks: SharedRing
+    commands: SharedArraySlot
     stop: Any  # multiprocessing Event
 
     @staticmethod
@@ -77,6 +89,7 @@ class Channels:
             chunks=SharedArraySlot((), chunk_dtype(horizon, joints), ctx=ctx),
             joint_state=SharedArraySlot((), joints_dtype(joints), ctx=ctx),
             ticks=SharedRing(TICK_CAPACITY, tick_dtype(joints), ctx=ctx),
+            commands=SharedArraySlot((), commands_dtype(joints), ctx=ctx),
             stop=ctx.Event(),
         )
 
@@ -91,6 +104,15 @@ class Channels:
     def latest_joint_positions(self) -> np.ndarray | None:
         value, version = self.joint_state.get()
         return None if value is None or version == 0 else np.array(value["positions_rad"])
+
+    def recent_commands(self) -> tuple[np.ndarray, np.ndarray]:
+        """(stamps (n,), commands (n, J)) of the newest commands sent, oldest first."""
+        value, _ = self.commands.get()
+        if value is None or int(value["count"]) == 0:
+            return np.zeros(0, np.int64), np.zeros((0, self.joints))
+        count = int(value["count"])
+        order = np.arange(max(0, count - COMMAND_HISTORY), count) % COMMAND_HISTORY
+        return np.array(value["stamp_ns"][order]), np.array(value["command_rad"][order])
 
     def drain_ticks(self) -> list[tuple[TickRecord, int, str]]:
         """Tick records since the last call, each with its event bits and hold reason."""
@@ -124,12 +146,26 @@ class Channels:
         record["stamp_ns"], record["positions_rad"] = state.stamp_ns, state.positions_rad
         self.joint_state.put(record)
 
+    def publish_command(self, stamp_ns: int, command_rad: np.ndarray) -> None:
+        """Control process, after each write: one slot of the ring, then the whole ring out."""
+        ring = getattr(self, "_command_ring", None)
+        if ring is None:
+            ring = self._command_ring = np.zeros((), self.commands.dtype)
+        slot = int(ring["count"]) % COMMAND_HISTORY
+        ring["stamp_ns"][slot] = stamp_ns
+        ring["command_rad"][slot] = command_rad
+        ring["count"] += 1
+        self.commands.put(ring)
+
+    def _parts(self) -> tuple[Any, ...]:
+        return (self.chunks, self.joint_state, self.ticks, self.commands)
+
     def close(self) -> None:
-        for part in (self.chunks, self.joint_state, self.ticks):
+        for part in self._parts():
             part.close()
 
     def unlink(self) -> None:
-        for part in (self.chunks, self.joint_state, self.ticks):
+        for part in self._parts():
             part.unlink()
 
 

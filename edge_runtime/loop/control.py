@@ -77,7 +77,7 @@ class ControlLoop:
         if proposed is not None:
             self.safety.arm()  # the first plan arrived: holds now count towards a stop
         command = self.safety.filter(proposed, hold_reason, now)
-        bus_error = self._write(command.target_rad) or bus_error
+        bus_error = self._write(command.target_rad, now) or bus_error
         if command.mode == "stop":
             self.stop_reason = f"safety stop: {command.events[-1][1]}"
             self.stop.set()
@@ -118,12 +118,13 @@ class ControlLoop:
             self.channels.publish_joints(state)
         return state, False
 
-    def _write(self, target_rad: np.ndarray) -> bool:
+    def _write(self, target_rad: np.ndarray, now_ns: int) -> bool:
         try:
             self.bus.write_goal(target_rad)
         except BridgeError as exc:
             self._bus_error("write", exc)
             return True
+        self.channels.publish_command(now_ns, target_rad)  # what the motors were really told
         return False
 
     def _bus_error(self, what: str, exc: BridgeError) -> None:

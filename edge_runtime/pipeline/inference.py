@@ -3,13 +3,21 @@
 It owns the engines (created on this thread, as TensorRT/pycuda require), waits for a frame
 newer than the last one it used, and never touches the motors. A failure here is reported to
 the runtime through `on_fault`, which stops the robot safely; it is never swallowed.
+
+With a world model (`WorldModelLink`), frames are taken one world-model step apart (e.g. every
+third frame at 30 fps for a 0.1 s step): the predictor was trained on that spacing, so the
+monitor compares like with like, and the planner gets the time its budget allows. The monitor
+reads the commands the control loop actually sent in between; a surprise stop goes to the
+runtime as a safety stop with its reason, and no chunk is sent for that frame.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,9 +25,23 @@ from edge_runtime.loop.clock import Clock
 from edge_runtime.pipeline.observer import ActionChunk, LoopObserver
 from edge_runtime.pipeline.policy import BundlePolicy
 from edge_runtime.pipeline.stats import SampleBuffer
-from edge_runtime.sensors.base import Camera
+from edge_runtime.sensors.base import Camera, Frame
+from edge_runtime.world_model.agent import STOP_REASON, WorldModelAgent, WorldModelTurn
+from edge_runtime.world_model.executed import executed_actions
 
 log = logging.getLogger(__name__)
+
+FRAME_SLACK_NS = 20_000_000  # a frame this much early still counts as one step later
+
+
+@dataclass(frozen=True)
+class WorldModelLink:
+    """How the worker reaches the world model and the rest of the runtime."""
+
+    build: Callable[[BundlePolicy], WorldModelAgent]  # on the worker thread (engines)
+    recent_commands: Callable[[], tuple[np.ndarray, np.ndarray]]  # (stamps_ns, commands)
+    safety_stop: Callable[[str], None]
+    step_s: float
 
 
 class InferenceWorker:
@@ -33,6 +55,7 @@ class InferenceWorker:
         observers: LoopObserver,
         on_fault: Callable[[str, BaseException], None],
         max_frame_age_s: float,
+        world_model: WorldModelLink | None = None,
     ) -> None:
         self._make_policy = make_policy
         self._camera = camera
@@ -42,6 +65,8 @@ class InferenceWorker:
         self._observers = observers
         self._on_fault = on_fault
         self._max_frame_age_ns = int(max_frame_age_s * 1e9)
+        self._link = world_model
+        self.agent: WorldModelAgent | None = None
         self._stop = threading.Event()
         self.ready = threading.Event()
         self.inference_ns = SampleBuffer()  # engine + preprocessing time per chunk
@@ -60,14 +85,18 @@ class InferenceWorker:
     def _run(self) -> None:
         try:
             policy = self._make_policy()
+            if self._link is not None:
+                self.agent = self._link.build(policy)
         except BaseException as exc:
             self.ready.set()
             self._on_fault("inference worker could not load the models", exc)
             return
         try:
             dt_ns = int(policy.action.dt_s * 1e9)
+            link = self._link
+            step_ns = 0 if link is None or self.agent is None else round(link.step_s * 1e9)
             self.ready.set()
-            version = 0
+            version, last_ns = 0, None
             while not self._stop.is_set():
                 frame, version = self._camera.wait_frame(version, timeout_s=0.1)
                 joints = self._joint_positions()
@@ -77,21 +106,84 @@ class InferenceWorker:
                 if start_ns - frame.host_time_ns > self._max_frame_age_ns:
                     self.stale_frames_skipped += 1
                     continue
+                if last_ns is not None and frame.host_time_ns - last_ns < step_ns - FRAME_SLACK_NS:
+                    continue  # not yet one world-model step after the last frame used
+                previous_ns, last_ns = last_ns, frame.host_time_ns
                 self._observers.on_frame(frame)
-                actions = policy.act(frame, np.nan_to_num(joints))
-                done_ns = self._clock.now_ns()
-                chunk = ActionChunk(
-                    t_obs_ns=frame.host_time_ns,
-                    dt_ns=dt_ns,
-                    actions=actions,
-                    inference_ns=done_ns - start_ns,
-                    frame_number=frame.frame_number,
-                )
+                chunk = self._infer(policy, frame, np.nan_to_num(joints), dt_ns, previous_ns)
+                if chunk is None:
+                    return  # a surprise stop: the runtime is stopping the robot
                 self._publish(chunk)
                 self.inference_ns.add(chunk.inference_ns)
-                self.latency_ns.add(done_ns - frame.host_time_ns)
+                self.latency_ns.add(self._clock.now_ns() - frame.host_time_ns)
                 self._observers.on_chunk(chunk)
         except BaseException as exc:
             self._on_fault("inference worker failed", exc)
         finally:
             policy.close()
+
+    def _infer(
+        self,
+        policy: BundlePolicy,
+        frame: Frame,
+        joints: np.ndarray,
+        dt_ns: int,
+        previous_ns: int | None,
+    ) -> ActionChunk | None:
+        start_ns = self._clock.now_ns()
+        actions, values = policy.act_with_values(frame, joints)
+        extras: dict[str, float] = {}
+        if self.agent is not None and self._link is not None:
+            turn = self.agent.turn(
+                frame.host_time_ns,
+                values,
+                actions,
+                joints,
+                self._executed(previous_ns, dt_ns),
+                committed=self._committed(dt_ns),
+            )
+            for kind, detail in turn.events:
+                self._observers.on_event(kind, detail, frame.host_time_ns)
+            if turn.stop:
+                self._observers.on_event(STOP_REASON, turn.stop, frame.host_time_ns)
+                self._link.safety_stop(f"{STOP_REASON}: {turn.stop}")
+                return None
+            actions, dt_ns = turn.actions, round(dt_ns * turn.dt_scale)
+            extras = _turn_extras(turn)
+        return ActionChunk(
+            t_obs_ns=frame.host_time_ns,
+            dt_ns=dt_ns,
+            actions=actions,
+            inference_ns=self._clock.now_ns() - start_ns,
+            frame_number=frame.frame_number,
+            joint_positions=joints,
+            world_model=extras,
+        )
+
+    def _executed(self, previous_ns: int | None, dt_ns: int) -> np.ndarray | None:
+        """The targets sent since the previous frame used, one per action step (or None)."""
+        monitor = None if self.agent is None else self.agent.monitor
+        if previous_ns is None or monitor is None or self._link is None:
+            return None
+        stamps, commands = self._link.recent_commands()
+        return executed_actions(stamps, commands, previous_ns, monitor.actions_per_step, dt_ns)
+
+    def _committed(self, dt_ns: int) -> int:
+        """Actions latency will have eaten when this chunk arrives (median so far)."""
+        if len(self.latency_ns) == 0:
+            return 0
+        return math.ceil(float(np.median(self.latency_ns.values()[-50:])) / dt_ns)
+
+
+def _turn_extras(turn: WorldModelTurn) -> dict[str, float]:
+    """The numbers a log keeps per chunk: surprise scores and the plan's costs."""
+    out: dict[str, float] = {}
+    if turn.verdict.level != "none":
+        out["surprise_latent"] = turn.verdict.latent
+        out["surprise_joints_rad"] = turn.verdict.joints_rad
+    if turn.plan is not None:
+        out["plan_cost_policy"] = turn.plan.cost_policy
+        out["plan_cost_best"] = turn.plan.cost_best
+        out["plan_overridden"] = float(turn.plan.overridden)
+        out["plan_ms"] = turn.plan.elapsed_ns / 1e6
+    return out

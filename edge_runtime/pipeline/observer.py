@@ -9,7 +9,8 @@ the runtime counts and logs an observer's exception and goes on.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,6 +28,8 @@ class ActionChunk:
     actions: np.ndarray  # (H, J) joint positions in radians
     inference_ns: int = 0  # wall time the worker spent producing it
     frame_number: int = -1
+    joint_positions: np.ndarray | None = None  # what the policy was given (replay uses it)
+    world_model: Mapping[str, float] = field(default_factory=dict)  # surprise, plan costs
 
     def time_of(self, index: int) -> int:
         return self.t_obs_ns + index * self.dt_ns

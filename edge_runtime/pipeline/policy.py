@@ -1,8 +1,10 @@
 """`BundlePolicy`: a bundle's models chained into one `act(frame, joints) -> actions` call.
 
 Each role's inputs name their source (an observation or another role's output), so roles run
-in dependency order without the runtime knowing the models. Create and use a BundlePolicy on
-one thread only (the inference worker): TensorRT engines belong to the thread that made them.
+in dependency order without the runtime knowing the models. `extra_roles` (the world model's
+predictor and rollout) get engines on the same thread but are run by their users, not `run`.
+Create and use a BundlePolicy on one thread only (the inference worker): TensorRT engines
+belong to the thread that made them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class BundlePolicy:
         intra_op_threads: int = 1,
         engine_cache: str = "~/.cache/edge-runtime/engines",
         roles: tuple[str, ...] | None = None,
+        extra_roles: tuple[str, ...] = (),
     ) -> None:
         self.bundle = bundle
         manifest = bundle.manifest
@@ -35,7 +38,7 @@ class BundlePolicy:
         self.order = role_order(inputs, wanted)
         self.engines: dict[str, Engine] = {}
         try:
-            for role in self.order:
+            for role in (*self.order, *(r for r in extra_roles if r not in self.order)):
                 spec = manifest.roles[role]
                 engine = open_engine(
                     bundle.path(spec.file),
@@ -72,9 +75,16 @@ class BundlePolicy:
 
     def act(self, frame: Frame, joint_positions: np.ndarray) -> np.ndarray:
         """The action chunk (H, J) in radians for this observation."""
+        return self.act_with_values(frame, joint_positions)[0]
+
+    def act_with_values(
+        self, frame: Frame, joint_positions: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The chunk, and every value computed on the way (latents for the world model)."""
         values = self.run(self.preprocessor.observations(frame, joint_positions))
         actions = np.asarray(values[self.action.output], dtype=np.float64)
-        return actions.reshape(self.action.chunk_length, len(self.action.joint_names))
+        chunk = actions.reshape(self.action.chunk_length, len(self.action.joint_names))
+        return chunk, values
 
     def close(self) -> None:
         for engine in self.engines.values():

@@ -27,10 +27,11 @@ from edge_runtime.loop.clock import Clock, MonotonicClock
 from edge_runtime.loop.control_process import ControlResult, ControlSpec, control_main
 from edge_runtime.loop.settings import RuntimeSettings
 from edge_runtime.loop.summary import LoopSummary
-from edge_runtime.pipeline.inference import InferenceWorker
+from edge_runtime.pipeline.inference import InferenceWorker, WorldModelLink
 from edge_runtime.pipeline.observer import LoopObserver, ObserverFanout
 from edge_runtime.pipeline.policy import BundlePolicy
 from edge_runtime.sensors.base import Camera
+from edge_runtime.world_model.agent import WorldModelSetup
 from firmware_bridge.base import MotorBus
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Runtime:
         settings: RuntimeSettings,
         observers: list[LoopObserver] | None = None,
         clock: Clock | None = None,
+        world_model: WorldModelSetup | None = None,
     ) -> None:
         self.bus_factory = bus_factory
         self.camera = camera
@@ -81,12 +83,19 @@ class Runtime:
         self._ctx = mp.get_context("spawn")
         self.channels = Channels.create(settings.joints, settings.chunk_length, self._ctx)
         self._fault = ""
+        self._safety_stop = ""
         self._fault_lock = threading.Lock()
         self.stop_reason = ""
+        link = None
+        if world_model is not None:
+            link = WorldModelLink(
+                world_model.build, self.channels.recent_commands, self.safety_stop,
+                world_model.step_s,
+            )  # fmt: skip
         self.worker = InferenceWorker(
             make_policy, camera, self.channels.latest_joint_positions,
             self.channels.publish_chunk, self.clock, self.observers, self.fault,
-            settings.max_frame_age_s,
+            settings.max_frame_age_s, link,
         )  # fmt: skip
 
     def fault(self, where: str, exc: BaseException) -> None:
@@ -96,6 +105,14 @@ class Runtime:
                 self._fault = f"{where}: {exc}"
                 log.error("fault, stopping the robot: %s", self._fault, exc_info=exc)
         self.observers.on_event("fault", f"{where}: {exc}", self.clock.now_ns())
+        self.channels.stop.set()
+
+    def safety_stop(self, reason: str) -> None:
+        """Any thread: stop the robot safely for `reason` (a latched safety stop, not a fault)."""
+        with self._fault_lock:
+            if not self._safety_stop:
+                self._safety_stop = reason
+                log.error("safety stop: %s", reason)
         self.channels.stop.set()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -203,6 +220,8 @@ class Runtime:
             child = ControlResult(summary=LoopSummary(round(self.settings.period_s * 1e9)))
         fault = self._fault or child.fault
         reason = child.stop_reason
+        if self._safety_stop and not reason.startswith(SAFETY_STOP):
+            reason = f"{SAFETY_STOP}: {self._safety_stop}"
         if reason.startswith("signal") or not reason:
             reason = self.stop_reason or reason or ("fault" if fault else "")
         chunks = {
@@ -219,4 +238,5 @@ class Runtime:
             latency_us=self.worker.latency_ns.percentiles_us(50, 99),
             chunks=chunks,
             bus_errors=child.bus_errors,
+            extra={"world_model": agent.summary()} if (agent := self.worker.agent) else {},
         )

@@ -103,9 +103,10 @@ def chunk_to_record(chunk: ActionChunk, received_ns: int) -> dict[str, Any]:
     }
     # The joint positions the policy was given, when the runtime provides them: replay then
     # feeds exactly the robot's observation instead of the nearest recorded tick.
-    joints = getattr(chunk, "joint_positions", None)
-    if joints is not None:
-        record["joints"] = np.asarray(joints, np.float64)
+    if chunk.joint_positions is not None:
+        record["joints"] = np.asarray(chunk.joint_positions, np.float64)
+    if chunk.world_model:
+        record["wm"] = {k: float(v) for k, v in chunk.world_model.items()}
     return record
 
 

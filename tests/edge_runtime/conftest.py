@@ -11,3 +11,6 @@ from runtime_bundles import write_tiny_bundle
 @pytest.fixture
 def tiny_bundle(tmp_path: Path) -> Path:
     return write_tiny_bundle(tmp_path / "bundle")
+
+
+from sim_rig import rig  # noqa: E402,F401  (the simulated arm fixture, for every room)

@@ -7,85 +7,16 @@ injected by subclassing a port implementation in the test, never by hooks in the
 
 from __future__ import annotations
 
-import functools
-import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import pytest
+from sim_rig import Rig, policy_factory, settings
 
-from edge_runtime.bundle import open_bundle
-from edge_runtime.loop.safety import SafetyLimits
-from edge_runtime.loop.settings import RuntimeSettings
 from edge_runtime.pipeline.observer import LoopObserver, TickRecord
 from edge_runtime.pipeline.policy import BundlePolicy
 from edge_runtime.pipeline.runtime import Runtime
-from firmware_bridge.dynamixel.bus import DynamixelBus
-
-os.environ.setdefault("MUJOCO_GL", "osmesa")
-os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
-
-from runtime_bundles import write_tiny_bundle
-
 from edge_runtime.sim.camera import SimCamera
-from edge_runtime.sim.plant import MujocoPlant
-from edge_runtime.sim.world import JOINT_NAMES, SimWorld
-from firmware_bridge.sim.servo_device import SimServoChain
-
-IDS = [1, 2, 3, 4]
-PERIOD_S = 0.01
-
-
-@dataclass
-class Rig:
-    world: SimWorld
-    chain: SimServoChain
-    port: str
-    bundle_path: Path
-
-    def bus_factory(self, cls: type[DynamixelBus] = DynamixelBus) -> functools.partial:
-        # A generous turnaround: the simulated servos answer from this busy test process.
-        return functools.partial(cls, self.port, IDS, period_s=PERIOD_S, latency_s=0.02)
-
-    def torque(self) -> list[bool]:
-        return [self.chain.servo(i).torque_on for i in IDS]
-
-
-@pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
-    world = SimWorld(seed=1, realtime=True)
-    world.start()
-    chain = SimServoChain(IDS, plant=MujocoPlant(world, JOINT_NAMES), link=tmp_path / "servos")
-    chain.start()
-    bundle = write_tiny_bundle(tmp_path / "bundle", JOINT_NAMES)
-    try:
-        yield Rig(world, chain, str(tmp_path / "servos"), bundle)
-    finally:
-        chain.stop()
-        world.stop()
-
-
-def settings(world: SimWorld, hold_timeout_s: float = 5.0) -> RuntimeSettings:
-    limits = world.joint_limits()
-    return RuntimeSettings(
-        period_s=PERIOD_S,
-        limits=SafetyLimits.from_joints(
-            list(limits[:, 0]), list(limits[:, 1]), [1.0] * 4, PERIOD_S, hold_timeout_s
-        ),
-        stale_observation_s=0.5,
-        joint_names=list(JOINT_NAMES),
-        chunk_length=4,
-        max_frame_age_s=0.5,
-        realtime=False,
-    )
-
-
-def policy_factory(bundle_path: Path, cls: type[BundlePolicy] = BundlePolicy):
-    bundle = open_bundle(bundle_path, development_mode=True)
-    return lambda: cls(bundle, backend="onnxruntime")
+from firmware_bridge.dynamixel.bus import DynamixelBus
 
 
 class TickCounter(LoopObserver):
@@ -126,11 +57,11 @@ class CameraThatDies(SimCamera):
 class PolicyThatDies(BundlePolicy):
     calls = 0
 
-    def act(self, frame, joint_positions):
+    def act_with_values(self, frame, joint_positions):
         PolicyThatDies.calls += 1
         if PolicyThatDies.calls > 5:
             raise RuntimeError("simulated engine failure")
-        return super().act(frame, joint_positions)
+        return super().act_with_values(frame, joint_positions)
 
 
 class BusThatDies(DynamixelBus):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from wm_graphs import D, J, K, predictor_engine
+from wm_graphs import LATENT_SOURCE, D, J, K, predictor_engine
 
 from edge_runtime.world_model.monitor import MonitorSettings, SurpriseMonitor
 
@@ -31,7 +31,7 @@ def monitor(tmp_path: Path) -> SurpriseMonitor:
 
 def frame(latent: np.ndarray, joints: np.ndarray) -> dict[str, np.ndarray]:
     return {
-        "encoder.latent": latent[None].astype(np.float32),
+        LATENT_SOURCE: latent[None].astype(np.float32),
         "observation.joint_positions": joints[None].astype(np.float32),
     }
 

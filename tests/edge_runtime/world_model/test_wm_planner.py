@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from wm_graphs import GOAL, D, H, J, N, rollout_engine
+from wm_graphs import GOAL, LATENT_SOURCE, D, H, J, N, rollout_engine
 
 from edge_runtime.loop.clock import SimClock
 from edge_runtime.world_model.planner import Planner, PlannerSettings
@@ -32,7 +32,7 @@ def settings(**overrides: float) -> PlannerSettings:
 
 def values(q: np.ndarray) -> dict[str, np.ndarray]:
     return {
-        "encoder.latent": np.zeros((1, D), np.float32),
+        LATENT_SOURCE: np.zeros((1, D), np.float32),
         "observation.joint_positions": q[None].astype(np.float32),
     }
 

@@ -14,8 +14,10 @@ import numpy as np
 from edge_runtime.bundle.manifest import RoleSpec, TensorEntry
 from edge_runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
 
-N, H, J, D = 32, 16, 3, 4
-GOAL = np.array([0.3, -0.2, 0.1], dtype=np.float32)
+N, H, J, D = 32, 16, 4, 4
+GOAL = np.array([0.3, -0.2, 0.1, 0.2], dtype=np.float32)
+# The tiny runtime bundle's encoder output (tests/edge_runtime/runtime_bundles.py).
+LATENT_SOURCE = "encoder.latent4"
 
 
 def write_rollout(path: Path) -> RoleSpec:
@@ -53,7 +55,7 @@ def write_rollout(path: Path) -> RoleSpec:
         file=path.name,
         precision="fp32",
         inputs=(
-            TensorEntry("latent", (1, D), source="encoder.latent"),
+            TensorEntry("latent", (1, D), source=LATENT_SOURCE),
             TensorEntry("joint_positions", (1, J), source="observation.joint_positions"),
             TensorEntry("candidates", (N, H, J), source="planner.candidates"),
         ),
@@ -101,7 +103,7 @@ def write_predictor(path: Path) -> RoleSpec:
         file=path.name,
         precision="fp32",
         inputs=(
-            TensorEntry("latent", (1, D), source="encoder.latent"),
+            TensorEntry("latent", (1, D), source=LATENT_SOURCE),
             TensorEntry("joint_positions", (1, J), source="observation.joint_positions"),
             TensorEntry("actions", (1, K, J), source="observation.executed_actions"),
         ),
