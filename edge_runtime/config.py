@@ -67,6 +67,22 @@ class SafetyConfig:
 
 
 @dataclass(frozen=True)
+class WorldModelConfig:
+    """`[world_model]`: what the bundle's world model does on this robot.
+
+    None means "the bundle's default" (its manifest's world_model section).
+    """
+
+    monitor: bool = True  # stop the arm when the world stops behaving as predicted
+    planner: bool = False  # imagine candidate chunks, send a better one than the policy's
+    samples: int | None = None  # candidates per rollout call: the bundle's graph fixes it
+    iterations: int | None = None  # CEM iterations per plan, at most
+    budget_ms: float | None = None  # planning time per frame
+    margin: float | None = None  # predicted-cost gain needed to replace the policy's chunk
+    slow_down_on_warn: float = 1.0  # stretch chunks by this while the monitor warns (1: off)
+
+
+@dataclass(frozen=True)
 class SimConfig:
     enabled: bool = False
     seed: int = 0
@@ -85,6 +101,7 @@ class RobotConfig:
     safety: SafetyConfig
     sim: SimConfig
     calibration_dir: str = ""
+    world_model: WorldModelConfig = field(default_factory=WorldModelConfig)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -115,7 +132,10 @@ def load_config(path: str | Path) -> RobotConfig:
 
 def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
     where = path.name
-    known = {"robot", "joints", "camera", "motors", "model", "safety", "sim", "calibration"}
+    known = {
+        "robot", "joints", "camera", "motors", "model", "safety", "sim", "calibration",
+        "world_model",
+    }  # fmt: skip
     for key in data:
         if key not in known:
             raise ConfigError(
@@ -204,7 +224,29 @@ def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
         safety=safety,
         sim=sim,
         calibration_dir=calibration_dir,
+        world_model=_world_model(data, where),
     )
+
+
+def _world_model(data: dict[str, Any], where: str) -> WorldModelConfig:
+    sec = Section(data, "world_model", where)
+
+    def optional(key: str, read: Any) -> Any:
+        return read() if key in sec.data else None  # None: the bundle's default
+
+    config = WorldModelConfig(
+        monitor=sec.boolean("monitor", default=True),
+        planner=sec.boolean("planner", default=False),
+        samples=optional("samples", lambda: sec.integer("samples", minimum=1)),
+        iterations=optional("iterations", lambda: sec.integer("iterations", minimum=0)),
+        budget_ms=optional(
+            "budget_ms", lambda: sec.number("budget_ms", positive=True, example="40")
+        ),
+        margin=optional("margin", lambda: sec.number("margin", minimum=0.0)),
+        slow_down_on_warn=sec.number("slow_down_on_warn", default=1.0, minimum=1.0, maximum=10.0),
+    )
+    sec.done()
+    return config
 
 
 def _joint_list(data: dict[str, Any], where: str) -> list[dict[str, Any]]:
