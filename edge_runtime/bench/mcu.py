@@ -10,14 +10,9 @@ carries per cycle with the wire time they need.
 
 from __future__ import annotations
 
-import argparse
 import datetime
-import json
 import os
 import platform
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 import timeit
@@ -26,10 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime.bench.report import percentiles
+from edge_runtime.bench.sim_process import sim_device_process
 from firmware_bridge.errors import MotorTimeoutError
 from firmware_bridge.mcu import frame, messages
 from firmware_bridge.mcu.bus import McuBus
-from firmware_bridge.mcu.errors import McuConfigError, McuFaultError, McuLinkError
+from firmware_bridge.mcu.errors import McuFaultError, McuLinkError
 from firmware_bridge.mcu.messages import MsgType
 
 
@@ -81,49 +78,18 @@ def codec_us_per_cycle(motors: int) -> float:
     return round(best / 200 * 1e6, 1)
 
 
-def _percentiles(values_ns: list[int]) -> dict[str, float]:
-    if not values_ns:
-        return {"p50": float("nan"), "p99": float("nan"), "max": float("nan")}
-    us = np.asarray(values_ns, dtype=np.float64) / 1000.0
-    p50, p99 = np.percentile(us, [50, 99])
-    return {"p50": round(float(p50), 1), "p99": round(float(p99), 1), "max": round(us.max(), 1)}
-
-
-def _start_sim(link: Path, motors: int, period_ms: float) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "edge_runtime.cli.main", "sim", "mcu", "--link", str(link)]
-    proc = subprocess.Popen(
-        [*cmd, "--motors", str(motors), "--period-ms", str(period_ms)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    end = time.monotonic() + 30
-    while not link.exists():
-        if proc.poll() is not None or time.monotonic() > end:
-            proc.kill()
-            raise McuConfigError(
-                "the simulated MCU did not start; run `edgerun sim mcu` to see why"
-            )
-        time.sleep(0.02)
-    return proc
-
-
-def run_bench(motors: int, cycles: int, period_s: float) -> dict[str, Any]:
+def measure(motors: int, cycles: int, period_s: float) -> dict[str, Any]:
+    """Everything `edgerun bench mcu` reports, as the dict its JSON file holds."""
     with tempfile.TemporaryDirectory(prefix="edgerun-bench-mcu-") as tmp:
         link = Path(tmp) / "mcu"
-        sim = _start_sim(link, motors, period_s * 1000)
-        try:
-            return _drive(str(link), motors, cycles, period_s)
-        except McuLinkError as exc:
-            rc = sim.poll()
-            state = "is still running" if rc is None else f"exited with code {rc}"
-            raise McuLinkError(f"{exc} (the simulated MCU {state})") from exc
-        finally:
-            sim.send_signal(signal.SIGTERM)
+        command = ["mcu", "--motors", str(motors), "--period-ms", str(period_s * 1000)]
+        with sim_device_process(command, link) as sim:
             try:
-                sim.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                sim.kill()
-                sim.wait()
+                return _drive(str(link), motors, cycles, period_s)
+            except McuLinkError as exc:
+                rc = sim.poll()
+                state = "is still running" if rc is None else f"exited with code {rc}"
+                raise McuLinkError(f"{exc} (the simulated MCU {state})") from exc
 
 
 def _drive(port: str, motors: int, cycles: int, period_s: float) -> dict[str, Any]:
@@ -169,8 +135,8 @@ def _drive(port: str, motors: int, cycles: int, period_s: float) -> dict[str, An
         "period_ms": period_s * 1000,
         "cpu_us_per_cycle": round(cpu_s / cycles * 1e6, 1),
         "codec_us_per_cycle": codec_us_per_cycle(motors),
-        "read_us": _percentiles(reads),
-        "cycle_us": _percentiles(totals),
+        "read_us": percentiles(np.asarray(reads) / 1000.0),
+        "cycle_us": percentiles(np.asarray(totals) / 1000.0),
         "command_rtt_us": {
             "p50": round(stats.rtt_us_p50, 1),
             "p99": round(stats.rtt_us_p99, 1),
@@ -195,52 +161,3 @@ def _drive(port: str, motors: int, cycles: int, period_s: float) -> dict[str, An
         },
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-
-
-def bench_mcu(args: argparse.Namespace) -> int:
-    if not 1 <= args.motors <= 64:
-        raise McuConfigError(f"--motors {args.motors} is out of range; use 1-64")
-    if not 10 <= args.cycles <= 1_000_000:
-        raise McuConfigError(f"--cycles {args.cycles} is out of range; use 10-1000000")
-    if not 1 <= args.period_ms <= 1000:
-        raise McuConfigError(f"--period-ms {args.period_ms} is out of range; use 1-1000")
-    if args.json and not Path(args.json).parent.is_dir():
-        raise McuConfigError(f"--json {args.json}: its directory does not exist; create it first")
-    result = run_bench(args.motors, args.cycles, args.period_ms / 1000)
-    _print_table(result)
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-        print(f"wrote {args.json}")
-    return 0
-
-
-def _print_table(r: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(
-        title=f"MCU link over a pty: {r['motors']} motors, {r['cycles']} cycles of "
-        f"{r['period_ms']:g} ms"
-    )
-    for column in ("measure", "p50", "p99", "max"):
-        table.add_column(column, justify="left" if column == "measure" else "right")
-    for name, key in (
-        ("read_state (µs)", "read_us"),
-        ("read + write cycle (µs)", "cycle_us"),
-        ("command round trip (µs)", "command_rtt_us"),
-    ):
-        table.add_row(name, *(f"{r[key][p]:.1f}" for p in ("p50", "p99", "max")))
-    table.add_row("host CPU per cycle, whole process (µs)", f"{r['cpu_us_per_cycle']:.1f}")
-    table.add_row("encode + decode per cycle, best of 5 (µs)", f"{r['codec_us_per_cycle']:.1f}")
-    wire = r["wire_bytes"]
-    table.add_row(
-        "bytes per cycle (host→MCU / MCU→host)", f"{wire['host_to_mcu']} / {wire['mcu_to_host']}"
-    )
-    us = r["wire_us_per_direction"]
-    table.add_row("wire time at 1 / 4 Mbaud (µs)", f"{us['1mbaud']:.0f} / {us['4mbaud']:.0f}")
-    table.add_row(
-        "lost / bad frames / timeouts / missed / watchdog trips",
-        f"{r['lost']} / {r['bad_frames']} / {r['telemetry_timeouts']} / {r['missed_periods']}"
-        f" / {r['watchdog_trips']}",
-    )
-    Console().print(table)

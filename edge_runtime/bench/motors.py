@@ -11,33 +11,22 @@ over the pty, back to back; it says what the host side costs, not what a real RS
 from __future__ import annotations
 
 import gc
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from edge_runtime.bench.report import percentiles
+from edge_runtime.bench.sim_process import sim_device_process
 from firmware_bridge.dynamixel import instructions as ins
 from firmware_bridge.dynamixel.control_table import STATE_ADDRESS, STATE_SIZE
 from firmware_bridge.dynamixel.timing import wire_time_s
 from firmware_bridge.errors import BridgeError
-
-
-def _start_chain(ids: list[int], link: Path) -> subprocess.Popen:
-    spec = f"{ids[0]}-{ids[-1]}"
-    cmd = [sys.executable, "-m", "edge_runtime.cli.main", "sim", "servos", "--ids", spec]
-    proc = subprocess.Popen([*cmd, "--link", str(link)], stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20.0
-    while not link.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise BridgeError(f"the simulated servo chain did not start (exit {proc.poll()})")
-        time.sleep(0.05)
-    return proc
 
 
 class _Ours:
@@ -140,8 +129,7 @@ def pty_floor_us(answer_bytes: int, rounds: int = 1000) -> dict[str, float]:
             child.kill()
         os.close(master)
         os.close(slave)
-    return {"p50": round(float(np.percentile(walls, 50)), 1),
-            "p99": round(float(np.percentile(walls, 99)), 1)}  # fmt: skip
+    return percentiles(walls, with_max=False)
 
 
 def _block(driver: _Ours | _Sdk, start: int, cycles: int, walls: list[float]) -> tuple[float, int]:
@@ -168,41 +156,51 @@ def _realtime(priority: int) -> bool:
     return True
 
 
-def measure(servos: int, cycles: int, blocks: int = 8, realtime: bool = False) -> dict:
-    """Both drivers in alternating blocks against one chain, so both see the same machine."""
-    ids = list(range(1, servos + 1))
-    per_block = max(1, cycles // blocks)
+def _alternate(
+    port: str, ids: list[int], blocks: int, per_block: int
+) -> tuple[dict[str, float], dict[str, int], dict[str, list[float]]]:
+    """Both drivers in alternating blocks: CPU seconds, failed reads and cycle walls by driver."""
     cpu = {"edgerun": 0.0, "dynamixel_sdk": 0.0}
     failed = {"edgerun": 0, "dynamixel_sdk": 0}
     walls: dict[str, list[float]] = {"edgerun": [], "dynamixel_sdk": []}
+    gc.disable()  # same for both drivers: a collection inside a block would measure gc
+    try:
+        for block in range(-1, blocks):  # block -1 warms both up and is not counted
+            for make in (_Ours, _Sdk):
+                driver = make(port, ids)
+                try:
+                    scratch: list[float] = []
+                    seconds, bad = _block(driver, block * per_block, per_block, scratch)
+                finally:
+                    driver.close()
+                if block >= 0:
+                    cpu[driver.name] += seconds
+                    failed[driver.name] += bad
+                    walls[driver.name] += scratch
+    finally:
+        gc.enable()
+    return cpu, failed, walls
+
+
+def measure(servos: int, cycles: int, blocks: int = 8, realtime: bool = False) -> dict[str, Any]:
+    """Everything `edgerun bench motors` reports, as the dict its JSON file holds.
+
+    Both drivers run in alternating blocks against one chain, so both see the same machine.
+    """
+    ids = list(range(1, servos + 1))
+    per_block = max(1, cycles // blocks)
     policy = os.sched_getscheduler(0)
     rt = realtime and _realtime(20)
-    with tempfile.TemporaryDirectory(prefix="edgerun-bench-") as tmp:
-        link = Path(tmp) / "ttyDXL"
-        proc = _start_chain(ids, link)
-        gc.disable()  # same for both drivers: a collection inside a block would measure gc
-        try:
-            for block in range(-1, blocks):  # block -1 warms both up and is not counted
-                for make in (_Ours, _Sdk):
-                    driver = make(str(link), ids)
-                    try:
-                        scratch: list[float] = []
-                        seconds, bad = _block(driver, block * per_block, per_block, scratch)
-                    finally:
-                        driver.close()
-                    if block >= 0:
-                        cpu[driver.name] += seconds
-                        failed[driver.name] += bad
-                        walls[driver.name] += scratch
-        finally:
-            gc.enable()
-            proc.terminate()
-            proc.wait(timeout=10)
-            if rt:
-                os.sched_setscheduler(0, policy, os.sched_param(0))
+    try:
+        with tempfile.TemporaryDirectory(prefix="edgerun-bench-") as tmp:
+            link = Path(tmp) / "ttyDXL"
+            with sim_device_process(["servos", "--ids", f"{ids[0]}-{ids[-1]}"], link):
+                cpu, failed, walls = _alternate(str(link), ids, blocks, per_block)
+    finally:
+        if rt:
+            os.sched_setscheduler(0, policy, os.sched_param(0))
     counted = per_block * blocks
     cpu_us = {name: seconds / counted * 1e6 for name, seconds in cpu.items()}
-    ours = np.array(walls["edgerun"]) * 1e6
     write = len(ins.SyncWriteEncoder(116, ids).encode([2048] * servos))
     read = len(ins.sync_read(STATE_ADDRESS, STATE_SIZE, ids, fast=True))
     answer = ins.fast_sync_read_length(servos, STATE_SIZE)
@@ -214,58 +212,11 @@ def measure(servos: int, cycles: int, blocks: int = 8, realtime: bool = False) -
         "sched_fifo": rt,
         "cpu_us_per_cycle": {name: round(us, 1) for name, us in cpu_us.items()},
         "cpu_ratio": round(cpu_us["dynamixel_sdk"] / cpu_us["edgerun"], 2),
-        "cycle_us": {
-            "p50": round(float(np.percentile(ours, 50)), 1),
-            "p99": round(float(np.percentile(ours, 99)), 1),
-            "max": round(float(ours.max()), 1),
-        },
-        "sdk_cycle_us": {
-            "p50": round(float(np.percentile(np.array(walls["dynamixel_sdk"]) * 1e6, 50)), 1),
-            "p99": round(float(np.percentile(np.array(walls["dynamixel_sdk"]) * 1e6, 99)), 1),
-        },
+        "cycle_us": percentiles(np.array(walls["edgerun"]) * 1e6),
+        "sdk_cycle_us": percentiles(np.array(walls["dynamixel_sdk"]) * 1e6, with_max=False),
         "pty_round_trip_us": floor,
         "failed_reads": failed,
         "wire_bytes": wire,
         "wire_bytes_detail": {"sync_write": write, "fast_sync_read": read, "answer": answer},
         "wire_us": {str(b): round(wire_time_s(wire, b) * 1e6, 1) for b in (1_000_000, 4_000_000)},
     }
-
-
-def run_bench(servos: int, cycles: int, json_path: Path | None, realtime: bool = False) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    if not 1 <= servos <= 252:
-        raise BridgeError(f"--servos must be within 1..252, got {servos}")
-    if cycles < 100:
-        raise BridgeError(f"--cycles must be at least 100 for a p99, got {cycles}")
-    console = Console()
-    console.print(f"benchmarking {servos} simulated servos, {cycles} cycles per driver ...")
-    result = measure(servos, cycles, realtime=realtime)
-    if realtime and not result["sched_fifo"]:
-        console.print("--rt: SCHED_FIFO not permitted here (needs root or CAP_SYS_NICE)")
-    sched = "SCHED_FIFO" if result["sched_fifo"] else "default scheduling"
-    table = Table(title=f"motor bus cycle, {servos} servos, sync write + sync read, {sched}")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    cpu = result["cpu_us_per_cycle"]
-    table.add_row("host CPU / cycle, edgerun (fast sync read)", f"{cpu['edgerun']} µs")
-    table.add_row("host CPU / cycle, dynamixel-sdk (sync read)", f"{cpu['dynamixel_sdk']} µs")
-    table.add_row("CPU ratio sdk / edgerun", f"{result['cpu_ratio']}×")
-    table.add_row("cycle p50 / p99 over pty, edgerun", "{p50} / {p99} µs".format(
-        **result["cycle_us"]))  # fmt: skip
-    table.add_row("cycle p50 / p99 over pty, dynamixel-sdk", "{p50} / {p99} µs".format(
-        **result["sdk_cycle_us"]))  # fmt: skip
-    table.add_row("bare pty round trip p50 / p99 (floor)", "{p50} / {p99} µs".format(
-        **result["pty_round_trip_us"]))  # fmt: skip
-    table.add_row("failed reads edgerun / sdk", "{edgerun} / {dynamixel_sdk}".format(
-        **result["failed_reads"]))  # fmt: skip
-    table.add_row("wire bytes / cycle", str(result["wire_bytes"]))
-    for baud, us in result["wire_us"].items():
-        table.add_row(f"wire time at {int(baud) // 1000} kbaud", f"{us} µs")
-    console.print(table)
-    if json_path:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(result, indent=2) + "\n")
-        console.print(f"wrote {json_path}")
-    return 0
