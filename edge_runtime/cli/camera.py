@@ -13,25 +13,21 @@ from edge_runtime.cli.groups import BENCH
 from edge_runtime.cli.tree import CommandTree
 from edge_runtime.errors import CameraError
 
-CAMERA_HELP = "RealSense cameras and recordings: list, check, synthesize"
+CAMERA = {
+    "group": "camera",
+    "group_help": "RealSense cameras and recordings: list, check, synthesize",
+}
 
 
 def register(cli: CommandTree) -> None:
     """Add this module's commands to `edgerun`."""
-    cli.command(
-        "list",
-        "list the RealSense cameras plugged in",
-        _list,
-        group="camera",
-        group_help=CAMERA_HELP,
-    )
+    cli.command("list", "list the RealSense cameras plugged in", _list, **CAMERA)
 
     check = cli.command(
         "check",
         "read frames from a camera or a recording: rate, pairing, intrinsics, depth scale, drops",
         _check,
-        group="camera",
-        group_help=CAMERA_HELP,
+        **CAMERA,
     )
     source = check.add_mutually_exclusive_group(required=True)
     source.add_argument("--serial", help="serial number of a live camera ('' = first found)")
@@ -46,8 +42,7 @@ def register(cli: CommandTree) -> None:
         "synth",
         "write a .db3 recording of a synthetic RGB-D scene through pyrealsense2 (no camera needed)",
         _synth,
-        group="camera",
-        group_help=CAMERA_HELP,
+        **CAMERA,
     )
     synth.add_argument("out", metavar="OUT.db3")
     synth.add_argument("--frames", type=int, default=90)
