@@ -56,11 +56,11 @@ class LoopSettings:
     ) -> list[LoopSettings]:
         """One setting per isolation asked for ("thread", "process" or "both"), alike otherwise."""
         kinds = ["thread", "process"] if isolation == "both" else [isolation]
+        spin_s = max(spin_s, 0.0)
         return [
-            cls(spin_s=max(spin_s, 0.0), switch_interval_s=switch_interval_s, realtime=realtime,
-                isolation=kind)
-            for kind in kinds
-        ]  # fmt: skip
+            cls(spin_s=spin_s, switch_interval_s=switch_interval_s, realtime=realtime, isolation=i)
+            for i in kinds
+        ]
 
 
 class ControlStep:
