@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from types import TracebackType
 
 import numpy as np
 
@@ -97,10 +96,5 @@ class MotorBus(abc.ABC):
     def __enter__(self) -> MotorBus:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.bench.load import HORIZON, JOINTS, InferenceLoad
+from edge_runtime.bench.loop_targets import verdicts
 from edge_runtime.ipc.latest_slot import LatestSlot
 from edge_runtime.ipc.shared_slot import SharedArraySlot
 from edge_runtime.loop.realtime import available_cpus, configure_realtime, set_gil_switch_interval
@@ -48,6 +49,18 @@ class LoopSettings:
     priority: int = 80
     cpu: int | None = field(default_factory=lambda: available_cpus()[-1])
     isolation: str = "process"  # "process": its own process (the design); "thread": in-process
+
+    @classmethod
+    def variants(
+        cls, isolation: str, spin_s: float, realtime: bool, switch_interval_s: float | None
+    ) -> list[LoopSettings]:
+        """One setting per isolation asked for ("thread", "process" or "both"), alike otherwise."""
+        kinds = ["thread", "process"] if isolation == "both" else [isolation]
+        spin_s = max(spin_s, 0.0)
+        return [
+            cls(spin_s=spin_s, switch_interval_s=switch_interval_s, realtime=realtime, isolation=i)
+            for i in kinds
+        ]
 
 
 class ControlStep:
@@ -217,7 +230,7 @@ def run_loop_bench(
     overhead_ticks: int = 5000,
     on_run: Callable[[str, float], None] | None = None,
 ) -> dict[str, Any]:
-    """Everything `edgerun bench loop` measures; returns {"runs": [...], "load": {...}}.
+    """Everything `edgerun bench loop` measures: {"runs": [...], "load": {...}, "verdicts": [...]}.
 
     Each entry of `variants` is one edgerun configuration (e.g. thread vs process), run at
     every rate after all the baselines.
@@ -256,7 +269,7 @@ def run_loop_bench(
         announce("edgerun (no-op step, no load)", rate)
         run = run_edgerun(rate, overhead_ticks, _noop, variants[0])
         runs.append({**run, "load": "none", "step": "noop"})
-    return {"runs": runs, "load": load_info}
+    return {"runs": runs, "load": load_info, "verdicts": verdicts(runs)}
 
 
 def _load_info(load: InferenceLoad) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -55,6 +56,22 @@ def print_table(
         table.add_row(*(_cell(lookup(row, path)) for path, _ in columns))
     (console or Console()).print(table)
     return table
+
+
+def percentiles(values: Sequence[float] | np.ndarray, with_max: bool = True) -> dict[str, float]:
+    """p50, p99 (and max) of `values`, rounded to 0.1 as the benchmarks report them.
+
+    NaN for each when there are no values: a run that measured nothing must not read as 0.
+    """
+    data = np.asarray(values, dtype=np.float64)
+    keys = ("p50", "p99", "max") if with_max else ("p50", "p99")
+    if not data.size:
+        return dict.fromkeys(keys, float("nan"))
+    p50, p99 = np.percentile(data, [50, 99])
+    out = {"p50": round(float(p50), 1), "p99": round(float(p99), 1)}
+    if with_max:
+        out["max"] = round(float(data.max()), 1)
+    return out
 
 
 def machine_info() -> dict[str, Any]:

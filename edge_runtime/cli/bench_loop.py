@@ -1,4 +1,8 @@
-"""`edgerun bench loop`: control-loop lateness under inference load, edgerun vs a baseline."""
+"""`edgerun bench loop`: control-loop lateness under inference load, edgerun vs a baseline.
+
+Parsing and printing only: `edge_runtime.bench.loop_bench` measures and judges the runs
+against the targets in `edge_runtime.bench.loop_targets`.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,8 @@ import os
 import sys
 from typing import Any
 
+from edge_runtime.cli.groups import BENCH
 from edge_runtime.cli.tree import CommandTree
-
-# Targets from issue 2 on the 2-core dev machine: lateness p99 by rate (µs), misses at 100 Hz.
-P99_TARGET_US = {100.0: 300.0, 500.0: 500.0}
-OVERHEAD_TARGET_US = 150.0
 
 COLUMNS = [
     ("loop", "loop"),
@@ -49,14 +50,13 @@ def register(cli: CommandTree) -> None:
         "loop",
         "control-loop lateness under inference load: edgerun vs a time.sleep baseline",
         _bench_loop,
-        group="bench",
-        group_help="benchmarks (print a table, write JSON)",
         description=(
             "Runs the control loop while an inference worker runs a ~25 ms ONNX Runtime model\n"
             "plus Python preprocessing of 640x480 RGB-D frames, and, under the same load, a\n"
             "baseline loop paced with time.sleep like LeRobot's. Then measures the scheduler's\n"
             "own per-tick cost with no load. 10,000 ticks at 100 Hz take 100 s per loop."
         ),
+        **BENCH,
     )
     parser.add_argument(
         "--rate",
@@ -106,15 +106,10 @@ def _bench_loop(args: argparse.Namespace) -> int:
     from edge_runtime.bench.report import print_table, write_json
 
     console = Console(width=None if sys.stdout.isatty() else 150)
-    isolations = ["thread", "process"] if args.isolation == "both" else [args.isolation]
-    variants = []
-    for isolation in isolations:
-        settings = LoopSettings(
-            spin_s=max(args.spin_us, 0.0) / 1e6, realtime=not args.no_realtime, isolation=isolation
-        )
-        if args.switch_interval_us is not None:
-            settings.switch_interval_s = args.switch_interval_us / 1e6
-        variants.append(settings)
+    switch_interval_s = None if args.switch_interval_us is None else args.switch_interval_us / 1e6
+    variants = LoopSettings.variants(
+        args.isolation, args.spin_us / 1e6, not args.no_realtime, switch_interval_s
+    )
     seconds = (1 + len(variants)) * sum(args.ticks / r for r in args.rate)
     console.print(
         f"bench loop: {args.load} load, rates {', '.join(f'{r:g}' for r in args.rate)} Hz, "
@@ -145,7 +140,7 @@ def _bench_loop(args: argparse.Namespace) -> int:
             f"worker iteration p50 {load['iteration_ms_p50']} ms; tick cost = step + scheduler"
         ),
     )
-    for line in _verdicts(runs):
+    for line in result["verdicts"]:
         console.print(line)
     if args.plot:
         from edge_runtime.bench.loop_plot import plot_lateness
@@ -155,28 +150,3 @@ def _bench_loop(args: argparse.Namespace) -> int:
         clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in runs]
         console.print(f"json: {write_json(args.json, {'runs': clean, 'load': load})}")
     return 0
-
-
-def _verdicts(runs: list[dict[str, Any]]) -> list[str]:
-    """One line per issue-2 target the runs cover: measured value, target, met or not."""
-    lines = []
-    for run in runs:
-        if run["loop"] != "edgerun":
-            continue
-        if run.get("step") == "noop":
-            value = run["overhead_us_p50"]
-            ok = value <= OVERHEAD_TARGET_US
-            lines.append(
-                f"{'met' if ok else 'NOT met'}: runtime overhead per tick (no I/O, no inference)"
-                f" p50 {value} µs (target <= {OVERHEAD_TARGET_US:g})"
-            )
-            continue
-        target = P99_TARGET_US.get(run["rate_hz"])
-        if target is not None:
-            p99 = run["lateness_us"]["p99"]
-            ok = p99 <= target and (run["rate_hz"] != 100.0 or run["missed"] == 0)
-            lines.append(
-                f"{'met' if ok else 'NOT met'}: {run['rate_hz']:g} Hz lateness p99 {p99} µs "
-                f"(target <= {target:g}), missed {run['missed']} in {run['ticks']:,} ticks"
-            )
-    return lines

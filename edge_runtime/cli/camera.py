@@ -9,28 +9,25 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from edge_runtime.cli.groups import BENCH
 from edge_runtime.cli.tree import CommandTree
 from edge_runtime.errors import CameraError
 
-CAMERA_HELP = "RealSense cameras and recordings: list, check, synthesize"
+CAMERA = {
+    "group": "camera",
+    "group_help": "RealSense cameras and recordings: list, check, synthesize",
+}
 
 
 def register(cli: CommandTree) -> None:
     """Add this module's commands to `edgerun`."""
-    cli.command(
-        "list",
-        "list the RealSense cameras plugged in",
-        _list,
-        group="camera",
-        group_help=CAMERA_HELP,
-    )
+    cli.command("list", "list the RealSense cameras plugged in", _list, **CAMERA)
 
     check = cli.command(
         "check",
         "read frames from a camera or a recording: rate, pairing, intrinsics, depth scale, drops",
         _check,
-        group="camera",
-        group_help=CAMERA_HELP,
+        **CAMERA,
     )
     source = check.add_mutually_exclusive_group(required=True)
     source.add_argument("--serial", help="serial number of a live camera ('' = first found)")
@@ -45,8 +42,7 @@ def register(cli: CommandTree) -> None:
         "synth",
         "write a .db3 recording of a synthetic RGB-D scene through pyrealsense2 (no camera needed)",
         _synth,
-        group="camera",
-        group_help=CAMERA_HELP,
+        **CAMERA,
     )
     synth.add_argument("out", metavar="OUT.db3")
     synth.add_argument("--frames", type=int, default=90)
@@ -64,8 +60,7 @@ def register(cli: CommandTree) -> None:
         "camera",
         "play a recording as fast as possible (paired, aligned frames per second)",
         _bench,
-        group="bench",
-        group_help="benchmarks",
+        **BENCH,
     )
     bench.add_argument("--playback", metavar="FILE", required=True, help="a .db3 recording")
     bench.add_argument("--runs", type=int, default=3, help="repetitions (median is reported)")
@@ -73,27 +68,13 @@ def register(cli: CommandTree) -> None:
 
 
 def _list(_args: argparse.Namespace) -> int:
-    from edge_runtime.sensors.realsense_device import import_rs
+    from edge_runtime.bench.report import print_table
+    from edge_runtime.sensors.camera_check import list_cameras
 
-    rs = import_rs()
-    devices = list(rs.context().query_devices())
-    if not devices:
+    rows = list_cameras()
+    if not rows:
         print("no RealSense camera found (check the USB 3 cable and `lsusb`)")
         return 0
-    from edge_runtime.bench.report import print_table
-
-    def info(device: object, key: object) -> str:
-        return device.get_info(key) if device.supports(key) else "-"  # type: ignore[attr-defined]
-
-    rows = [
-        {
-            "name": info(d, rs.camera_info.name),
-            "serial": info(d, rs.camera_info.serial_number),
-            "firmware": info(d, rs.camera_info.firmware_version),
-            "usb": info(d, rs.camera_info.usb_type_descriptor),
-        }
-        for d in devices
-    ]
     cols = [("name", "name"), ("serial", "serial"), ("firmware", "firmware"), ("usb", "USB")]
     print_table("RealSense cameras", rows, cols)
     return 0
@@ -109,24 +90,7 @@ def _check(args: argparse.Namespace) -> int:
         result = camera_check.check_live(
             args.serial, args.seconds, args.width, args.height, args.fps
         )
-    intr = result["intrinsics"]
-    rows = [
-        {"what": "source", "value": result["source"]},
-        {"what": "framesets read", "value": result["frames"]},
-        {"what": "paired frames", "value": result["paired"]},
-        {"what": "fps", "value": result["fps"]},
-        {"what": "dropped (frame-number gaps)", "value": result["drops"]},
-        {
-            "what": "filtered framesets",
-            "value": ", ".join(f"{k} {v}" for k, v in result["filtered"].items()),
-        },
-        {"what": "resolution", "value": f"{intr.get('width')}x{intr.get('height')}"},
-        {"what": "fx, fy", "value": f"{intr.get('fx'):.2f}, {intr.get('fy'):.2f}"},
-        {"what": "ppx, ppy", "value": f"{intr.get('ppx'):.2f}, {intr.get('ppy'):.2f}"},
-        {"what": "depth scale (m/unit)", "value": f"{result['depth_scale']:.6g}"},
-    ]
-    rows = [{"what": r["what"], "value": str(r["value"])} for r in rows]
-    print_table("camera check", rows, [("what", ""), ("value", "")])
+    print_table("camera check", camera_check.check_rows(result), [("what", ""), ("value", "")])
     if args.json:
         print(f"json: {write_json(args.json, result)}")
     return 0

@@ -1,4 +1,4 @@
-"""`edgerun sim mcu` (the reference MCU on a pty, for bring-up without a board), `bench mcu`.
+"""`edgerun sim mcu` (the reference MCU on a pty, for bring-up without a board); `bench mcu`.
 
 It runs in the foreground until Ctrl-C or SIGTERM (so systemd, a test or a terminal can stop it
 the same way) and removes its link on the way out.
@@ -7,29 +7,27 @@ the same way) and removes its link on the way out.
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
-from pathlib import Path
-from types import FrameType
 
+from edge_runtime.cli import mcu_bench
+from edge_runtime.cli.groups import SIM
 from edge_runtime.cli.tree import CommandTree
 from firmware_bridge.mcu.errors import McuConfigError
 from firmware_bridge.sim.mcu_device import McuFaults, SimulatedMcu
+from firmware_bridge.sim.serve import check_link_path, serve_until_signal
 
 
 def register(cli: CommandTree) -> None:
-    """Add `edgerun sim mcu`."""
+    """Add `edgerun sim mcu`, then `edgerun bench mcu`."""
     p = cli.command(
         "mcu",
         "simulate a motor board speaking the MCU link on a pseudo-terminal",
         sim_mcu,
-        group="sim",
-        group_help="run simulated devices on pseudo-terminals",
         description=(
             "Start the reference MCU (docs/mcu-link.md) on a pty and point --link at it, so\n"
             "`McuBus(PATH, ...)` or a robot config with that port drives simulated motors.\n"
             "Runs until Ctrl-C or SIGTERM."
         ),
+        **SIM,
     )
     p.add_argument("--link", required=True, help="symlink to create to the pty (e.g. /tmp/mcu)")
     p.add_argument("--motors", type=int, default=6, help="number of motors (1-64, default 6)")
@@ -43,36 +41,10 @@ def register(cli: CommandTree) -> None:
     p.add_argument("--corrupt-rate", type=float, default=0.0, help="fraction of reply bytes hit")
     p.add_argument("--delay-ms", type=float, default=0.0, help="extra delay on every reply")
     p.add_argument("--seed", type=int, default=None, help="random seed for the faults")
-
-    b = cli.command(
-        "mcu",
-        "measure the MCU link's host CPU, latency and wire bytes against the simulated MCU",
-        _bench_mcu,
-        group="bench",
-    )
-    b.add_argument("--motors", type=int, default=12, help="number of motors (default 12)")
-    b.add_argument("--cycles", type=int, default=1000, help="control periods (default 1000)")
-    b.add_argument("--period-ms", type=float, default=10.0, help="control period (default 10)")
-    b.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    mcu_bench.register(cli)
 
 
-def _bench_mcu(args: argparse.Namespace) -> int:
-    from edge_runtime.cli.mcu_bench import bench_mcu  # numpy-heavy work only when asked for
-
-    return bench_mcu(args)
-
-
-def _check(args: argparse.Namespace) -> Path:
-    link = Path(args.link)
-    if not link.parent.is_dir():
-        raise McuConfigError(
-            f"--link {link}: the directory {link.parent} does not exist; create it or pick "
-            "another path"
-        )
-    if link.exists() and not link.is_symlink():
-        raise McuConfigError(
-            f"--link {link} exists and is not a symlink; refusing to replace it, pick another path"
-        )
+def _check_ranges(args: argparse.Namespace) -> None:
     checks = [
         (1 <= args.motors <= 64, f"--motors {args.motors} is out of range; use 1-64"),
         (1 <= args.period_ms <= 1000, f"--period-ms {args.period_ms} is out of range; use 1-1000"),
@@ -87,11 +59,12 @@ def _check(args: argparse.Namespace) -> Path:
     for ok, sentence in checks:
         if not ok:
             raise McuConfigError(sentence)
-    return link
 
 
 def sim_mcu(args: argparse.Namespace) -> int:
-    link = _check(args)
+    """Serve the simulated MCU until Ctrl-C or SIGTERM, then print its counters."""
+    link = check_link_path(args.link, McuConfigError)
+    _check_ranges(args)
     faults = McuFaults(
         drop_tx_rate=args.drop_rate,
         corrupt_byte_rate=args.corrupt_rate,
@@ -105,26 +78,16 @@ def sim_mcu(args: argparse.Namespace) -> int:
         faults=faults,
         seed=args.seed,
     )
-    stop = threading.Event()
 
-    def on_term(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = signal.signal(signal.SIGTERM, on_term)
-    device.start()
-    try:
+    def start() -> None:
+        device.start()
         print(
             f"simulated MCU: {args.motors} motors on {link} -> {device.port_name}, period "
             f"{args.period_ms:g} ms, watchdog {args.watchdog_periods} periods; Ctrl-C to stop",
             flush=True,
         )
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        device.stop()
-        signal.signal(signal.SIGTERM, previous)
+
+    serve_until_signal(start, device.stop)
     c = device.counters
     print(
         f"stopped: {c['rx_frames']} frames received, {c['rx_bad']} bad, {c['applied']} commands "

@@ -1,271 +1,69 @@
-"""`edgerun bench motors`: one control cycle, this driver vs the ROBOTIS SDK, same servos.
-
-A cycle is a sync write of goal positions plus a read of present current, velocity and
-position (126..135) of every servo. The simulated chain runs in a child process (`edgerun sim
-servos`), so the CPU measured here (`time.thread_time`, this thread only) is the host driver's
-alone, and both drivers talk to the same device in the same run. Cycle latency is wall time
-over the pty, back to back; it says what the host side costs, not what a real RS-485 bus at
-1 Mbaud takes (that is `wire_us`).
-"""
+"""`edgerun bench motors`: prints and saves what `edge_runtime.bench.motors` measures."""
 
 from __future__ import annotations
 
-import gc
+import argparse
 import json
-import os
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
-
-from firmware_bridge.dynamixel import instructions as ins
-from firmware_bridge.dynamixel.control_table import STATE_ADDRESS, STATE_SIZE
-from firmware_bridge.dynamixel.timing import wire_time_s
+from edge_runtime.cli.groups import BENCH
+from edge_runtime.cli.tree import CommandTree
 from firmware_bridge.errors import BridgeError
 
 
-def _start_chain(ids: list[int], link: Path) -> subprocess.Popen:
-    spec = f"{ids[0]}-{ids[-1]}"
-    cmd = [sys.executable, "-m", "edge_runtime.cli.main", "sim", "servos", "--ids", spec]
-    proc = subprocess.Popen([*cmd, "--link", str(link)], stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20.0
-    while not link.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise BridgeError(f"the simulated servo chain did not start (exit {proc.poll()})")
-        time.sleep(0.05)
-    return proc
-
-
-class _Ours:
-    """DynamixelBus, goal write + fast sync read of present current/velocity/position."""
-
-    name = "edgerun"
-
-    def __init__(self, port: str, ids: list[int]) -> None:
-        from firmware_bridge.dynamixel import DynamixelBus
-
-        # Patient timeouts: this machine is shared, and a timeout would measure the machine.
-        self.bus = DynamixelBus(port, ids, latency_s=0.05, verify=False)
-        self.goal = np.zeros(len(ids))
-
-    def cycle(self, k: int) -> bool:
-        self.goal[:] = 0.1 * np.sin(k * 0.01)
-        self.bus.write_goal(self.goal)
-        return self.bus.read_state().ok
-
-    def close(self) -> None:
-        self.bus.link.close()  # leaves torque alone: the benchmark never turned it on
-
-
-class _Sdk:
-    """dynamixel-sdk as its examples use it: GroupSyncWrite + GroupSyncRead.txRxPacket."""
-
-    name = "dynamixel_sdk"
-
-    def __init__(self, port_name: str, ids: list[int]) -> None:
-        import dynamixel_sdk as sdk
-
-        self.sdk = sdk
-        self.ids = ids
-        self.port = sdk.PortHandler(port_name)
-        if not self.port.openPort() or not self.port.setBaudRate(1_000_000):
-            raise BridgeError(f"dynamixel-sdk could not open {port_name}")
-        packets = sdk.PacketHandler(2.0)
-        self.writer = sdk.GroupSyncWrite(self.port, packets, 116, 4)
-        self.reader = sdk.GroupSyncRead(self.port, packets, STATE_ADDRESS, STATE_SIZE)
-        for servo_id in ids:
-            self.reader.addParam(servo_id)
-
-    def cycle(self, k: int) -> bool:
-        goal = 2048 + int(100 * np.sin(k * 0.01))
-        self.writer.clearParam()
-        for servo_id in self.ids:
-            self.writer.addParam(servo_id, goal.to_bytes(4, "little", signed=True))
-        self.writer.txPacket()
-        ok = self.reader.txRxPacket() == self.sdk.COMM_SUCCESS
-        get = self.reader.getData
-        values = [(get(i, 126, 2), get(i, 128, 4), get(i, 132, 4)) for i in self.ids]
-        return ok and len(values) == len(self.ids)
-
-    def close(self) -> None:
-        self.port.closePort()
-
-
-_ECHO = """
-import os, sys
-fd = int(sys.argv[1]); size = int(sys.argv[2])
-while True:
-    data = os.read(fd, 4096)
-    if not data or data.endswith(b"q"):
-        break
-    os.write(fd, bytes(size))
-"""
-
-
-def pty_floor_us(answer_bytes: int, rounds: int = 1000) -> dict[str, float]:
-    """Round trip through a bare pty to a child that answers at once: what any driver pays.
-
-    No protocol, no parsing: the time it takes the kernel to carry bytes both ways and wake
-    both processes on this machine, the floor under `cycle_us`.
-    """
-    import pty
-    import select
-    import tty
-
-    master, slave = pty.openpty()
-    tty.setraw(master)
-    tty.setraw(slave)
-    child = subprocess.Popen(
-        [sys.executable, "-c", _ECHO, str(master), str(answer_bytes)], pass_fds=[master]
+def register(cli: CommandTree) -> None:
+    """Add `edgerun bench motors`."""
+    p = cli.command(
+        "motors",
+        "host CPU and latency per cycle: this driver vs dynamixel-sdk, simulated servos",
+        _bench,
+        **BENCH,
     )
-    walls = np.empty(rounds)
-    try:
-        for k in range(-50, rounds):
-            t0 = time.perf_counter()
-            os.write(slave, bytes(16))
-            got = 0
-            while got < answer_bytes:
-                select.select([slave], [], [], 1.0)
-                got += len(os.read(slave, 4096))
-            if k >= 0:
-                walls[k] = (time.perf_counter() - t0) * 1e6
-        os.write(slave, b"q")
-        child.wait(timeout=10)
-    finally:
-        if child.poll() is None:
-            child.kill()
-        os.close(master)
-        os.close(slave)
-    return {"p50": round(float(np.percentile(walls, 50)), 1),
-            "p99": round(float(np.percentile(walls, 99)), 1)}  # fmt: skip
+    p.add_argument("--servos", type=int, default=12)
+    p.add_argument("--cycles", type=int, default=2000)
+    p.add_argument("--json", type=Path, help="write the results here")
+    p.add_argument("--rt", action="store_true", help="run at SCHED_FIFO, as on the robot (root)")
 
 
-def _block(driver: _Ours | _Sdk, start: int, cycles: int, walls: list[float]) -> tuple[float, int]:
-    """Run `cycles` back-to-back cycles: (CPU seconds of this thread, failed reads)."""
-    failed = 0
-    cpu0 = time.thread_time()
-    for k in range(start, start + cycles):
-        t0 = time.perf_counter()
-        failed += not driver.cycle(k)
-        walls.append(time.perf_counter() - t0)
-    return time.thread_time() - cpu0, failed
-
-
-def _realtime(priority: int) -> bool:
-    """SCHED_FIFO for this process and the chain it spawns (children inherit the policy).
-
-    This is how the runtime's control thread runs on the robot; it needs root or
-    CAP_SYS_NICE. The kernel's RT throttling (95% by default) still leaves the machine usable.
-    """
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
-    except (PermissionError, OSError, AttributeError):
-        return False
-    return True
-
-
-def measure(servos: int, cycles: int, blocks: int = 8, realtime: bool = False) -> dict:
-    """Both drivers in alternating blocks against one chain, so both see the same machine."""
-    ids = list(range(1, servos + 1))
-    per_block = max(1, cycles // blocks)
-    cpu = {"edgerun": 0.0, "dynamixel_sdk": 0.0}
-    failed = {"edgerun": 0, "dynamixel_sdk": 0}
-    walls: dict[str, list[float]] = {"edgerun": [], "dynamixel_sdk": []}
-    policy = os.sched_getscheduler(0)
-    rt = realtime and _realtime(20)
-    with tempfile.TemporaryDirectory(prefix="edgerun-bench-") as tmp:
-        link = Path(tmp) / "ttyDXL"
-        proc = _start_chain(ids, link)
-        gc.disable()  # same for both drivers: a collection inside a block would measure gc
-        try:
-            for block in range(-1, blocks):  # block -1 warms both up and is not counted
-                for make in (_Ours, _Sdk):
-                    driver = make(str(link), ids)
-                    try:
-                        scratch: list[float] = []
-                        seconds, bad = _block(driver, block * per_block, per_block, scratch)
-                    finally:
-                        driver.close()
-                    if block >= 0:
-                        cpu[driver.name] += seconds
-                        failed[driver.name] += bad
-                        walls[driver.name] += scratch
-        finally:
-            gc.enable()
-            proc.terminate()
-            proc.wait(timeout=10)
-            if rt:
-                os.sched_setscheduler(0, policy, os.sched_param(0))
-    counted = per_block * blocks
-    cpu_us = {name: seconds / counted * 1e6 for name, seconds in cpu.items()}
-    ours = np.array(walls["edgerun"]) * 1e6
-    write = len(ins.SyncWriteEncoder(116, ids).encode([2048] * servos))
-    read = len(ins.sync_read(STATE_ADDRESS, STATE_SIZE, ids, fast=True))
-    answer = ins.fast_sync_read_length(servos, STATE_SIZE)
-    wire = write + read + answer
-    floor = pty_floor_us(answer)
-    return {
-        "servos": servos,
-        "cycles": counted,
-        "sched_fifo": rt,
-        "cpu_us_per_cycle": {name: round(us, 1) for name, us in cpu_us.items()},
-        "cpu_ratio": round(cpu_us["dynamixel_sdk"] / cpu_us["edgerun"], 2),
-        "cycle_us": {
-            "p50": round(float(np.percentile(ours, 50)), 1),
-            "p99": round(float(np.percentile(ours, 99)), 1),
-            "max": round(float(ours.max()), 1),
-        },
-        "sdk_cycle_us": {
-            "p50": round(float(np.percentile(np.array(walls["dynamixel_sdk"]) * 1e6, 50)), 1),
-            "p99": round(float(np.percentile(np.array(walls["dynamixel_sdk"]) * 1e6, 99)), 1),
-        },
-        "pty_round_trip_us": floor,
-        "failed_reads": failed,
-        "wire_bytes": wire,
-        "wire_bytes_detail": {"sync_write": write, "fast_sync_read": read, "answer": answer},
-        "wire_us": {str(b): round(wire_time_s(wire, b) * 1e6, 1) for b in (1_000_000, 4_000_000)},
-    }
-
-
-def run_bench(servos: int, cycles: int, json_path: Path | None, realtime: bool = False) -> int:
+def _bench(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    if not 1 <= servos <= 252:
-        raise BridgeError(f"--servos must be within 1..252, got {servos}")
-    if cycles < 100:
-        raise BridgeError(f"--cycles must be at least 100 for a p99, got {cycles}")
+    from edge_runtime.bench.motors import measure  # numpy and the SDK only when asked for
+
+    if not 1 <= args.servos <= 252:
+        raise BridgeError(f"--servos must be within 1..252, got {args.servos}")
+    if args.cycles < 100:
+        raise BridgeError(f"--cycles must be at least 100 for a p99, got {args.cycles}")
     console = Console()
-    console.print(f"benchmarking {servos} simulated servos, {cycles} cycles per driver ...")
-    result = measure(servos, cycles, realtime=realtime)
-    if realtime and not result["sched_fifo"]:
+    console.print(
+        f"benchmarking {args.servos} simulated servos, {args.cycles} cycles per driver ..."
+    )
+    result = measure(args.servos, args.cycles, realtime=args.rt)
+    if args.rt and not result["sched_fifo"]:
         console.print("--rt: SCHED_FIFO not permitted here (needs root or CAP_SYS_NICE)")
     sched = "SCHED_FIFO" if result["sched_fifo"] else "default scheduling"
-    table = Table(title=f"motor bus cycle, {servos} servos, sync write + sync read, {sched}")
+    table = Table(title=f"motor bus cycle, {args.servos} servos, sync write + sync read, {sched}")
     table.add_column("measure")
     table.add_column("value", justify="right")
     cpu = result["cpu_us_per_cycle"]
     table.add_row("host CPU / cycle, edgerun (fast sync read)", f"{cpu['edgerun']} µs")
     table.add_row("host CPU / cycle, dynamixel-sdk (sync read)", f"{cpu['dynamixel_sdk']} µs")
     table.add_row("CPU ratio sdk / edgerun", f"{result['cpu_ratio']}×")
-    table.add_row("cycle p50 / p99 over pty, edgerun", "{p50} / {p99} µs".format(
-        **result["cycle_us"]))  # fmt: skip
-    table.add_row("cycle p50 / p99 over pty, dynamixel-sdk", "{p50} / {p99} µs".format(
-        **result["sdk_cycle_us"]))  # fmt: skip
-    table.add_row("bare pty round trip p50 / p99 (floor)", "{p50} / {p99} µs".format(
-        **result["pty_round_trip_us"]))  # fmt: skip
+    for name, key in (
+        ("cycle p50 / p99 over pty, edgerun", "cycle_us"),
+        ("cycle p50 / p99 over pty, dynamixel-sdk", "sdk_cycle_us"),
+        ("bare pty round trip p50 / p99 (floor)", "pty_round_trip_us"),
+    ):
+        table.add_row(name, "{p50} / {p99} µs".format(**result[key]))
     table.add_row("failed reads edgerun / sdk", "{edgerun} / {dynamixel_sdk}".format(
         **result["failed_reads"]))  # fmt: skip
     table.add_row("wire bytes / cycle", str(result["wire_bytes"]))
     for baud, us in result["wire_us"].items():
         table.add_row(f"wire time at {int(baud) // 1000} kbaud", f"{us} µs")
     console.print(table)
-    if json_path:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(result, indent=2) + "\n")
-        console.print(f"wrote {json_path}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+        console.print(f"wrote {args.json}")
     return 0

@@ -1,4 +1,4 @@
-"""What `camera check` and `bench camera` measure, as plain dicts (the CLI only renders them).
+"""What `camera list|check` and `bench camera` find, as plain dicts (the CLI only renders them).
 
 A check answers "is this camera (or recording) usable for the runtime?": framesets read, how
 many paired, the rate, intrinsics, depth scale and drops. The benchmark plays a recording as
@@ -86,6 +86,44 @@ def check_live(serial: str, seconds: float, width: int, height: int, fps: int) -
         "filtered": {k: counters.get(k, 0) for k in ("mismatched", "repeated", "incomplete")},
         "errors": camera.capture_errors,
     }
+
+
+def check_rows(result: dict[str, Any]) -> list[dict[str, str]]:
+    """A `check_*` result as (what, value) rows for a table, in the order an engineer reads."""
+    intr = result["intrinsics"]
+    rows = [
+        ("source", result["source"]),
+        ("framesets read", result["frames"]),
+        ("paired frames", result["paired"]),
+        ("fps", result["fps"]),
+        ("dropped (frame-number gaps)", result["drops"]),
+        ("filtered framesets", ", ".join(f"{k} {v}" for k, v in result["filtered"].items())),
+        ("resolution", f"{intr.get('width')}x{intr.get('height')}"),
+        ("fx, fy", f"{intr.get('fx'):.2f}, {intr.get('fy'):.2f}"),
+        ("ppx, ppy", f"{intr.get('ppx'):.2f}, {intr.get('ppy'):.2f}"),
+        ("depth scale (m/unit)", f"{result['depth_scale']:.6g}"),
+    ]
+    return [{"what": what, "value": str(value)} for what, value in rows]
+
+
+def list_cameras() -> list[dict[str, str]]:
+    """The RealSense cameras plugged in: name, serial, firmware and USB type ('-' if unknown)."""
+    from edge_runtime.sensors.realsense_device import import_rs
+
+    rs = import_rs()
+
+    def info(device: Any, key: Any) -> str:
+        return device.get_info(key) if device.supports(key) else "-"
+
+    return [
+        {
+            "name": info(d, rs.camera_info.name),
+            "serial": info(d, rs.camera_info.serial_number),
+            "firmware": info(d, rs.camera_info.firmware_version),
+            "usb": info(d, rs.camera_info.usb_type_descriptor),
+        }
+        for d in rs.context().query_devices()
+    ]
 
 
 def bench_playback(path: str | Path, runs: int = 3) -> dict[str, Any]:

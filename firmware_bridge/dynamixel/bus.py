@@ -35,7 +35,7 @@ from firmware_bridge.dynamixel.control_table import (
     STATE_SIZE,
     item,
 )
-from firmware_bridge.dynamixel.link import DynamixelLink, LinkStats
+from firmware_bridge.dynamixel.link import DynamixelLink, DynamixelLinkStats
 from firmware_bridge.dynamixel.protocol import BROADCAST_ID, MAX_ID, STATUS
 from firmware_bridge.errors import BridgeError, MotorBusError, MotorNotFoundError
 
@@ -129,7 +129,7 @@ class DynamixelBus(MotorBus):
         )
 
     @property
-    def stats(self) -> LinkStats:
+    def stats(self) -> DynamixelLinkStats:
         """Timeouts, CRC errors, discarded bytes, reconnects: for the loop's telemetry."""
         return self.link.stats
 

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class LinkStats:
+class DynamixelLinkStats:
     """What the link saw since it was created: every rejected byte and packet is counted."""
 
     exchanges: int = 0
@@ -49,7 +49,7 @@ class DynamixelLink:
         self.port = str(port)
         self.baud = int(baud)
         self.timing = Timing(self.baud, latency_s)
-        self.stats = LinkStats()
+        self.stats = DynamixelLinkStats()
         self._stream = PacketStream()
         self._serial: serial.Serial | None = None
         self._lost = False
@@ -72,8 +72,18 @@ class DynamixelLink:
         return self._serial is not None
 
     def close(self) -> None:
+        """Release the port; later exchanges fail instead of reopening it. Idempotent."""
         self._closed = True
         self._drop_port()
+
+    def __enter__(self) -> DynamixelLink:
+        """Open the port unless it already is, so `with` also closes a link opened earlier."""
+        if not self.is_open:
+            self.open()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def _drop_port(self) -> None:
         if self._serial is not None:

@@ -12,14 +12,14 @@ from firmware_bridge.mcu.errors import (
     McuLinkError,
 )
 from firmware_bridge.mcu.handshake import McuInfo
-from firmware_bridge.mcu.link_stats import LinkStats
+from firmware_bridge.mcu.link_stats import McuLinkStats
 
 __all__ = [
-    "LinkStats",
     "McuBus",
     "McuConfigError",
     "McuFaultError",
     "McuIncompatibleError",
     "McuInfo",
     "McuLinkError",
+    "McuLinkStats",
 ]

@@ -25,7 +25,7 @@ from firmware_bridge.mcu.clock_sync import ClockSync
 from firmware_bridge.mcu.errors import McuConfigError, McuFaultError, McuLinkError
 from firmware_bridge.mcu.handshake import McuInfo, check_compatible, hello_body
 from firmware_bridge.mcu.link import McuLink, Reply
-from firmware_bridge.mcu.link_stats import CommandTracker, LinkStats
+from firmware_bridge.mcu.link_stats import CommandTracker, McuLinkStats
 from firmware_bridge.mcu.messages import Fault, McuState, MsgType, Status
 
 log = logging.getLogger(__name__)
@@ -282,7 +282,7 @@ class McuBus(MotorBus):
     # -- figures -------------------------------------------------------------------------------
 
     @property
-    def stats(self) -> LinkStats:
+    def stats(self) -> McuLinkStats:
         with self._stats_lock:
             sent, received = self._frames_before
             bad = self._bad_frames_before
@@ -294,7 +294,7 @@ class McuBus(MotorBus):
                     bad + link.bad_frames,
                 )
             t = self._tracker
-            return LinkStats(
+            return McuLinkStats(
                 sent, received, bad, t.sent, t.acked, t.lost, t.rejected,
                 self._telemetry_timeouts, self._reconnects, *t.rtt_us(),
             )  # fmt: skip

@@ -274,3 +274,10 @@ class McuLink:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._fail(McuLinkError("closed"), quiet=True)
+
+    def __enter__(self) -> McuLink:
+        """The constructor already opened the port; `with` only guarantees the close."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

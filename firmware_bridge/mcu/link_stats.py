@@ -15,7 +15,7 @@ import numpy as np
 
 
 @dataclass(frozen=True)
-class LinkStats:
+class McuLinkStats:
     """A snapshot of the link counters; round-trip figures in microseconds (NaN when none)."""
 
     frames_sent: int

@@ -16,7 +16,6 @@ import select
 import threading
 import tty
 from pathlib import Path
-from types import TracebackType
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +117,5 @@ class PtyDevice:
     def __enter__(self) -> PtyDevice:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()

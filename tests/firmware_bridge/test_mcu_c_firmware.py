@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mcu_strategies import frames
 
 from firmware_bridge.errors import MotorTimeoutError
 from firmware_bridge.mcu import cobs, frame, messages
@@ -110,14 +111,6 @@ def c_decode(lib: ctypes.CDLL, data: bytes) -> list[frame.Frame | None]:
     return got
 
 
-frames = st.builds(
-    frame.Frame,
-    version=st.integers(0, 255),
-    msg_type=st.integers(0, 255),
-    seq=st.integers(0, 0xFFFF),
-    mcu_time_us=st.integers(0, 0xFFFFFFFF),
-    payload=st.binary(max_size=frame.MAX_PAYLOAD),
-)
 FEW = settings(max_examples=60, deadline=None)
 
 

@@ -9,6 +9,7 @@ import msgpack
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mcu_strategies import frames
 
 from firmware_bridge.errors import ProtocolError
 from firmware_bridge.mcu import cobs, frame, messages
@@ -54,16 +55,6 @@ def test_mcu_cobs_decode_fuzz_ends_in_value_or_protocol_error(data: bytes) -> No
 
 def test_mcu_crc32_is_the_ieee_polynomial() -> None:
     assert zlib.crc32(b"123456789") == 0xCBF43926
-
-
-frames = st.builds(
-    frame.Frame,
-    version=st.integers(0, 255),
-    msg_type=st.integers(0, 255),
-    seq=st.integers(0, 0xFFFF),
-    mcu_time_us=st.integers(0, 0xFFFFFFFF),
-    payload=st.binary(max_size=frame.MAX_PAYLOAD),
-)
 
 
 @FAST

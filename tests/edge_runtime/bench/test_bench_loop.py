@@ -51,6 +51,7 @@ def test_run_loop_bench_shapes_without_load() -> None:
     assert runs[0]["ticks"] == 20
     assert runs[3]["ticks"] == 10
     assert result["load"]["kind"] == "none"
+    assert len(result["verdicts"]) == 3  # 500 Hz lateness for each variant, tick overhead
 
 
 def test_report_table_and_json(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -91,13 +92,13 @@ def test_cli_rejects_a_bad_rate(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_verdicts_name_each_target() -> None:
-    from edge_runtime.cli.bench_loop import _verdicts
+    from edge_runtime.bench.loop_targets import verdicts
 
     def run(rate: float, p99: float, missed: int = 0, **extra) -> dict:
         return {"loop": "edgerun", "rate_hz": rate, "ticks": 10_000, "missed": missed,
                 "lateness_us": {"p99": p99}, **extra}  # fmt: skip
 
-    lines = _verdicts(
+    lines = verdicts(
         [
             {"loop": "baseline", "rate_hz": 100.0},
             run(100.0, 250.0),
