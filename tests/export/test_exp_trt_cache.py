@@ -20,6 +20,7 @@ from edge_runtime.engines.trt_cache import (
     stale_engines,
     write_sidecar,
 )
+from edge_runtime.file_hash import sha256_file
 from export.bundle_writer import write_bundle
 from export.config import ExportConfig
 from export.errors import ExportError
@@ -63,8 +64,6 @@ def test_exp_l4t_release_parsing(tmp_path: Path) -> None:
 def test_exp_stale_engine_is_detected_never_loaded(tmp_path: Path) -> None:
     onnx = tmp_path / "policy.onnx"
     onnx.write_bytes(b"graph")
-    from edge_runtime.bundle.reader import sha256_file
-
     sha = sha256_file(onnx)
     flags = precision_flags("int8")
     path = engine_path(tmp_path / "cache", sha, ORIN, flags)
@@ -91,6 +90,18 @@ def test_exp_stale_engine_is_detected_never_loaded(tmp_path: Path) -> None:
     path.with_suffix(".json").unlink()
     with pytest.raises(StaleEngineError, match="no complete TensorRT engine"):
         check_engine(path, sha, ORIN, flags)
+
+
+def test_exp_find_engine_uses_the_verified_sha_without_rehashing(tmp_path: Path) -> None:
+    sha = "cd" * 32  # what a manifest records; the file behind it was verified by open_bundle
+    flags = precision_flags("fp16")
+    path = engine_path(tmp_path / "cache", sha, ORIN, flags)
+    _fake_build(path, sha, ORIN, flags)
+    # The ONNX path is never read when the digest is given (here it does not even exist).
+    absent = tmp_path / "not-read.onnx"
+    assert find_engine(tmp_path / "cache", absent, "fp16", ORIN, onnx_sha256=sha) == path
+    with pytest.raises(FileNotFoundError):
+        find_engine(tmp_path / "cache", absent, "fp16", ORIN)
 
 
 def test_exp_plan_builds_reuses_valid_and_rebuilds_stale(
