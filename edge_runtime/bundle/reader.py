@@ -88,8 +88,8 @@ def open_bundle(
         signed_by = ""
     else:
         raise BundleError(
-            f"{location} is not signed; sign it with `edgerun export --sign-key KEY` or set "
-            "[model] development_mode = true for a bench test"
+            f"{location} is not signed; sign it with `edgerun export --sign-key KEY`, or for a "
+            "bench test set [model] development_mode = true (--allow-unsigned)"
         )
     return Bundle(root=root, manifest=manifest, signed_by=signed_by)
 

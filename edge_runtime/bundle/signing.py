@@ -31,7 +31,7 @@ def load_public_key(path: str | Path) -> Ed25519PublicKey:
         path,
         serialization.load_pem_public_key,
         (ValueError,),
-        f"trusted key {path} does not exist; fix [model] trusted_keys",
+        f"trusted key {path} does not exist; fix [model] trusted_keys or --trusted-key",
         f"{path} is not a PEM public key; use the .pub from `edgerun keys generate`",
     )
     if not isinstance(key, Ed25519PublicKey):
@@ -93,7 +93,7 @@ def verify_manifest(
     if not trusted:
         raise BundleError(
             f"{where} is signed by key {claimed} but no trusted keys are configured; add its .pub "
-            "to [model] trusted_keys"
+            "to [model] trusted_keys (or pass --trusted-key PUB)"
         )
     for key in trusted:
         try:
