@@ -27,14 +27,28 @@ def _cmd(cli: CommandTree, name: str, help: str, module: str, func: str) -> argp
     return cli.command(name, help, _lazy(module, func), group=GROUP, group_help=GROUP_HELP)
 
 
-def _out(parser: argparse.ArgumentParser) -> None:
+def _artifact_command(
+    cli: CommandTree, name: str, help: str, module: str, board: bool = False
+) -> argparse.ArgumentParser:
+    """A command that measures one artifact into `--out` (handler `module.name`).
+
+    They all write into a calibration directory, may prompt an engineer, and most look at
+    the ChArUco board: those arguments are declared here once.
+    """
+    parser = _cmd(cli, name, help, module, name)
     parser.add_argument("--out", required=True, help="calibration directory ([calibration] dir)")
+    if board:
+        from calibration.session import add_board_args
 
-
-def _interactive(parser: argparse.ArgumentParser) -> None:
+        add_board_args(parser)
     parser.add_argument(
         "--non-interactive", action="store_true", help="never prompt (scripted / CI runs)"
     )
+    return parser
+
+
+def _serial(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--serial", default="", help="camera serial recorded in the artifact")
 
 
 def register(cli: CommandTree) -> None:
@@ -51,32 +65,19 @@ def register(cli: CommandTree) -> None:
     board.add_argument("--page", default="a4", help="PDF page: a4, letter, a3 or fit")
     board.add_argument("--dpi", type=int, default=300, help="PNG resolution")
 
-    camera = _cmd(
-        cli,
-        "camera",
-        "camera intrinsics from board views (images or a live camera)",
-        cam_mod,
-        "camera",
+    camera = _artifact_command(
+        cli, "camera", "camera intrinsics from board views (images or a live camera)", cam_mod, True
     )
-    _out(camera)
-    add_board_args(camera)
     source = camera.add_mutually_exclusive_group(required=True)
     source.add_argument("--images", metavar="DIR", help="folder of board images (png/jpg)")
     source.add_argument("--config", help="robot config: capture from its camera")
     camera.add_argument("--views", type=int, default=25, help="live: views to collect")
     camera.add_argument("--timeout", type=float, default=300.0, help="live: give up after (s)")
-    camera.add_argument("--serial", default="", help="camera serial recorded in the artifact")
-    _interactive(camera)
+    _serial(camera)
 
-    handeye = _cmd(
-        cli,
-        "handeye",
-        "camera pose relative to the robot (AX=XB, every method)",
-        robot_mod,
-        "handeye",
+    handeye = _artifact_command(
+        cli, "handeye", "camera pose relative to the robot (AX=XB, every method)", robot_mod, True
     )
-    _out(handeye)
-    add_board_args(handeye)
     handeye.add_argument("--mode", choices=("to-hand", "in-hand"), default="to-hand")
     handeye.add_argument("--mjcf", help="robot MJCF (default: the simulated arm's when sim)")
     handeye.add_argument("--ee-site", default="ee_site", help="MJCF site the board/camera is on")
@@ -88,48 +89,36 @@ def register(cli: CommandTree) -> None:
     handeye.add_argument("--view-camera", help="MJCF camera giving a rough camera pose")
     handeye.add_argument("--propose-only", action="store_true", help="print poses, do not move")
     handeye.add_argument("--seed", type=int, default=0, help="pose proposal seed")
-    _interactive(handeye)
 
-    joints = _cmd(
-        cli, "joints", "zero offsets and limits per motor, then a verify move", robot_mod, "joints"
+    joints = _artifact_command(
+        cli, "joints", "zero offsets and limits per motor, then a verify move", robot_mod
     )
-    _out(joints)
     joints.add_argument("--config", required=True, help="robot config (motors and ids)")
     joints.add_argument("--poses", metavar="TOML", help="scripted readings (see docs)")
     joints.add_argument("--margin", type=float, default=0.05, help="limit margin, rad")
     joints.add_argument("--no-verify", action="store_true", help="skip the verify moves")
-    _interactive(joints)
 
-    depth = _cmd(
-        cli,
-        "depth",
-        "depth error against the board plane; flags self-calibration",
-        cam_mod,
-        "depth",
+    depth = _artifact_command(
+        cli, "depth", "depth error against the board plane; flags self-calibration", cam_mod, True
     )
-    _out(depth)
-    add_board_args(depth)
     depth.add_argument("--config", required=True, help="robot config (its camera)")
     depth.add_argument("--frames", type=int, default=10, help="frames to average")
     depth.add_argument("--tolerance-pct", type=float, default=1.0, help="%% of distance")
-    depth.add_argument("--serial", default="", help="camera serial recorded in the artifact")
-    _interactive(depth)
+    _serial(depth)
 
-    int8 = _cmd(
-        cli, "int8", "capture camera + joint observations for INT8 quantization", robot_mod, "int8"
+    int8 = _artifact_command(
+        cli, "int8", "capture camera + joint observations for INT8 quantization", robot_mod
     )
-    _out(int8)
     int8.add_argument("--config", required=True, help="robot config (camera and motors)")
     int8.add_argument("--count", type=int, default=200, help="observations to capture")
     int8.add_argument("--interval", type=float, default=0.2, help="seconds between samples")
-    int8.add_argument("--serial", default="", help="camera serial recorded in the artifact")
+    _serial(int8)
     int8.add_argument(
         "--preprocess", metavar="HxW", help="also write int8_observations.npz at this size"
     )
     int8.add_argument("--depth-max-m", type=float, default=2.0, help="with --preprocess")
     int8.add_argument("--rgb-mean", default="0,0,0", help="with --preprocess, e.g. 0.5,0.5,0.5")
     int8.add_argument("--rgb-std", default="1,1,1", help="with --preprocess")
-    _interactive(int8)
 
     validate = _cmd(
         cli,

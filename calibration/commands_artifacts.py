@@ -9,8 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from edge_runtime.calibration_artifacts import KINDS, validate_calibration
-from edge_runtime.calibration_artifacts.reader import load_artifact
+from edge_runtime.calibration_artifacts import KINDS, load_artifact, validate_calibration
 from edge_runtime.errors import CalibrationError
 
 console = Console()

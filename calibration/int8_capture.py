@@ -38,8 +38,9 @@ import numpy as np
 
 from edge_runtime.bundle.manifest import Preprocessing
 from edge_runtime.calibration_artifacts import INT8, Device, build_document
-from edge_runtime.calibration_artifacts.artifact import file_sha256, write_atomic
+from edge_runtime.calibration_artifacts.artifact import write_atomic
 from edge_runtime.errors import CalibrationError, StaleFrameError
+from edge_runtime.file_hash import sha256_file
 from edge_runtime.sensors.base import Camera, Frame
 from firmware_bridge.base import JointState, MotorBus
 
@@ -160,13 +161,13 @@ def write_dataset(
         "count": len(frames),
         "arrays": {k: {"dtype": str(v.dtype), "shape": list(v.shape)} for k, v in arrays.items()},
     }
-    files = {NPZ_NAME: file_sha256(root / NPZ_NAME)}
+    files = {NPZ_NAME: sha256_file(root / NPZ_NAME)}
     data["observations"] = ""
     if preprocessing is not None:
         from calibration.int8_observations import write_observations
 
         observed = write_observations(root / NPZ_NAME, preprocessing)
-        files[observed.name] = file_sha256(observed)
+        files[observed.name] = sha256_file(observed)
         data["observations"] = observed.name
     device = Device(camera_serial=serial, motor_ids=tuple(motor_ids))
     return root / NPZ_NAME, build_document(INT8.name, INT8.version, device, quality, data, files)

@@ -25,8 +25,7 @@ import numpy as np
 from calibration.motion import Mover
 from edge_runtime.calibration_artifacts import JOINTS, Device, build_document
 from edge_runtime.errors import CalibrationError
-from edge_runtime.fields import Section
-from edge_runtime.toml_compat import tomllib
+from edge_runtime.fields import Section, load_toml
 from firmware_bridge.base import MotorBus
 
 MIN_RANGE_RAD = 0.2
@@ -44,12 +43,7 @@ class JointReadings:
 
 def read_poses_file(path: Path) -> JointReadings:
     where = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise CalibrationError(f"poses file {path} does not exist") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise CalibrationError(f"{path} is not valid TOML ({exc}); fix the syntax") from exc
+    data = load_toml(path, CalibrationError, "poses file", "pass --poses with a TOML file")
     sec = Section({"poses": data}, "poses", where, label="poses file", error=CalibrationError)
     ids_raw = sec._get("motor_ids", None)
     if (

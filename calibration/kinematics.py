@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from calibration.geometry import invert, make_transform
-from edge_runtime.calibration_artifacts.artifact import file_sha256
 from edge_runtime.errors import CalibrationError
+from edge_runtime.file_hash import sha256_file
 
 
 class RobotModel:
@@ -69,7 +69,7 @@ class RobotModel:
         return self.path.name
 
     def sha256(self) -> str:
-        return file_sha256(self.path)
+        return sha256_file(self.path)
 
     def _evaluate(self, q: np.ndarray) -> None:
         q = np.asarray(q, float).reshape(-1)

@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 
 from calibration.board import BoardSpec
-from edge_runtime.calibration_artifacts import CAMERA, JOINTS, CameraCalibration
-from edge_runtime.calibration_artifacts.reader import load_artifact
+from edge_runtime.calibration_artifacts import CAMERA, JOINTS, CameraCalibration, load_artifact
 from edge_runtime.config import RobotConfig, load_config
 from edge_runtime.errors import CalibrationError
 from edge_runtime.sensors.base import Camera

@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge_runtime.engines import BACKENDS, DEFAULT_ENGINE_CACHE
 from edge_runtime.errors import ConfigError
-from edge_runtime.fields import Section
-from edge_runtime.toml_compat import tomllib
+from edge_runtime.fields import Section, load_toml
 
-BACKENDS = ("auto", "onnxruntime", "tensorrt")
 CAMERA_TYPES = ("sim", "realsense", "playback")
 MOTOR_TYPES = ("dynamixel", "mcu")
 
@@ -55,7 +54,7 @@ class ModelConfig:
     intra_op_threads: int = 1
     trusted_keys: tuple[str, ...] = ()
     development_mode: bool = False
-    engine_cache: str = "~/.cache/edge-runtime/engines"
+    engine_cache: str = DEFAULT_ENGINE_CACHE
 
 
 @dataclass(frozen=True)
@@ -121,12 +120,7 @@ class RobotConfig:
 def load_config(path: str | Path) -> RobotConfig:
     """Read and validate a robot config; raises `ConfigError` with one clear sentence."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist; pass --config with a robot TOML")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML ({exc}); fix the syntax there") from exc
+    data = load_toml(path, ConfigError, "config file", "pass --config with a robot TOML")
     return parse_config(data, path)
 
 

@@ -1,18 +1,37 @@
-"""Typed getters for one TOML table, with error messages that name the key, value and fix.
+"""Reading the files a user writes: one TOML loader, and typed getters for one table.
 
-Shared by the robot config, the bundle manifest and the calibration artifacts, so every file
-a user writes is checked the same way and unknown keys (typos) are refused, not ignored.
+Shared by the robot config, the export config and bundle spec, the bundle manifest, the
+calibration artifacts and poses files, so every file a user writes is read and checked the same
+way: a missing or malformed file is one sentence, and unknown keys (typos) are refused, not
+ignored.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from edge_runtime.errors import ConfigError
+from edge_runtime.toml_compat import tomllib
 
 _MISSING = object()
+
+
+def load_toml(path: str | Path, error: type[Exception], what: str, hint: str) -> dict[str, Any]:
+    """The parsed TOML file, or `error` with one sentence: what is wrong, where, how to fix it.
+
+    `what` names the file for the user ("config file", "bundle spec"); `hint` says how to give
+    the right one ("pass --config with a robot TOML").
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{what} {path} does not exist; {hint}")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{path} is not valid TOML ({exc}); fix the syntax there") from exc
 
 
 class Section:

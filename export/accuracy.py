@@ -1,6 +1,10 @@
-"""Fidelity of a quantized model against its FP32 original, and the gate that fails an export.
+"""A role's outputs compared with a reference, and the thresholds they crossed.
 
-Metrics per output over held-out samples: cosine similarity of each flattened sample (mean and
+One comparison for two checks: the export gate (quantized model vs its FP32 original on
+held-out observations, against the export config's thresholds) and `edgerun verify` (the
+device engine vs the bundle's golden outputs, against the manifest's per-role tolerances).
+
+Metrics per output over the samples: cosine similarity of each flattened sample (mean and
 worst), and the largest absolute element error. For the action output, the error in joint units
 divided by each joint's range: "1% of range" means the same on a gripper and on a shoulder.
 """
@@ -31,21 +35,43 @@ class ActionFidelity:
     per_joint_max: tuple[float, ...]
 
 
+# Filled by `verify` only; left out of the gate's `reports/accuracy.json`, whose schema
+# `bench models` and reviewers read back.
+DEVICE_FIELDS = ("backend", "tolerance", "fp32_cosine_min")
+
+
 @dataclass
 class RoleAccuracy:
+    """One role's outputs against a reference: fidelity per output and the thresholds crossed."""
+
     role: str
     precision: str
     samples: int
     outputs: dict[str, OutputFidelity]
     action: ActionFidelity | None = None
     failures: list[str] = field(default_factory=list)
+    backend: str = ""  # the engine that produced the outputs (verify); "" in the export gate
+    tolerance: dict[str, float] = field(default_factory=dict)  # the manifest's, for verify
+    fp32_cosine_min: float | None = None  # worst cosine against the FP32 model (verify)
 
     @property
     def passed(self) -> bool:
         return not self.failures
 
+    @property
+    def cosine_min(self) -> float:
+        """The worst single-sample cosine over every output."""
+        return min((o.cosine_min for o in self.outputs.values()), default=1.0)
+
+    @property
+    def max_abs(self) -> float:
+        """The largest absolute element error over every output."""
+        return max((o.max_abs for o in self.outputs.values()), default=0.0)
+
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
+        for key in DEVICE_FIELDS:
+            del data[key]
         data["passed"] = self.passed
         return data
 

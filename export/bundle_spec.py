@@ -37,8 +37,7 @@ from edge_runtime.bundle.manifest import (
     parse_action,
     parse_preprocessing,
 )
-from edge_runtime.fields import Section
-from edge_runtime.toml_compat import tomllib
+from edge_runtime.fields import Section, load_toml
 from export.bundle_writer import RoleSource
 from export.errors import ExportError
 from export.onnx_check import validate_onnx
@@ -55,12 +54,7 @@ class BundleSpec:
 
 def load_bundle_spec(path: str | Path) -> BundleSpec:
     path = Path(path)
-    if not path.is_file():
-        raise ExportError(f"bundle spec {path} does not exist; pass --spec with a TOML file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ExportError(f"{path} is not valid TOML ({exc}); fix the syntax there") from exc
+    data = load_toml(path, ExportError, "bundle spec", "pass --spec with a TOML file")
     return parse_bundle_spec(data, path.name, path.parent)
 
 

@@ -26,8 +26,9 @@ from edge_runtime.bundle.manifest import (
     RoleSpec,
     TensorEntry,
 )
-from edge_runtime.bundle.reader import MANIFEST, SIGNATURE, sha256_file
+from edge_runtime.bundle.reader import MANIFEST, SIGNATURE
 from edge_runtime.bundle.signing import key_id, load_private_key, sign_manifest
+from edge_runtime.file_hash import sha256_file
 from export.accuracy import RoleAccuracy
 from export.config import ExportConfig
 from export.errors import AccuracyGateError, ExportError

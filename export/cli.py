@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from edge_runtime.bundle.manifest import PRECISIONS
 from edge_runtime.cli.tree import CommandTree
 from export import cli_device
 
@@ -37,7 +38,7 @@ def register(cli: CommandTree) -> None:
         group="export",
     )
     ref.add_argument("--train", action="store_true", help="collect episodes and retrain first")
-    ref.add_argument("--precision", default="int8", choices=("int8", "fp16", "fp32"))
+    ref.add_argument("--precision", default="int8", choices=PRECISIONS)
     ref.add_argument(
         "--evaluate",
         type=int,

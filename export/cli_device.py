@@ -1,8 +1,8 @@
 """Device-side commands: `edgerun build`, `edgerun verify`, `edgerun bench models`.
 
 All three open the bundle through `open_bundle` first, so a bundle whose hashes or signature do
-not match is refused before anything is built or run. Trusted keys come from `--key` or from a
-robot config's `[model]` table, exactly as `edgerun run` will use them.
+not match is refused before anything is built or run. Trusted keys come from `--trusted-key` or
+from a robot config's `[model]` table, exactly as `edgerun run` will use them.
 """
 
 from __future__ import annotations
@@ -17,26 +17,27 @@ from rich.table import Table
 
 from edge_runtime.bundle.reader import Bundle, open_bundle
 from edge_runtime.cli.tree import CommandTree
-
-DEFAULT_CACHE = "~/.cache/edge-runtime/engines"
+from edge_runtime.cli.trust_flags import add_trust_flags
+from edge_runtime.engines import BACKENDS, DEFAULT_ENGINE_CACHE
 
 
 def add_trust_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bundle", help="bundle directory or .tar")
-    parser.add_argument(
-        "--key", action="append", default=[], metavar="PUB", help="trusted public key (repeat)"
-    )
+    add_trust_flags(parser)
     parser.add_argument("--config", help="robot TOML: use its [model] trusted_keys and cache")
+
+
+def add_cache_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--development", action="store_true", help="accept an unsigned bundle (bench tests only)"
+        "--cache", metavar="DIR", help=f"engine cache directory (default {DEFAULT_ENGINE_CACHE})"
     )
 
 
 def open_trusted(args: argparse.Namespace) -> tuple[Bundle, str]:
-    """The bundle and engine cache directory, trusting what `--key`/`--config` say."""
-    keys: list[str | Path] = list(args.key)
-    development = bool(args.development)
-    cache = getattr(args, "cache", None) or DEFAULT_CACHE
+    """The bundle and engine cache directory, trusting what `--trusted-key`/`--config` say."""
+    keys: list[str | Path] = list(args.trusted_key)
+    development = bool(args.allow_unsigned)
+    cache = getattr(args, "cache", None) or DEFAULT_ENGINE_CACHE
     if args.config:
         from edge_runtime.config import load_config
 
@@ -57,17 +58,15 @@ def register(cli: CommandTree) -> None:
     )
     add_trust_arguments(build)
     build.add_argument("--workspace-mb", type=int, default=None, help="builder workspace (MiB)")
-    build.add_argument("--cache", help=f"engine cache directory (default {DEFAULT_CACHE})")
+    add_cache_argument(build)
     build.add_argument("--force", action="store_true", help="rebuild even valid engines")
 
     verify = cli.command(
         "verify", "run a bundle's golden inputs on this device and compare", _verify
     )
     add_trust_arguments(verify)
-    verify.add_argument(
-        "--backend", default="auto", choices=("auto", "onnxruntime", "tensorrt"), help="engine"
-    )
-    verify.add_argument("--cache", help=f"engine cache directory (default {DEFAULT_CACHE})")
+    verify.add_argument("--backend", default="auto", choices=BACKENDS, help="engine")
+    add_cache_argument(verify)
 
     bench = cli.command(
         "models",
@@ -77,7 +76,7 @@ def register(cli: CommandTree) -> None:
         group_help="benchmarks",
     )
     add_trust_arguments(bench)
-    bench.add_argument("--json", help="write the results as JSON here")
+    bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     bench.add_argument("--runs", type=int, default=300, help="timed runs per model")
 
 

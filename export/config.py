@@ -31,8 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_runtime.bundle.manifest import PRECISIONS, ROLES
-from edge_runtime.fields import Section
-from edge_runtime.toml_compat import tomllib
+from edge_runtime.fields import Section, load_toml
 from export.errors import ExportError
 
 
@@ -70,12 +69,7 @@ def load_export_config(path: str | Path | None) -> ExportConfig:
     if path is None:
         return ExportConfig()
     path = Path(path)
-    if not path.is_file():
-        raise ExportError(f"export config {path} does not exist; pass --config with a TOML file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ExportError(f"{path} is not valid TOML ({exc}); fix the syntax there") from exc
+    data = load_toml(path, ExportError, "export config", "pass --config with a TOML file")
     return parse_export_config(data, path.name)
 
 

@@ -3,40 +3,39 @@
 The golden outputs come from the bundled graph in ONNX Runtime at export, so this proves the
 device engine (TensorRT on a Jetson, ONNX Runtime elsewhere) computes the same function within
 the manifest's per-role tolerances. The bundle's hashes and signature are checked first: a
-tampered bundle is refused before anything runs.
+tampered bundle is refused before anything runs. The comparison is the export gate's
+(`evaluate_role`), with the manifest's tolerances as its thresholds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from edge_runtime.bundle.reader import Bundle
-from export.accuracy import cosine_per_sample
-from export.golden import Golden, load_golden
+from export.accuracy import RoleAccuracy, evaluate_role, output_fidelity
+from export.config import GateThresholds
+from export.golden import load_golden
+
+NO_LIMIT_COSINE = -1.0  # the lowest cosine there is: a tolerance without this key checks nothing
 
 
-@dataclass
-class RoleCheck:
-    role: str
-    precision: str
-    backend: str
-    samples: int
-    cosine_min: float
-    max_abs: float
-    tolerance: dict[str, float]
-    fp32_cosine_min: float | None = None
-    failures: list[str] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures
+def tolerance_thresholds(tolerance: Mapping[str, float]) -> GateThresholds:
+    """The manifest's `cosine_min` / `max_abs` tolerances as gate thresholds (others off)."""
+    return GateThresholds(
+        cosine_mean=NO_LIMIT_COSINE,
+        cosine_min=tolerance.get("cosine_min", NO_LIMIT_COSINE),
+        max_abs=tolerance.get("max_abs"),
+        action_error=math.inf,
+    )
 
 
-def verify_bundle(bundle: Bundle, backend: str, engine_cache: str | Path) -> list[RoleCheck]:
-    """One `RoleCheck` per role with golden data; engines are opened and closed here."""
+def verify_bundle(bundle: Bundle, backend: str, engine_cache: str | Path) -> list[RoleAccuracy]:
+    """One `RoleAccuracy` per role with golden data; engines are opened and closed here."""
     from edge_runtime.engines import open_engine, select_backend
 
     chosen = select_backend(backend)
@@ -46,37 +45,31 @@ def verify_bundle(bundle: Bundle, backend: str, engine_cache: str | Path) -> lis
             continue
         golden = load_golden(bundle.path(spec.golden))
         with open_engine(
-            bundle.path(spec.file), chosen, precision=spec.precision, engine_cache=engine_cache
+            bundle.path(spec.file),
+            chosen,
+            precision=spec.precision,
+            engine_cache=engine_cache,
+            onnx_sha256=bundle.manifest.files[spec.file],
         ) as engine:
             produced = [
                 engine.infer({k: v[i] for k, v in golden.inputs.items()})
                 for i in range(len(golden))
             ]
-        checks.append(_compare(role, spec.precision, chosen, golden, produced, spec.tolerance))
+        actual = {name: np.stack([p[name] for p in produced]) for name in golden.outputs}
+        check = evaluate_role(
+            role, spec.precision, golden.outputs, actual, tolerance_thresholds(spec.tolerance)
+        )
+        fp32_cosines = [
+            output_fidelity(golden.fp32[name], actual[name]).cosine_min
+            for name in golden.outputs
+            if name in golden.fp32
+        ]
+        checks.append(
+            dataclasses.replace(
+                check,
+                backend=chosen,
+                tolerance=dict(spec.tolerance),
+                fp32_cosine_min=min(fp32_cosines, default=None),
+            )
+        )
     return checks
-
-
-def _compare(
-    role: str,
-    precision: str,
-    backend: str,
-    golden: Golden,
-    produced: list[dict[str, np.ndarray]],
-    tolerance: dict[str, float],
-) -> RoleCheck:
-    cos_min, max_abs, fp32_cos = 1.0, 0.0, None
-    for name, expected in golden.outputs.items():
-        actual = np.stack([p[name] for p in produced]).astype(np.float64)
-        cos_min = min(cos_min, float(cosine_per_sample(expected, actual).min()))
-        max_abs = max(max_abs, float(np.max(np.abs(expected - actual))))
-        if name in golden.fp32:
-            c = float(cosine_per_sample(golden.fp32[name], actual).min())
-            fp32_cos = c if fp32_cos is None else min(fp32_cos, c)
-    check = RoleCheck(
-        role, precision, backend, len(golden), cos_min, max_abs, dict(tolerance), fp32_cos
-    )
-    if "cosine_min" in tolerance and cos_min < tolerance["cosine_min"]:
-        check.failures.append(f"{role}: cosine {cos_min:.5f} < {tolerance['cosine_min']}")
-    if "max_abs" in tolerance and max_abs > tolerance["max_abs"]:
-        check.failures.append(f"{role}: max abs error {max_abs:.4g} > {tolerance['max_abs']}")
-    return check

@@ -6,7 +6,6 @@ only in development mode, and say so in the log.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import tarfile
 import tempfile
@@ -16,6 +15,7 @@ from pathlib import Path
 from edge_runtime.bundle.manifest import Manifest
 from edge_runtime.bundle.signing import load_public_key, verify_manifest
 from edge_runtime.errors import BundleError
+from edge_runtime.file_hash import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +31,6 @@ class Bundle:
 
     def path(self, relative: str) -> Path:
         return self.root / relative
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def open_bundle(
@@ -96,8 +88,8 @@ def open_bundle(
         signed_by = ""
     else:
         raise BundleError(
-            f"{location} is not signed; sign it with `edgerun export --sign-key KEY` or set "
-            "[model] development_mode = true for a bench test"
+            f"{location} is not signed; sign it with `edgerun export --sign-key KEY`, or for a "
+            "bench test set [model] development_mode = true (--allow-unsigned)"
         )
     return Bundle(root=root, manifest=manifest, signed_by=signed_by)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -26,14 +27,13 @@ def key_id(public_key: Ed25519PublicKey) -> str:
 
 def load_public_key(path: str | Path) -> Ed25519PublicKey:
     path = Path(path)
-    try:
-        key = serialization.load_pem_public_key(path.read_bytes())
-    except FileNotFoundError as exc:
-        raise BundleError(f"trusted key {path} does not exist; fix [model] trusted_keys") from exc
-    except ValueError as exc:
-        raise BundleError(
-            f"{path} is not a PEM public key; use the .pub from `edgerun keys generate`"
-        ) from exc
+    key = _read_pem(
+        path,
+        serialization.load_pem_public_key,
+        (ValueError,),
+        f"trusted key {path} does not exist; fix [model] trusted_keys or --trusted-key",
+        f"{path} is not a PEM public key; use the .pub from `edgerun keys generate`",
+    )
     if not isinstance(key, Ed25519PublicKey):
         raise BundleError(f"{path} is not an ed25519 public key; use `edgerun keys generate`")
     return key
@@ -41,19 +41,32 @@ def load_public_key(path: str | Path) -> Ed25519PublicKey:
 
 def load_private_key(path: str | Path) -> Ed25519PrivateKey:
     path = Path(path)
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except FileNotFoundError as exc:
-        raise BundleError(
-            f"signing key {path} does not exist; create one with `edgerun keys generate`"
-        ) from exc
-    except (ValueError, TypeError) as exc:
-        raise BundleError(
-            f"{path} is not an unencrypted PEM private key; use `edgerun keys generate`"
-        ) from exc
+    key = _read_pem(
+        path,
+        lambda data: serialization.load_pem_private_key(data, password=None),
+        (ValueError, TypeError),  # TypeError: the key is encrypted
+        f"signing key {path} does not exist; create one with `edgerun keys generate`",
+        f"{path} is not an unencrypted PEM private key; use `edgerun keys generate`",
+    )
     if not isinstance(key, Ed25519PrivateKey):
         raise BundleError(f"{path} is not an ed25519 private key; use `edgerun keys generate`")
     return key
+
+
+def _read_pem(
+    path: Path,
+    load: Callable[[bytes], object],
+    malformed_errors: tuple[type[Exception], ...],
+    missing: str,
+    malformed: str,
+) -> object:
+    """The key a PEM file holds, or `BundleError` with the caller's sentence for what failed."""
+    try:
+        return load(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise BundleError(missing) from exc
+    except malformed_errors as exc:
+        raise BundleError(malformed) from exc
 
 
 def sign_manifest(manifest_bytes: bytes, private_key: Ed25519PrivateKey) -> str:
@@ -80,7 +93,7 @@ def verify_manifest(
     if not trusted:
         raise BundleError(
             f"{where} is signed by key {claimed} but no trusted keys are configured; add its .pub "
-            "to [model] trusted_keys"
+            "to [model] trusted_keys (or pass --trusted-key PUB)"
         )
     for key in trusted:
         try:

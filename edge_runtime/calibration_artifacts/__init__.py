@@ -27,6 +27,7 @@ from edge_runtime.calibration_artifacts.schemas import (
     Int8Dataset,
     JointCalibration,
     JointLimits,
+    load_artifact,
 )
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "JointLimits",
     "ValidationReport",
     "build_document",
+    "load_artifact",
     "load_calibration",
     "require_joint_calibration",
     "validate_calibration",

@@ -21,6 +21,7 @@ from typing import Any
 
 from edge_runtime import __version__
 from edge_runtime.errors import CalibrationError
+from edge_runtime.file_hash import sha256_file
 
 SCHEMA = "edge-runtime/calibration"
 ENVELOPE_KEYS = (
@@ -45,14 +46,6 @@ def canonical_bytes(document: dict[str, Any]) -> bytes:
 
 def document_sha256(document: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(document)).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def utc_now() -> str:
@@ -194,7 +187,7 @@ def read_envelope(path: Path, expected_kind: str, command: str) -> Envelope:
             raise CalibrationError(
                 f"{where} lists {relative} but it is missing; copy the whole calibration directory"
             )
-        if file_sha256(target) != digest:
+        if sha256_file(target) != digest:
             raise CalibrationError(
                 f"{target} does not match its sha256 in {path.name}; it was modified after "
                 "calibration — restore it or re-run the capture"

@@ -13,32 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge_runtime.calibration_artifacts.artifact import Device, read_envelope
+from edge_runtime.calibration_artifacts.artifact import Device
 from edge_runtime.calibration_artifacts.schemas import (
-    CAMERA,
-    DEPTH,
-    HANDEYE,
-    INT8,
     JOINTS,
     KINDS,
+    Artifact,
     CameraCalibration,
     DepthCheck,
     HandEyeCalibration,
     Int8Dataset,
     JointCalibration,
     Kind,
+    load_artifact,
 )
 from edge_runtime.errors import CalibrationError
-
-Artifact = CameraCalibration | HandEyeCalibration | JointCalibration | DepthCheck | Int8Dataset
-
-_PARSERS = {
-    CAMERA.name: CameraCalibration.parse,
-    HANDEYE.name: HandEyeCalibration.parse,
-    JOINTS.name: JointCalibration.parse,
-    DEPTH.name: DepthCheck.parse,
-    INT8.name: Int8Dataset.parse,
-}
 
 
 @dataclass(frozen=True)
@@ -63,11 +51,6 @@ def _attr(kind: Kind) -> str:
     return {"camera_intrinsics": "camera", "depth_check": "depth", "int8_dataset": "int8"}.get(
         kind.name, kind.name
     )
-
-
-def load_artifact(root: Path, kind: Kind) -> Artifact:
-    env = read_envelope(root / kind.filename, kind.name, kind.command)
-    return _PARSERS[kind.name](env)
 
 
 def _check_dir(root: str | Path) -> Path:

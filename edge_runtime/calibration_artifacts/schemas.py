@@ -7,12 +7,15 @@ do not understand, with one sentence saying what to do.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from edge_runtime.calibration_artifacts.artifact import Envelope
+from edge_runtime.calibration_artifacts.artifact import Envelope, read_envelope
 from edge_runtime.errors import CalibrationError
 from edge_runtime.fields import Section
 from edge_runtime.sensors.base import Intrinsics
@@ -36,14 +39,18 @@ HANDEYE_MODES = ("in-hand", "to-hand")
 OFFSETS_APPLIED = ("host", "servo")
 
 
-def _data(env: Envelope, kind: Kind) -> Section:
+@contextlib.contextmanager
+def _data(env: Envelope, kind: Kind) -> Iterator[Section]:
+    """The artifact's `data` table, for this schema version; unknown keys refused on exit."""
     where = str(env.path or kind.filename)
     if env.version != kind.version:
         raise CalibrationError(
             f"{where} has schema version {env.version}, this edgerun reads version "
             f"{kind.version}; re-run `edgerun calibrate {kind.command}` with this version"
         )
-    return Section({"data": env.data}, "data", where, required=True, error=CalibrationError)
+    sec = Section({"data": env.data}, "data", where, required=True, error=CalibrationError)
+    yield sec
+    sec.done()
 
 
 def _matrix4(sec: Section, key: str) -> np.ndarray:
@@ -76,20 +83,18 @@ class CameraCalibration:
 
     @classmethod
     def parse(cls, env: Envelope) -> CameraCalibration:
-        sec = _data(env, CAMERA)
-        intr = Intrinsics(
-            width=sec.integer("width", minimum=1),
-            height=sec.integer("height", minimum=1),
-            fx=sec.number("fx", positive=True),
-            fy=sec.number("fy", positive=True),
-            ppx=sec.number("ppx"),
-            ppy=sec.number("ppy"),
-            model=sec.choice("model", ("brown_conrady",)),
-            coeffs=tuple(sec.numbers("coeffs", length=5)),
-        )
-        board = sec.table("board")
-        sec.done()
-        return cls(env, intr, board)
+        with _data(env, CAMERA) as sec:
+            intr = Intrinsics(
+                width=sec.integer("width", minimum=1),
+                height=sec.integer("height", minimum=1),
+                fx=sec.number("fx", positive=True),
+                fy=sec.number("fy", positive=True),
+                ppx=sec.number("ppx"),
+                ppy=sec.number("ppy"),
+                model=sec.choice("model", ("brown_conrady",)),
+                coeffs=tuple(sec.numbers("coeffs", length=5)),
+            )
+            return cls(env, intr, sec.table("board"))
 
 
 @dataclass(frozen=True)
@@ -109,18 +114,16 @@ class HandEyeCalibration:
 
     @classmethod
     def parse(cls, env: Envelope) -> HandEyeCalibration:
-        sec = _data(env, HANDEYE)
-        value = cls(
-            envelope=env,
-            mode=sec.choice("mode", HANDEYE_MODES),
-            transform=_matrix4(sec, "transform"),
-            parent_frame=sec.string("parent_frame"),
-            method=sec.string("method"),
-            robot_model=sec.string("robot_model"),
-            ee_site=sec.string("ee_site"),
-        )
-        sec.done()
-        return value
+        with _data(env, HANDEYE) as sec:
+            return cls(
+                envelope=env,
+                mode=sec.choice("mode", HANDEYE_MODES),
+                transform=_matrix4(sec, "transform"),
+                parent_frame=sec.string("parent_frame"),
+                method=sec.string("method"),
+                robot_model=sec.string("robot_model"),
+                ee_site=sec.string("ee_site"),
+            )
 
 
 @dataclass(frozen=True)
@@ -161,11 +164,10 @@ class JointCalibration:
 
     @classmethod
     def parse(cls, env: Envelope) -> JointCalibration:
-        sec = _data(env, JOINTS)
-        where = sec.where
-        applied = sec.choice("offsets_applied", OFFSETS_APPLIED)
-        entries = sec._get("joints", None)
-        sec.done()
+        with _data(env, JOINTS) as sec:
+            where = sec.where
+            applied = sec.choice("offsets_applied", OFFSETS_APPLIED)
+            entries = sec._get("joints", None)
         if not isinstance(entries, list) or not entries:
             raise CalibrationError(f"{where}: data.joints must be a non-empty list of tables")
         joints = []
@@ -211,18 +213,16 @@ class DepthCheck:
 
     @classmethod
     def parse(cls, env: Envelope) -> DepthCheck:
-        sec = _data(env, DEPTH)
-        value = cls(
-            envelope=env,
-            distance_m=sec.number("distance_m", positive=True),
-            bias_mm=sec.number("bias_mm"),
-            rms_mm=sec.number("rms_mm", minimum=0.0),
-            plane_fit_rms_mm=sec.number("plane_fit_rms_mm", minimum=0.0),
-            tolerance_pct=sec.number("tolerance_pct", positive=True),
-            needs_self_calibration=sec.boolean("needs_self_calibration"),
-        )
-        sec.done()
-        return value
+        with _data(env, DEPTH) as sec:
+            return cls(
+                envelope=env,
+                distance_m=sec.number("distance_m", positive=True),
+                bias_mm=sec.number("bias_mm"),
+                rms_mm=sec.number("rms_mm", minimum=0.0),
+                plane_fit_rms_mm=sec.number("plane_fit_rms_mm", minimum=0.0),
+                tolerance_pct=sec.number("tolerance_pct", positive=True),
+                needs_self_calibration=sec.boolean("needs_self_calibration"),
+            )
 
 
 @dataclass(frozen=True)
@@ -237,18 +237,34 @@ class Int8Dataset:
 
     @classmethod
     def parse(cls, env: Envelope) -> Int8Dataset:
-        sec = _data(env, INT8)
-        value = cls(
-            envelope=env,
-            file=sec.string("file"),
-            count=sec.integer("count", minimum=1),
-            arrays=sec.table("arrays"),
-            observations=sec.string("observations", default=""),
-        )
-        sec.done()
+        with _data(env, INT8) as sec:
+            value = cls(
+                envelope=env,
+                file=sec.string("file"),
+                count=sec.integer("count", minimum=1),
+                arrays=sec.table("arrays"),
+                observations=sec.string("observations", default=""),
+            )
         for name in (value.file, value.observations):
             if name and name not in env.files:
                 raise CalibrationError(
                     f"{env.path}: {name} is not hashed in 'files'; re-run `edgerun calibrate int8`"
                 )
         return value
+
+
+Artifact = CameraCalibration | HandEyeCalibration | JointCalibration | DepthCheck | Int8Dataset
+
+_PARSERS: dict[str, Callable[[Envelope], Artifact]] = {
+    CAMERA.name: CameraCalibration.parse,
+    HANDEYE.name: HandEyeCalibration.parse,
+    JOINTS.name: JointCalibration.parse,
+    DEPTH.name: DepthCheck.parse,
+    INT8.name: Int8Dataset.parse,
+}
+
+
+def load_artifact(root: Path, kind: Kind) -> Artifact:
+    """`root/kind.filename` read, hash-checked and parsed by its kind's schema."""
+    env = read_envelope(root / kind.filename, kind.name, kind.command)
+    return _PARSERS[kind.name](env)

@@ -1,7 +1,9 @@
 """Engines behind the `Engine` port, and backend selection.
 
 A registry maps a backend name to a lazily imported class (python-can style), so TensorRT and
-pycuda are imported only when the tensorrt backend is selected.
+pycuda are imported only when the tensorrt backend is selected. This module is light to import
+(numpy only), so the backend names and the engine cache default live here, once, for the robot
+config, the CLI's `choices=` and the device commands.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from edge_runtime.engines.base import Engine, TensorSpec
 from edge_runtime.errors import BackendUnavailableError, ConfigError
 
 BACKENDS = ("auto", "onnxruntime", "tensorrt")
+# Where `edgerun build` puts TensorRT engines and `run` finds them ([model] engine_cache).
+DEFAULT_ENGINE_CACHE = "~/.cache/edge-runtime/engines"
 
 
 def tensorrt_available() -> bool:
@@ -40,12 +44,15 @@ def open_engine(
     *,
     precision: str = "fp32",
     intra_op_threads: int = 1,
-    engine_cache: str | Path = "~/.cache/edge-runtime/engines",
+    engine_cache: str | Path = DEFAULT_ENGINE_CACHE,
+    onnx_sha256: str | None = None,
 ) -> Engine:
     """Open the engine for one bundle model on the chosen backend.
 
     For TensorRT the engine must already be in the cache (`edgerun build` puts it there);
-    a stale or missing engine is an error, never a silent build inside `run`.
+    a stale or missing engine is an error, never a silent build inside `run`. The cache is
+    keyed by the ONNX file's sha256: pass the bundle manifest's (`open_bundle` has verified
+    it) so a large graph is not hashed again; without it the file is hashed here.
     """
     chosen = select_backend(backend)
     if chosen == "onnxruntime":
@@ -55,8 +62,18 @@ def open_engine(
     from edge_runtime.engines.tensorrt_engine import TensorRTEngine
     from edge_runtime.engines.trt_cache import find_engine
 
-    engine_file = find_engine(Path(engine_cache).expanduser(), Path(onnx_path), precision)
+    engine_file = find_engine(
+        Path(engine_cache).expanduser(), Path(onnx_path), precision, onnx_sha256=onnx_sha256
+    )
     return TensorRTEngine(engine_file)
 
 
-__all__ = ["BACKENDS", "Engine", "TensorSpec", "open_engine", "select_backend"]
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_ENGINE_CACHE",
+    "Engine",
+    "TensorSpec",
+    "open_engine",
+    "select_backend",
+    "tensorrt_available",
+]

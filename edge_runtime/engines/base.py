@@ -29,17 +29,25 @@ class TensorSpec:
 
 
 class Engine(abc.ABC):
-    """Runs one model. `infer` validates names, shapes and dtypes, then calls `_infer`."""
+    """Runs one model. `infer` validates names, shapes and dtypes, then calls `_infer`.
+
+    Every backend reads its tensor specs once when it loads the model and stores them in
+    `_inputs` / `_outputs`; the properties below are the one place they are read from.
+    """
 
     backend: str = "abstract"
+    _inputs: list[TensorSpec]
+    _outputs: list[TensorSpec]
 
     @property
-    @abc.abstractmethod
-    def inputs(self) -> list[TensorSpec]: ...
+    def inputs(self) -> list[TensorSpec]:
+        """The model's inputs, in the model's order."""
+        return self._inputs
 
     @property
-    @abc.abstractmethod
-    def outputs(self) -> list[TensorSpec]: ...
+    def outputs(self) -> list[TensorSpec]:
+        """The model's outputs, in the model's order (the order `infer` returns them in)."""
+        return self._outputs
 
     def infer(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         expected = {spec.name: spec for spec in self.inputs}

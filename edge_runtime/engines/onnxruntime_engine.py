@@ -60,14 +60,6 @@ class OnnxRuntimeEngine(Engine):
         self._output_names = [s.name for s in self._outputs]
         self.providers = self._session.get_providers()
 
-    @property
-    def inputs(self) -> list[TensorSpec]:
-        return self._inputs
-
-    @property
-    def outputs(self) -> list[TensorSpec]:
-        return self._outputs
-
     def _infer(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         results = self._session.run(self._output_names, feeds)
         return dict(zip(self._output_names, results))

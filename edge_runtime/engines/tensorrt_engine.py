@@ -76,8 +76,8 @@ class TensorRTEngine(Engine):
         self._engine = engine
         self._context = engine.create_execution_context()
         self._stream = cuda.Stream()
-        self._inputs: list[TensorSpec] = []
-        self._outputs: list[TensorSpec] = []
+        self._inputs = []
+        self._outputs = []
         self._host: dict[str, np.ndarray] = {}
         self._device: dict[str, Any] = {}
         for index in range(engine.num_io_tensors):
@@ -97,14 +97,6 @@ class TensorRTEngine(Engine):
                 self._inputs.append(spec)
             else:
                 self._outputs.append(spec)
-
-    @property
-    def inputs(self) -> list[TensorSpec]:
-        return self._inputs
-
-    @property
-    def outputs(self) -> list[TensorSpec]:
-        return self._outputs
 
     def _infer(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         if threading.get_ident() != self._owner:

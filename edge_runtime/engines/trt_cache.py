@@ -21,8 +21,8 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from edge_runtime.bundle.reader import sha256_file
 from edge_runtime.errors import EngineError
+from edge_runtime.file_hash import sha256_file
 
 L4T_RELEASE_FILE = Path("/etc/nv_tegra_release")
 SIDECAR_VERSION = 1
@@ -139,11 +139,20 @@ def check_engine(engine: Path, onnx_sha256: str, device: DeviceInfo, flags: str)
 
 
 def find_engine(
-    cache_dir: Path, onnx_path: Path, precision: str, device: DeviceInfo | None = None
+    cache_dir: Path,
+    onnx_path: Path,
+    precision: str,
+    device: DeviceInfo | None = None,
+    *,
+    onnx_sha256: str | None = None,
 ) -> Path:
-    """The valid engine for this bundle model on this device, or `EngineError` saying why not."""
+    """The valid engine for this bundle model on this device, or `EngineError` saying why not.
+
+    `onnx_sha256` is the digest the bundle manifest records (and `open_bundle` verified);
+    only a bare path with nothing verified behind it is hashed here.
+    """
     device = device if device is not None else probe()
-    onnx_sha = sha256_file(Path(onnx_path))
+    onnx_sha = onnx_sha256 if onnx_sha256 is not None else sha256_file(Path(onnx_path))
     flags = precision_flags(precision)
     path = engine_path(cache_dir, onnx_sha, device, flags)
     check_engine(path, onnx_sha, device, flags)

@@ -13,7 +13,7 @@ import numpy as np
 
 from edge_runtime.bundle.manifest import role_order
 from edge_runtime.bundle.reader import Bundle
-from edge_runtime.engines import Engine, open_engine
+from edge_runtime.engines import DEFAULT_ENGINE_CACHE, Engine, open_engine
 from edge_runtime.errors import BundleError
 from edge_runtime.pipeline.preprocess import FramePreprocessor
 from edge_runtime.sensors.base import Frame
@@ -25,7 +25,7 @@ class BundlePolicy:
         bundle: Bundle,
         backend: str = "auto",
         intra_op_threads: int = 1,
-        engine_cache: str = "~/.cache/edge-runtime/engines",
+        engine_cache: str = DEFAULT_ENGINE_CACHE,
         roles: tuple[str, ...] | None = None,
         extra_roles: tuple[str, ...] = (),
     ) -> None:
@@ -46,6 +46,7 @@ class BundlePolicy:
                     precision=spec.precision,
                     intra_op_threads=intra_op_threads,
                     engine_cache=engine_cache,
+                    onnx_sha256=manifest.files[spec.file],
                 )
                 self._check_io(role, engine)
                 self.engines[role] = engine

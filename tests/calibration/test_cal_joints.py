@@ -124,6 +124,11 @@ def test_cal_poses_file_errors_name_the_key(tmp_path: Path) -> None:
     path.write_text("motor_ids = [1]\nmin_rad = [0.0]\nmax_rad = [1.0]\nmaxx = 1\n")
     with pytest.raises(CalibrationError, match="unknown key 'maxx'"):
         read_poses_file(path)
+    path.write_text("motor_ids = [1\n")
+    with pytest.raises(CalibrationError, match="is not valid TOML"):
+        read_poses_file(path)
+    with pytest.raises(CalibrationError, match=r"poses file .* does not exist; pass --poses"):
+        read_poses_file(tmp_path / "missing.toml")
 
 
 def test_cal_interactive_joints_sample_the_sweep_between_prompts(

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from edge_runtime.config import load_config
+from edge_runtime.engines import BACKENDS, DEFAULT_ENGINE_CACHE
 from edge_runtime.errors import ConfigError
+from edge_runtime.fields import load_toml
 
 GOOD = """
 [robot]
@@ -101,6 +103,27 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_malformed_toml(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is not valid TOML"):
         load_config(write(tmp_path, "[robot\nperiod_s = 1"))
+
+
+def test_load_toml_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    class SpecError(Exception):
+        pass
+
+    with pytest.raises(SpecError, match=r"^bundle spec \S+ does not exist; pass --spec$"):
+        load_toml(tmp_path / "nope.toml", SpecError, "bundle spec", "pass --spec")
+    (tmp_path / "bad.toml").write_bytes(b"name = '\xff'\n")
+    with pytest.raises(SpecError, match=r"bad\.toml is not valid TOML .*; fix the syntax there"):
+        load_toml(tmp_path / "bad.toml", SpecError, "bundle spec", "pass --spec")
+    (tmp_path / "ok.toml").write_text("[a]\nb = 1\n")
+    assert load_toml(tmp_path / "ok.toml", SpecError, "bundle spec", "") == {"a": {"b": 1}}
+
+
+def test_model_defaults_come_from_the_engines_package(tmp_path: Path) -> None:
+    model = load_config(write(tmp_path, GOOD)).model
+    assert model.engine_cache == DEFAULT_ENGINE_CACHE
+    for backend in BACKENDS:
+        text = GOOD.replace('backend = "onnxruntime"', f'backend = "{backend}"', 1)
+        assert load_config(write(tmp_path, text)).model.backend == backend
 
 
 def test_no_joints(tmp_path: Path) -> None:

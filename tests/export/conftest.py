@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from edge_runtime.bundle.manifest import ActionSpec, Preprocessing
-from export.bundle_writer import RoleSource
+from edge_runtime.bundle.reader import Bundle, open_bundle
+from export.bundle_writer import RoleSource, write_bundle
+from export.config import ExportConfig
 from export.samples import Samples
 
 IMAGE = 16
@@ -104,3 +106,15 @@ TINY_ACTION = ActionSpec(
 @pytest.fixture
 def tiny_spec() -> tuple[Preprocessing, ActionSpec]:
     return TINY_PRE, TINY_ACTION
+
+
+@pytest.fixture
+def tiny_bundle(
+    tmp_path: Path, tiny_roles: dict[str, RoleSource], tiny_observations: Samples
+) -> Bundle:
+    """The tiny models bundled unsigned (encoder INT8, policy FP16) and opened for development."""
+    config = ExportConfig(precision={"encoder": "int8", "policy": "fp16"})
+    out = write_bundle(
+        tmp_path / "tiny-bundle", tiny_roles, tiny_observations, TINY_PRE, TINY_ACTION, 0.02, config
+    )
+    return open_bundle(out.path, development_mode=True)

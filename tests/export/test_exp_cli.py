@@ -63,10 +63,17 @@ def test_exp_cli_keys_export_verify_bench(project: Path, capsys: pytest.CaptureF
     out = capsys.readouterr().out
     assert "accuracy gate passed; signed by" in out
     assert (project / "bundle.tar").is_file()
+    assert main(["verify", str(project / "bundle"), "--trusted-key", f"{key}.pub"]) == 0
+    captured = capsys.readouterr()
+    assert "all 2 roles match" in captured.out
+    assert "deprecated" not in captured.err
+    # The old spelling still works for one release, and names the new one.
     assert main(["verify", str(project / "bundle"), "--key", f"{key}.pub"]) == 0
-    assert "all 2 roles match" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "all 2 roles match" in captured.out
+    assert "--key is deprecated; use --trusted-key" in captured.err
     report = project / "bench.json"
-    args = ["bench", "models", str(project / "bundle.tar"), "--key", f"{key}.pub"]
+    args = ["bench", "models", str(project / "bundle.tar"), "--trusted-key", f"{key}.pub"]
     assert main([*args, "--json", str(report), "--runs", "20"]) == 0
     data = json.loads(report.read_text())
     assert [r["role"] for r in data["roles"]] == ["encoder", "policy"]
@@ -86,7 +93,24 @@ def test_exp_cli_refuses_with_one_sentence(project: Path, capsys: pytest.Capture
     # Unsigned bundles are refused unless asked for development mode.
     assert main(["verify", str(project / "bundle")]) == 2
     assert "is not signed" in capsys.readouterr().err
+    assert main(["verify", str(project / "bundle"), "--allow-unsigned"]) == 0
+    assert "deprecated" not in capsys.readouterr().err
     assert main(["verify", str(project / "bundle"), "--development"]) == 0
+    assert "--development is deprecated; use --allow-unsigned" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["verify"], ["build"], ["bench", "models"]])
+def test_exp_cli_help_shows_only_the_new_trust_flags(
+    command: list[str], capsys: pytest.CaptureFixture
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "--trusted-key PUB" in text
+    assert "--allow-unsigned" in text
+    assert "--key" not in text.replace("--trusted-key", "")
+    assert "--development" not in text
 
 
 def test_exp_cli_bad_inputs_exit_2(project: Path, capsys: pytest.CaptureFixture) -> None:

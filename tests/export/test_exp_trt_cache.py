@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_runtime.bundle.reader import open_bundle
+from edge_runtime.bundle.reader import Bundle
 from edge_runtime.engines.trt_cache import (
     DeviceInfo,
     StaleEngineError,
@@ -20,8 +20,7 @@ from edge_runtime.engines.trt_cache import (
     stale_engines,
     write_sidecar,
 )
-from export.bundle_writer import write_bundle
-from export.config import ExportConfig
+from edge_runtime.file_hash import sha256_file
 from export.errors import ExportError
 from export.trt_build import (
     DEFAULT_WORKSPACE_MB,
@@ -63,8 +62,6 @@ def test_exp_l4t_release_parsing(tmp_path: Path) -> None:
 def test_exp_stale_engine_is_detected_never_loaded(tmp_path: Path) -> None:
     onnx = tmp_path / "policy.onnx"
     onnx.write_bytes(b"graph")
-    from edge_runtime.bundle.reader import sha256_file
-
     sha = sha256_file(onnx)
     flags = precision_flags("int8")
     path = engine_path(tmp_path / "cache", sha, ORIN, flags)
@@ -93,13 +90,22 @@ def test_exp_stale_engine_is_detected_never_loaded(tmp_path: Path) -> None:
         check_engine(path, sha, ORIN, flags)
 
 
+def test_exp_find_engine_uses_the_verified_sha_without_rehashing(tmp_path: Path) -> None:
+    sha = "cd" * 32  # what a manifest records; the file behind it was verified by open_bundle
+    flags = precision_flags("fp16")
+    path = engine_path(tmp_path / "cache", sha, ORIN, flags)
+    _fake_build(path, sha, ORIN, flags)
+    # The ONNX path is never read when the digest is given (here it does not even exist).
+    absent = tmp_path / "not-read.onnx"
+    assert find_engine(tmp_path / "cache", absent, "fp16", ORIN, onnx_sha256=sha) == path
+    with pytest.raises(FileNotFoundError):
+        find_engine(tmp_path / "cache", absent, "fp16", ORIN)
+
+
 def test_exp_plan_builds_reuses_valid_and_rebuilds_stale(
-    tmp_path: Path, tiny_roles, tiny_observations, tiny_spec
+    tmp_path: Path, tiny_bundle: Bundle
 ) -> None:
-    config = ExportConfig(precision={"encoder": "int8", "policy": "fp16"})
-    pre, act = tiny_spec
-    out = write_bundle(tmp_path / "b", tiny_roles, tiny_observations, pre, act, 0.02, config)
-    bundle = open_bundle(out.path, development_mode=True)
+    bundle = tiny_bundle
     cache = tmp_path / "cache"
     jobs = {j.role: j for j in plan_builds(bundle, cache, ORIN)}
     assert {r: j.status for r, j in jobs.items()} == {"encoder": "missing", "policy": "missing"}
@@ -145,17 +151,12 @@ def test_exp_progress_prints_top_level_phases_with_elapsed_time() -> None:
 @pytest.mark.skipif(
     importlib.util.find_spec("tensorrt") is None, reason="needs TensorRT (a Jetson)"
 )
-def test_exp_build_and_verify_on_tensorrt(
-    tmp_path: Path, tiny_roles, tiny_observations, tiny_spec
-) -> None:
+def test_exp_build_and_verify_on_tensorrt(tmp_path: Path, tiny_bundle: Bundle) -> None:
     from edge_runtime.engines.trt_cache import probe
     from export.trt_build import compile_engine
     from export.verify import verify_bundle
 
-    config = ExportConfig(precision={"encoder": "int8", "policy": "fp16"})
-    pre, act = tiny_spec
-    out = write_bundle(tmp_path / "b", tiny_roles, tiny_observations, pre, act, 0.02, config)
-    bundle = open_bundle(out.path, development_mode=True)
+    bundle = tiny_bundle
     device = probe()
     for job in plan_builds(bundle, tmp_path / "cache", device):
         compile_engine(job, device, DEFAULT_WORKSPACE_MB, print)
