@@ -10,6 +10,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 
+from edge_runtime.cli.groups import BENCH
 from edge_runtime.cli.tree import CommandTree
 
 GROUP = "calibrate"
@@ -143,8 +144,7 @@ def register(cli: CommandTree) -> None:
         "calibration",
         "synthetic calibration accuracy: intrinsics and hand-eye against known ground truth",
         _lazy("calibration.bench", "bench"),
-        group="bench",
-        group_help="benchmarks",
+        **BENCH,
     )
     bench.add_argument("--views", type=int, default=30, help="board views / robot poses")
     bench.add_argument("--seed", type=int, default=0)

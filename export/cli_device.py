@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from edge_runtime.bundle.reader import Bundle, open_bundle
+from edge_runtime.cli.groups import BENCH
 from edge_runtime.cli.tree import CommandTree
 from edge_runtime.cli.trust_flags import add_trust_flags
 from edge_runtime.engines import BACKENDS, DEFAULT_ENGINE_CACHE
@@ -72,8 +73,7 @@ def register(cli: CommandTree) -> None:
         "models",
         "FP32 vs bundled latency (ONNX Runtime, 1 thread) and fidelity per role",
         _bench,
-        group="bench",
-        group_help="benchmarks",
+        **BENCH,
     )
     add_trust_arguments(bench)
     bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")

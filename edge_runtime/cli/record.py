@@ -10,8 +10,9 @@ import argparse
 import json
 from pathlib import Path
 
-from edge_runtime.cli.args import add_allow_unsigned, add_trusted_key
+from edge_runtime.cli.groups import BENCH
 from edge_runtime.cli.tree import CommandTree
+from edge_runtime.cli.trust_flags import add_trust_flags
 from edge_runtime.engines import BACKENDS
 from edge_runtime.errors import ConfigError
 
@@ -51,8 +52,7 @@ def register(cli: CommandTree) -> None:
     rep.add_argument("log", metavar="LOG")
     rep.add_argument("--bundle", required=True, metavar="B", help="bundle directory or .tar")
     rep.add_argument("--backend", default="auto", choices=BACKENDS)
-    add_trusted_key(rep)
-    add_allow_unsigned(rep)
+    add_trust_flags(rep)
     rep.add_argument("--max-frames", type=int, help="replay at most this many frames")
     rep.add_argument("--json", metavar="FILE", help="also write the result as JSON")
 
@@ -60,8 +60,7 @@ def register(cli: CommandTree) -> None:
         "recorder",
         "recorder codecs and its cost to a 100 Hz control loop (with vs without recording)",
         _bench,
-        group="bench",
-        group_help="benchmarks",
+        **BENCH,
     )
     bench.add_argument("--seconds", type=float, default=20.0, help="length of each loop run")
     bench.add_argument("--rate", type=float, default=100.0, help="control rate in Hz")

@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge_runtime.cli.args import add_trusted_key
 from edge_runtime.cli.tree import CommandTree
+from edge_runtime.cli.trust_flags import add_trust_flags
 from edge_runtime.engines import BACKENDS
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def register(cli: CommandTree) -> None:
         "reference policy (a hand-built ONNX graph, not a trained model).",
     )
     demo.add_argument("--bundle", help="bundle to run (default: the analytic reference policy)")
-    add_trusted_key(demo)
+    add_trust_flags(demo, allow_unsigned=False)
     demo.add_argument("--seed", type=int, default=0, help="target placement seed")
     _common(demo, default_duration=20.0)
 
