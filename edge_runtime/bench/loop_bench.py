@@ -283,3 +283,21 @@ def _load_info(load: InferenceLoad) -> dict[str, Any]:
         "iteration_ms_p50": round(float(np.median(infer)), 1) if infer.size else 0.0,
         "iteration_ms_p99": round(float(np.percentile(infer, 99)), 1) if infer.size else 0.0,
     }
+
+
+# How `edgerun bench loop` shows the runs: (key path in a run dict, column title).
+TABLE_COLUMNS = [
+    ("loop", "loop"),
+    ("setup.isolation", "in"),
+    ("rate_hz", "Hz"),
+    ("load", "load"),
+    ("ticks", "ticks"),
+    ("lateness_us.p50", "late p50 µs"),
+    ("lateness_us.p99", "late p99 µs"),
+    ("lateness_us.max", "late max µs"),
+    ("missed", "missed"),
+    ("overruns", "stalls"),
+    ("overhead_us_p50", "tick cost p50 µs"),
+    ("scheduler_us_p50", "sched p50 µs"),
+    ("cpu_percent", "cpu %"),
+]

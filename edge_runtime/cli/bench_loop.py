@@ -9,39 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 from edge_runtime.cli.groups import BENCH
-from edge_runtime.cli.tree import CommandTree
-
-COLUMNS = [
-    ("loop", "loop"),
-    ("setup.isolation", "in"),
-    ("rate_hz", "Hz"),
-    ("load", "load"),
-    ("ticks", "ticks"),
-    ("lateness_us.p50", "late p50 µs"),
-    ("lateness_us.p99", "late p99 µs"),
-    ("lateness_us.max", "late max µs"),
-    ("missed", "missed"),
-    ("overruns", "stalls"),
-    ("overhead_us_p50", "tick cost p50 µs"),
-    ("scheduler_us_p50", "sched p50 µs"),
-    ("cpu_percent", "cpu %"),
-]
-
-
-def _positive(kind: type) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-        return value
-
-    return parse
+from edge_runtime.cli.tree import CommandTree, positive
 
 
 def register(cli: CommandTree) -> None:
@@ -60,14 +30,14 @@ def register(cli: CommandTree) -> None:
     )
     parser.add_argument(
         "--rate",
-        type=_positive(float),
+        type=positive(float),
         nargs="+",
         default=[100.0, 500.0],
         metavar="HZ",
         help="control rates to measure (default: 100 500)",
     )
     parser.add_argument(
-        "--ticks", type=_positive(int), default=10_000, metavar="N", help="ticks per loop"
+        "--ticks", type=positive(int), default=10_000, metavar="N", help="ticks per loop"
     )
     parser.add_argument("--json", metavar="FILE", help="write the results here")
     parser.add_argument("--plot", metavar="PNG", help="write lateness over time + histogram")
@@ -102,7 +72,7 @@ def register(cli: CommandTree) -> None:
 def _bench_loop(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from edge_runtime.bench.loop_bench import LoopSettings, run_loop_bench
+    from edge_runtime.bench.loop_bench import TABLE_COLUMNS, LoopSettings, run_loop_bench
     from edge_runtime.bench.report import print_table, write_json
 
     console = Console(width=None if sys.stdout.isatty() else 150)
@@ -133,7 +103,7 @@ def _bench_loop(args: argparse.Namespace) -> int:
     print_table(
         "control loop lateness (µs) under load",
         runs,
-        COLUMNS,
+        TABLE_COLUMNS,
         console,
         caption=(
             f"load: {load['kind']}, model {load['model_ms']} ms ({load['conv_layers']} convs), "

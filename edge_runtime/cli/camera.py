@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from edge_runtime.cli.groups import BENCH
-from edge_runtime.cli.tree import CommandTree
+from edge_runtime.cli.tree import CommandTree, positive
 from edge_runtime.errors import CameraError
 
 CAMERA = {
@@ -63,7 +63,9 @@ def register(cli: CommandTree) -> None:
         **BENCH,
     )
     bench.add_argument("--playback", metavar="FILE", required=True, help="a .db3 recording")
-    bench.add_argument("--runs", type=int, default=3, help="repetitions (median is reported)")
+    bench.add_argument(
+        "--runs", type=positive(int), default=3, help="repetitions (median is reported)"
+    )
     bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
 
 
@@ -118,8 +120,6 @@ def _bench(args: argparse.Namespace) -> int:
     from edge_runtime.bench.report import print_table, write_json
     from edge_runtime.sensors.camera_check import bench_playback
 
-    if args.runs < 1:
-        raise CameraError(f"--runs {args.runs} is invalid: must be >= 1")
     result = bench_playback(args.playback, args.runs)
     rows = [{"run": i + 1, **r} for i, r in enumerate(result["runs"])]
     caption = (

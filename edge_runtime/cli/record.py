@@ -11,10 +11,9 @@ import json
 from pathlib import Path
 
 from edge_runtime.cli.groups import BENCH
-from edge_runtime.cli.tree import CommandTree
+from edge_runtime.cli.tree import CommandTree, positive
 from edge_runtime.cli.trust_flags import add_trust_flags
 from edge_runtime.engines import BACKENDS
-from edge_runtime.errors import ConfigError
 
 
 def register(cli: CommandTree) -> None:
@@ -62,8 +61,10 @@ def register(cli: CommandTree) -> None:
         _bench,
         **BENCH,
     )
-    bench.add_argument("--seconds", type=float, default=20.0, help="length of each loop run")
-    bench.add_argument("--rate", type=float, default=100.0, help="control rate in Hz")
+    bench.add_argument(
+        "--seconds", type=positive(float), default=20.0, help="length of each loop run"
+    )
+    bench.add_argument("--rate", type=positive(float), default=100.0, help="control rate in Hz")
     bench.add_argument("--no-realtime", action="store_true", help="skip SCHED_FIFO etc.")
     bench.add_argument("--dir", metavar="DIR", help="where to write the temporary log")
     bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -104,24 +105,17 @@ def _info(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     from edge_runtime.bench.report import print_table, write_json
-    from edge_runtime.recording.replay import replay_bundle
+    from edge_runtime.recording.replay import COLUMNS, replay_bundle
 
     result = replay_bundle(
         args.log, args.bundle, args.trusted_key, args.allow_unsigned, args.backend, args.max_frames
     )
-    cols = [
-        ("joint", "joint"),
-        ("rmse_vs_chunk_rad", "RMSE vs recorded chunk"),
-        ("max_vs_chunk_rad", "max"),
-        ("rmse_vs_command_rad", "RMSE vs sent command"),
-        ("max_vs_command_rad", "max"),
-    ]
     caption = (
         f"{result['frames']} frames, {result['chunk_actions_compared']} chunk actions and "
         f"{result['command_actions_compared']} commands compared (radians)"
     )
     print_table(
-        f"replay {args.log} through {args.bundle}", result["per_joint"], cols, caption=caption
+        f"replay {args.log} through {args.bundle}", result["per_joint"], COLUMNS, caption=caption
     )
     if args.json:
         print(f"json: {write_json(args.json, result)}")
@@ -130,37 +124,18 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     from edge_runtime.bench.report import print_table, write_json
-    from edge_runtime.recording.bench import run_recorder_bench
+    from edge_runtime.recording.bench import CODEC_COLUMNS, LOOP_COLUMNS, run_recorder_bench
 
-    if args.seconds <= 0 or args.rate <= 0:
-        raise ConfigError("--seconds and --rate must be > 0")
     result = run_recorder_bench(args.seconds, args.rate, not args.no_realtime, args.dir)
     print_table(
         "recorder codecs (640x480 synthetic scene, median of 3)",
         result["codecs"],
-        [
-            ("stream", "stream"),
-            ("codec", "codec"),
-            ("encode_ms", "encode ms"),
-            ("ratio", "ratio"),
-            ("kb", "KiB"),
-        ],
+        CODEC_COLUMNS,
     )
     print_table(
         f"control loop at {args.rate:g} Hz with a 30 fps 640x480 RGB-D camera",
         result["runs"],
-        [
-            ("recording", "recording"),
-            ("ticks", "ticks"),
-            ("frames", "frames"),
-            ("lateness_us.p50", "late p50 µs"),
-            ("lateness_us.p99", "late p99 µs"),
-            ("lateness_us.max", "late max µs"),
-            ("missed", "missed"),
-            ("drops", "drops"),
-            ("mb_written", "MB"),
-            ("drain_s", "drain s"),
-        ],
+        LOOP_COLUMNS,
         caption="targets: lateness p99 <= 300 µs, 0 missed, 0 drops",
     )
     if args.json:

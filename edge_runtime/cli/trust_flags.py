@@ -11,53 +11,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from typing import Any
-
-TRUSTED_KEY = "--trusted-key"
-ALLOW_UNSIGNED = "--allow-unsigned"
 
 
 class _HiddenAlias(argparse.Action):
     """An old spelling of `canonical`: parses like it, acts like it, and names the new flag."""
 
-    def __init__(
-        self,
-        option_strings: Sequence[str],
-        dest: str,
-        canonical: argparse.Action,
-        **_ignored: Any,
-    ) -> None:
+    def __init__(self, option_strings: list[str], dest: str, canonical: argparse.Action) -> None:
         super().__init__(
-            option_strings,
-            dest,
-            nargs=canonical.nargs,
-            const=canonical.const,
-            default=argparse.SUPPRESS,  # the canonical flag's default stands
-            type=canonical.type,
-            choices=canonical.choices,
-            metavar=canonical.metavar,
-            help=argparse.SUPPRESS,
-        )
+            option_strings, dest, nargs=canonical.nargs, const=canonical.const,
+            default=argparse.SUPPRESS, metavar=canonical.metavar, help=argparse.SUPPRESS,
+        )  # fmt: skip
         self.canonical = canonical
 
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: str | None = None,
-    ) -> None:
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
         new = self.canonical.option_strings[0]
-        print(f"{parser.prog}: {option_string} is deprecated; use {new}", file=sys.stderr)
-        self.canonical(parser, namespace, values, option_string)
-
-
-def add_hidden_alias(
-    parser: argparse.ArgumentParser, canonical: argparse.Action, *old: str
-) -> None:
-    """Accept each `old` spelling as `canonical`, without listing it in `--help`."""
-    parser.add_argument(*old, action=_HiddenAlias, dest=canonical.dest, canonical=canonical)
+        print(f"{parser.prog}: {option} is deprecated; use {new}", file=sys.stderr)
+        self.canonical(parser, namespace, values, option)
 
 
 def add_trust_flags(parser: argparse.ArgumentParser, allow_unsigned: bool = True) -> None:
@@ -66,18 +36,16 @@ def add_trust_flags(parser: argparse.ArgumentParser, allow_unsigned: bool = True
     `args.trusted_key` is a list of paths; `args.allow_unsigned` is a bool (only when
     `allow_unsigned` is true: a command that never loads unsigned bundles does not offer it).
     """
-    key = parser.add_argument(
-        TRUSTED_KEY,
-        action="append",
-        default=[],
-        metavar="PUB",
-        help="trusted public key (.pub from `edgerun keys generate`); repeat for more",
-    )
-    add_hidden_alias(parser, key, "--key")
+    flags = [
+        ("--key", parser.add_argument(
+            "--trusted-key", action="append", default=[], metavar="PUB",
+            help="trusted public key (.pub from `edgerun keys generate`); repeat for more",
+        )),
+    ]  # fmt: skip
     if allow_unsigned:
-        unsigned = parser.add_argument(
-            ALLOW_UNSIGNED,
-            action="store_true",
+        flags.append(("--development", parser.add_argument(
+            "--allow-unsigned", action="store_true",
             help="accept an unsigned or untrusted bundle (development and bench tests only)",
-        )
-        add_hidden_alias(parser, unsigned, "--development")
+        )))  # fmt: skip
+    for old, canonical in flags:
+        parser.add_argument(old, action=_HiddenAlias, dest=canonical.dest, canonical=canonical)

@@ -222,3 +222,25 @@ def run_recorder_bench(
         "rate_hz": rate_hz,
         "targets": {"lateness_p99_us": 300, "missed": 0, "drops": 0},
     }
+
+
+# How `edgerun bench recorder` shows its two tables: (key path, column title).
+CODEC_COLUMNS = [
+    ("stream", "stream"),
+    ("codec", "codec"),
+    ("encode_ms", "encode ms"),
+    ("ratio", "ratio"),
+    ("kb", "KiB"),
+]
+LOOP_COLUMNS = [
+    ("recording", "recording"),
+    ("ticks", "ticks"),
+    ("frames", "frames"),
+    ("lateness_us.p50", "late p50 µs"),
+    ("lateness_us.p99", "late p99 µs"),
+    ("lateness_us.max", "late max µs"),
+    ("missed", "missed"),
+    ("drops", "drops"),
+    ("mb_written", "MB"),
+    ("drain_s", "drain s"),
+]

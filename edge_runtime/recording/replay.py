@@ -181,3 +181,13 @@ def replay_bundle(
         return replay(path, policy, list(action.joint_names), action.dt_s, max_frames)
     finally:
         policy.close()
+
+
+# How `edgerun replay` shows the per-joint errors: (key, column title).
+COLUMNS = [
+    ("joint", "joint"),
+    ("rmse_vs_chunk_rad", "RMSE vs recorded chunk"),
+    ("max_vs_chunk_rad", "max"),
+    ("rmse_vs_command_rad", "RMSE vs sent command"),
+    ("max_vs_command_rad", "max"),
+]
