@@ -20,8 +20,17 @@ GOAL = np.array([0.3, -0.2, 0.1, 0.2], dtype=np.float32)
 LATENT_SOURCE = "encoder.latent4"
 
 
-def write_rollout(path: Path) -> RoleSpec:
+def _save(graph: object, path: Path) -> None:
     import onnx
+    from onnx import helper
+
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    onnx.checker.check_model(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+
+
+def write_rollout(path: Path) -> RoleSpec:
     from onnx import TensorProto, helper, numpy_helper
 
     weights = np.zeros((1, H, 1), np.float32)
@@ -47,10 +56,7 @@ def write_rollout(path: Path) -> RoleSpec:
             numpy_helper.from_array(np.array([1, 2], np.int64), "axes"),
         ],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
-    onnx.checker.check_model(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(path))
+    _save(graph, path)
     return RoleSpec(
         file=path.name,
         precision="fp32",
@@ -74,7 +80,6 @@ K = 5
 def write_predictor(path: Path) -> RoleSpec:
     """next_latent = latent (a still scene); next joints = the last executed target (a servo
     that always arrives): what a nominal world does, so surprises are easy to stage."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     nodes = [
@@ -95,10 +100,7 @@ def write_predictor(path: Path) -> RoleSpec:
         ],
         initializer=[numpy_helper.from_array(np.array(K - 1, np.int64), "last")],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
-    onnx.checker.check_model(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(path))
+    _save(graph, path)
     return RoleSpec(
         file=path.name,
         precision="fp32",
