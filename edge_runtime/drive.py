@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_runtime.config import RobotConfig, load_config
+from edge_runtime.loop.clock import MonotonicClock
 from edge_runtime.pipeline.policy import BundlePolicy
 from edge_runtime.pipeline.report import plot_loop_timing, run_report, write_report_json
 from edge_runtime.pipeline.runtime import RunResult, Runtime
@@ -67,6 +68,7 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
     joints = joint_calibration(config)
     settings = runtime_settings(config, bundle, joints)
     backend = options.backend or config.model.backend
+    clock = MonotonicClock()  # one time base for frames, records and the control loop
     with contextlib.ExitStack() as stack:
         rig = None
         port = None
@@ -76,7 +78,7 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
             rig = stack.enter_context(SimRig(config, seed=options.seed))
             camera, port = rig.camera, rig.port
         else:
-            camera = open_camera(config)
+            camera = open_camera(config, clock)
         bus_factory = functools.partial(open_motor_bus, config, port, joints)
         with bus_factory():  # a wrong port, baud or id fails here, torque still off
             pass
@@ -87,10 +89,10 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
         if options.record_dir is not None:
             from edge_runtime.recording.recorder import EpisodeRecorder
 
-            observers.append(stack.enter_context(EpisodeRecorder(options.record_dir)))
-        result = Runtime(bus_factory, camera, make_policy, settings, observers).run(
-            options.duration_s
-        )
+            recorder = EpisodeRecorder(options.record_dir, clock=clock)
+            observers.append(stack.enter_context(recorder))
+        runtime = Runtime(bus_factory, camera, make_policy, settings, observers, clock)
+        result = runtime.run(options.duration_s)
         task = rig.task_result() if rig is not None else None
     report = run_report(result, task)
     report["bundle"] = {

@@ -16,6 +16,7 @@ import numpy as np
 from edge_runtime.bundle import Bundle, open_bundle
 from edge_runtime.config import RobotConfig
 from edge_runtime.errors import CameraError, ConfigError
+from edge_runtime.loop.clock import Clock
 from edge_runtime.loop.safety import SafetyLimits
 from edge_runtime.loop.settings import RuntimeSettings
 from edge_runtime.sensors.base import Camera
@@ -75,7 +76,8 @@ def open_motor_bus(
     return CalibratedBus(bus, joints)
 
 
-def open_camera(config: RobotConfig) -> Camera:
+def open_camera(config: RobotConfig, clock: Clock | None = None) -> Camera:
+    """The configured camera, stamping frames on `clock` (the runtime's)."""
     cam = config.camera
     if cam.type == "sim":
         raise ConfigError(f'{config.path.name}: [camera] type = "sim" needs [sim] enabled = true')
@@ -84,8 +86,8 @@ def open_camera(config: RobotConfig) -> Camera:
         path = config.resolve(cam.playback)
         if not path.is_file():
             raise CameraError(f"{config.path.name}: [camera] playback file {path} does not exist")
-        return cls(str(path), real_time=True)
-    return cls(serial=cam.serial, width=cam.width, height=cam.height, fps=cam.fps)
+        return cls(str(path), real_time=True, clock=clock)
+    return cls(serial=cam.serial, width=cam.width, height=cam.height, fps=cam.fps, clock=clock)
 
 
 def open_model_bundle(config: RobotConfig, override: str | Path | None = None) -> Bundle:

@@ -15,11 +15,11 @@ chose the default is in docs/perf/recording.md.
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
 from edge_runtime import __version__
+from edge_runtime.loop.clock import Clock, MonotonicClock
 from edge_runtime.pipeline.observer import ActionChunk, LoopObserver, TickRecord
 from edge_runtime.recording.process_writer import FRAME_REF, ProcessLogWriter
 from edge_runtime.recording.records import (
@@ -51,8 +51,10 @@ class EpisodeRecorder(LoopObserver):
         record_queue: int = 16384,
         meta: dict[str, Any] | None = None,
         process: bool = True,
+        clock: Clock | None = None,
     ) -> None:
         self.directory = Path(directory)
+        self.clock: Clock = clock if clock is not None else MonotonicClock()  # record stamps
         self.record_frames = record_frames
         self.process = process
         self._codecs = (color_codec, jpeg_quality, depth_codec)
@@ -102,7 +104,7 @@ class EpisodeRecorder(LoopObserver):
     def on_start(self, joint_names: list[str], period_s: float) -> None:
         self.start()
         start = {"k": "start", "joints": list(joint_names), "period_s": period_s}
-        self._writer.submit("record", "raw", {**start, "t_ns": time.monotonic_ns()})
+        self._writer.submit("record", "raw", {**start, "t_ns": self.clock.now_ns()})
 
     def on_tick(self, record: TickRecord) -> None:
         self._writer.submit("record", "tick", record)
@@ -112,7 +114,7 @@ class EpisodeRecorder(LoopObserver):
             self._writer.submit("frame", "frame", frame)
 
     def on_chunk(self, chunk: ActionChunk) -> None:
-        self._writer.submit("record", "chunk", (chunk, time.monotonic_ns()))
+        self._writer.submit("record", "chunk", (chunk, self.clock.now_ns()))
 
     def on_event(self, kind: str, detail: str, stamp_ns: int) -> None:
         self._writer.submit("record", "raw", event_record(kind, detail, stamp_ns))
@@ -120,7 +122,7 @@ class EpisodeRecorder(LoopObserver):
     def on_stop(self) -> None:
         if not self._started:
             return
-        stop = {"k": "stop", "t_ns": time.monotonic_ns(), "dropped": dict(self._writer.dropped)}
+        stop = {"k": "stop", "t_ns": self.clock.now_ns(), "dropped": dict(self._writer.dropped)}
         self._writer.close(final=stop)
         self._started = False
         if any(self._writer.dropped.values()):

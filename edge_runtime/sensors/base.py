@@ -19,6 +19,7 @@ import numpy as np
 
 from edge_runtime.errors import CameraError, StaleFrameError
 from edge_runtime.ipc.latest_slot import LatestSlot
+from edge_runtime.loop.clock import Clock, MonotonicClock
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class Frame:
     """One aligned RGB-D observation.
 
     `color` is HxWx3 uint8 RGB; `depth` is HxW uint16 raw units aligned to color, metres =
-    raw * `depth_scale_m`. `host_time_ns` is `time.monotonic_ns()` when the frame arrived;
+    raw * `depth_scale_m`. `host_time_ns` is the camera's clock (monotonic) at arrival;
     `device_time_ms` is the camera's own timestamp.
     """
 
@@ -68,8 +69,11 @@ class Frame:
 class Camera(abc.ABC):
     """Start, read the newest frame, stop. Context manager; `stop()` is idempotent."""
 
-    def __init__(self, name: str = "camera") -> None:
+    def __init__(self, name: str = "camera", clock: Clock | None = None) -> None:
         self.name = name
+        # Frames are stamped on this clock: the runtime's, so frame ages are measured on the
+        # same time base as the control loop (a simulated clock in tests).
+        self.clock: Clock = clock if clock is not None else MonotonicClock()
         self._slot: LatestSlot[Frame] = LatestSlot()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -113,7 +117,7 @@ class Camera(abc.ABC):
         frame, _ = self._slot.get()
         if frame is None:
             raise StaleFrameError(f"{self.name} has not delivered a frame yet")
-        age = frame.age_s()
+        age = frame.age_s(self.clock.now_ns())
         if age > max_age_s:
             raise StaleFrameError(
                 f"{self.name}'s newest frame is {age * 1000:.0f} ms old (limit "

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_runtime.errors import CameraError
+from edge_runtime.loop.clock import Clock
 from edge_runtime.sensors.base import Camera, Frame, Intrinsics
 from edge_runtime.sensors.realsense_device import FramesetConverter, import_rs, intrinsics_of
 from edge_runtime.sensors.realsense_playback import PlaybackCamera
@@ -45,8 +46,9 @@ class RealSenseCamera(Camera):
         lost_after_s: float = 1.0,
         max_reconnects: int = 10,
         name: str = "realsense",
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__(name)
+        super().__init__(name, clock)
         self.serial = serial
         self.width, self.height, self.fps = width, height, fps
         self.record_to = Path(record_to) if record_to else None
@@ -96,7 +98,7 @@ class RealSenseCamera(Camera):
             return None
         self._last_frameset_s = now
         assert self._converter is not None
-        return self._converter.convert(frameset)
+        return self._converter.convert(frameset, self.clock.now_ns())
 
     def _close(self) -> None:
         self._stop_pipeline()

@@ -7,7 +7,6 @@ that owns its pixels (librealsense recycles frame buffers, so the arrays are cop
 
 from __future__ import annotations
 
-import time
 from types import ModuleType
 from typing import Any
 
@@ -73,9 +72,8 @@ class FramesetConverter:
         self._intrinsics: Intrinsics | None = None
         self.framesets = 0
 
-    def convert(self, frameset: Any) -> Frame | None:
-        """A `Frame` for a good pair, None for a frameset the pairing filter rejects."""
-        host_ns = time.monotonic_ns()
+    def convert(self, frameset: Any, host_ns: int) -> Frame | None:
+        """A `Frame` for a good pair (arrived at `host_ns`), None for a rejected frameset."""
         self.framesets += 1
         depth = frameset.get_depth_frame()
         color = frameset.get_color_frame()

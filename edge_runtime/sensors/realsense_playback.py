@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_runtime.errors import CameraError
+from edge_runtime.loop.clock import Clock, MonotonicClock
 from edge_runtime.sensors.base import Camera, Frame, Intrinsics
 from edge_runtime.sensors.realsense_device import (
     FramesetConverter,
@@ -29,8 +30,11 @@ SUFFIXES = (".db3", ".bag")
 class PlaybackReader:
     """Frames of one recording, in order, without a thread. Context manager."""
 
-    def __init__(self, path: str | Path, real_time: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, real_time: bool = False, clock: Clock | None = None
+    ) -> None:
         self.path = Path(path)
+        self.clock: Clock = clock if clock is not None else MonotonicClock()  # stamps frames
         self.real_time = real_time
         self.finished = False
         self.intrinsics: Intrinsics | None = None
@@ -95,7 +99,7 @@ class PlaybackReader:
                 if time.monotonic() >= deadline:
                     return None
                 continue
-            frame = self._converter.convert(frameset)
+            frame = self._converter.convert(frameset, self.clock.now_ns())
             if frame is not None:
                 return frame
         return None
@@ -121,9 +125,15 @@ class PlaybackReader:
 class PlaybackCamera(Camera):
     """A recording played into the capture thread; `finished` turns True at its end."""
 
-    def __init__(self, path: str | Path, real_time: bool = False, name: str = "playback") -> None:
-        super().__init__(name)
-        self.reader = PlaybackReader(path, real_time)
+    def __init__(
+        self,
+        path: str | Path,
+        real_time: bool = False,
+        name: str = "playback",
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(name, clock)
+        self.reader = PlaybackReader(path, real_time, self.clock)
 
     @property
     def finished(self) -> bool:

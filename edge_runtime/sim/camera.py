@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 
 from edge_runtime.errors import CameraError
+from edge_runtime.loop.clock import Clock
 from edge_runtime.sensors.base import Camera, Frame, Intrinsics
 from edge_runtime.sim.render import RgbdRenderer, camera_intrinsics
 from edge_runtime.sim.world import CAMERA_NAME, SimWorld
@@ -30,8 +31,9 @@ class SimCamera(Camera):
         height: int = 96,
         fps: float = 30.0,
         camera: str = CAMERA_NAME,
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__(name=f"sim-camera:{camera}")
+        super().__init__(name=f"sim-camera:{camera}", clock=clock)
         if width < 16 or height < 16 or fps <= 0:
             raise ValueError(
                 f"SimCamera needs width, height >= 16 and fps > 0, got {width}x{height} @ {fps}"
@@ -98,7 +100,7 @@ class SimCamera(Camera):
             depth_scale_m=DEPTH_SCALE_M,
             intrinsics=self.intrinsics,
             device_time_ms=image.sim_time_s * 1000.0,
-            host_time_ns=time.monotonic_ns(),
+            host_time_ns=self.clock.now_ns(),
             frame_number=self._frame_number,
         )
 
