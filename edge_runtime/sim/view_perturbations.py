@@ -69,9 +69,9 @@ class CameraBump(OnsetPerturbation):
 class Occlusion(OnsetPerturbation):
     """A hand (an opaque 8 x 10 cm plate) passes 0.2-0.35 m in front of the camera.
 
-    It is aimed at a point within 5 cm of the target, so it usually hides the part and a
-    stretch of the table (at that distance it covers roughly 7-20% of the image), and leaves
-    again after 0.5-1.0 s (`duration_s`; None keeps it for the rest of the episode).
+    It is aimed at a point within 5 cm of the target, so it hides the part (in all of 60
+    episodes checked) and 8-24% of the image (median 13%), and leaves again after 0.5-1.0 s
+    (`duration_s`; None keeps it for the rest of the episode).
     """
 
     name = "occlusion"
