@@ -58,10 +58,12 @@ class Perturbation:
     """Something that changes the world mid-episode; subclasses override the hooks they need.
 
     `onset_s` is set by `begin` from the episode's RNG so paired episodes perturb at the same
-    moment. Hooks run on the runner's thread, never concurrently.
+    moment. Hooks run on the runner's thread, never concurrently. `is_fault` says whether a
+    surprise monitor should stop the arm for it (a lighting change should not).
     """
 
     name = "nominal"
+    is_fault = False
 
     def __init__(self) -> None:
         self.onset_s: float | None = None
@@ -80,6 +82,10 @@ class Perturbation:
     def end(self, world: SimWorld) -> None:
         """Episode end: undo any change to the shared world model."""
 
+    def describe(self) -> dict[str, float | str]:
+        """The parameters drawn in `begin` (joint, magnitude, ...), for per-episode analysis."""
+        return {}
+
 
 @dataclass(frozen=True)
 class EpisodeOutcome:
@@ -90,6 +96,8 @@ class EpisodeOutcome:
     stopped_at_s: float | None = None  # when the controller stopped the arm
     onset_s: float | None = None  # when the perturbation began
     events: tuple[tuple[float, str, str], ...] = field(default=())  # (time_s, kind, detail)
+    perturbation: str = "nominal"
+    parameters: dict[str, float | str] = field(default_factory=dict)  # Perturbation.describe()
 
 
 @dataclass(frozen=True)
@@ -176,7 +184,15 @@ def _episode(
     finally:
         disturbance.end(world)
     return EpisodeOutcome(
-        index, ep_seed, success, distance, stopped_at, disturbance.onset_s, tuple(events)
+        index,
+        ep_seed,
+        success,
+        distance,
+        stopped_at,
+        disturbance.onset_s,
+        tuple(events),
+        disturbance.name,
+        disturbance.describe(),
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge_runtime.bundle.reader import Bundle, open_bundle
+from edge_runtime.errors import BundleError
 from edge_runtime.pipeline.policy import BundlePolicy
 from edge_runtime.sim.episode_runner import Decision, EpisodeSettings, Observation, run_episodes
 from edge_runtime.sim.world import JOINT_NAMES
@@ -42,6 +43,9 @@ class PolicyController:
     def step(self, observation: Observation) -> Decision:
         return Decision(self.policy.act(observation.frame, observation.joint_positions_rad))
 
+    def close(self) -> None:
+        self.policy.close()
+
 
 def open_sim_bundle(
     bundle: str | Path | Bundle,
@@ -53,8 +57,46 @@ def open_sim_bundle(
         bundle = open_bundle(bundle, trusted_keys, development_mode=development_mode)
     names = bundle.manifest.action.joint_names
     if tuple(names) != JOINT_NAMES:
-        raise ValueError(f"bundle joints {names} are not the simulated arm's {JOINT_NAMES}")
+        raise BundleError(
+            f"bundle joints {tuple(names)} are not the simulated arm's {JOINT_NAMES}; "
+            "evaluate a bundle exported for the simulated arm (edgerun export reference)"
+        )
     return bundle
+
+
+@dataclass(frozen=True)
+class PolicyFactory:
+    """Builds a `PolicyController` for a bundle directory; picklable, so a process pool's
+    workers each open their own ONNX Runtime sessions (one intra-op thread each)."""
+
+    bundle_dir: str
+    development_mode: bool = True
+    trusted_keys: tuple[str, ...] = ()
+
+    def __call__(self) -> PolicyController:
+        bundle = open_sim_bundle(self.bundle_dir, self.development_mode, self.trusted_keys)
+        return PolicyController(BundlePolicy(bundle, backend="onnxruntime"))
+
+
+def bundle_episode_settings(
+    bundle: Bundle,
+    episode_s: float = 3.0,
+    replan_period_s: float = 0.1,
+    tolerance_m: float = 0.02,
+    start_noise_rad: float = 0.15,
+) -> EpisodeSettings:
+    """Episodes at the bundle's image size and action step, replanning every `replan_period_s`."""
+    act = bundle.manifest.action
+    height, width = bundle.manifest.preprocessing.image_size
+    return EpisodeSettings(
+        episode_s=episode_s,
+        dt_s=act.dt_s,
+        actions_per_step=max(1, min(act.chunk_length, round(replan_period_s / act.dt_s))),
+        tolerance_m=tolerance_m,
+        start_noise_rad=start_noise_rad,
+        width=width,
+        height=height,
+    )
 
 
 def evaluate_bundle(
@@ -74,16 +116,8 @@ def evaluate_bundle(
     the same `seed` and `start_noise_rad`, so compare models on one seed and train on another.
     """
     bundle = open_sim_bundle(bundle, development_mode, trusted_keys)
-    act = bundle.manifest.action
-    height, width = bundle.manifest.preprocessing.image_size
-    settings = EpisodeSettings(
-        episode_s=episode_s,
-        dt_s=act.dt_s,
-        actions_per_step=max(1, min(act.chunk_length, round(replan_period_s / act.dt_s))),
-        tolerance_m=tolerance_m,
-        start_noise_rad=start_noise_rad,
-        width=width,
-        height=height,
+    settings = bundle_episode_settings(
+        bundle, episode_s, replan_period_s, tolerance_m, start_noise_rad
     )
     policy = BundlePolicy(bundle, backend="onnxruntime")
     try:

@@ -70,6 +70,14 @@ class TargetRegion:
         r = math.sqrt(r2)
         return np.array([r * math.cos(yaw), r * math.sin(yaw), self.height_m])
 
+    def contains(self, position_m: np.ndarray) -> bool:
+        """Whether a point (table plane; height ignored) lies in the sector targets come from."""
+        x, y = float(position_m[0]), float(position_m[1])
+        r, yaw = math.hypot(x, y), math.atan2(y, x)
+        return (
+            self.radius_m[0] <= r <= self.radius_m[1] and self.yaw_rad[0] <= yaw <= self.yaw_rad[1]
+        )
+
 
 class SimWorld:
     """The arm, the target and the clock. Thread-safe; see the module docstring."""
