@@ -89,6 +89,18 @@ class SimConfig:
 
 
 @dataclass(frozen=True)
+class SelftestConfig:
+    """`[selftest]`: what `edgerun selftest` (and every `deploy`) requires of this robot."""
+
+    camera_frames: int = 10  # new frames to wait for
+    camera_timeout_s: float = 10.0
+    loop_ticks: int = 300  # bus reads at the control period, torque off
+    max_missed_fraction: float = 0.01  # of control periods the bus reads overran
+    max_failed_read_fraction: float = 0.01  # of reads that failed or left a motor out
+    min_free_disk_gb: float = 2.0  # for run reports and episode logs
+
+
+@dataclass(frozen=True)
 class RobotConfig:
     path: Path
     name: str
@@ -100,7 +112,9 @@ class RobotConfig:
     safety: SafetyConfig
     sim: SimConfig
     calibration_dir: str = ""
+    state_dir: str = ""  # latched stop, ack log, bundle slots; "" = edge_runtime.field default
     world_model: WorldModelConfig = field(default_factory=WorldModelConfig)
+    selftest: SelftestConfig = field(default_factory=SelftestConfig)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -128,7 +142,7 @@ def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
     where = path.name
     known = {
         "robot", "joints", "camera", "motors", "model", "safety", "sim", "calibration",
-        "world_model",
+        "world_model", "selftest",
     }  # fmt: skip
     for key in data:
         if key not in known:
@@ -138,6 +152,7 @@ def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
     robot = Section(data, "robot", where, required=True)
     period_s = robot.number("period_s", positive=True, maximum=1.0, example="0.01")
     name = robot.string("name", default=path.stem)
+    state_dir = robot.string("state_dir", default="")
     robot.done()
 
     joints = tuple(
@@ -218,8 +233,26 @@ def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
         safety=safety,
         sim=sim,
         calibration_dir=calibration_dir,
+        state_dir=state_dir,
         world_model=_world_model(data, where),
+        selftest=_selftest(data, where),
     )
+
+
+def _selftest(data: dict[str, Any], where: str) -> SelftestConfig:
+    sec = Section(data, "selftest", where)
+    defaults = SelftestConfig()
+    fraction = {"minimum": 0.0, "maximum": 1.0}
+    config = SelftestConfig(
+        camera_frames=sec.integer("camera_frames", default=defaults.camera_frames, minimum=1),
+        camera_timeout_s=sec.number("camera_timeout_s", default=10.0, positive=True),
+        loop_ticks=sec.integer("loop_ticks", default=defaults.loop_ticks, minimum=10),
+        max_missed_fraction=sec.number("max_missed_fraction", default=0.01, **fraction),
+        max_failed_read_fraction=sec.number("max_failed_read_fraction", default=0.01, **fraction),
+        min_free_disk_gb=sec.number("min_free_disk_gb", default=2.0, minimum=0.0),
+    )
+    sec.done()
+    return config
 
 
 def _world_model(data: dict[str, Any], where: str) -> WorldModelConfig:

@@ -19,6 +19,7 @@ from typing import Any
 
 from edge_runtime.config import RobotConfig, load_config
 from edge_runtime.loop.clock import MonotonicClock
+from edge_runtime.pipeline.observer import LoopObserver
 from edge_runtime.pipeline.policy import BundlePolicy
 from edge_runtime.pipeline.report import plot_loop_timing, run_report, write_report_json
 from edge_runtime.pipeline.runtime import RunResult, Runtime
@@ -45,6 +46,7 @@ class DriveOptions:
     bundle: Path | None = None  # overrides the config's [model] bundle
     trusted_keys: tuple[str, ...] = ()  # added to the config's [model] trusted_keys
     seed: int | None = None  # simulated robot: target placement
+    observers: tuple[LoopObserver, ...] = ()  # more observers (the service's watchdog, latch)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
         make_policy = functools.partial(
             BundlePolicy, bundle, backend, config.model.intra_op_threads, config.model.engine_cache
         )
-        observers = []
+        observers = list(options.observers)
         if options.record_dir is not None:
             from edge_runtime.recording.recorder import EpisodeRecorder
 

@@ -1,4 +1,5 @@
-"""`edgerun export ...` and `edgerun keys generate`; device commands live in `cli_device`.
+"""`edgerun export ...` and `edgerun keys generate`; device commands live in `cli_device` and
+`cli_field` (selftest, deploy, rollback).
 
 torch is imported only inside the handlers that export or train, so `edgerun --help` and the
 device commands stay fast on a Jetson without torch.
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from edge_runtime.bundle.manifest import PRECISIONS
 from edge_runtime.cli.tree import CommandTree
-from export import cli_device
+from export import cli_device, cli_field
 
 if TYPE_CHECKING:
     from export.bundle_writer import BundleResult
@@ -53,6 +54,7 @@ def register(cli: CommandTree) -> None:
     )
     keys.add_argument("name", help="path prefix: writes NAME.key and NAME.pub")
     cli_device.register(cli)
+    cli_field.register(cli)
 
 
 def _add_common(parser: argparse.ArgumentParser, default_out: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 from rich.console import Console
@@ -81,27 +80,11 @@ def register(cli: CommandTree) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from edge_runtime.engines.trt_cache import probe
-    from export.trt_build import DEFAULT_WORKSPACE_MB, check_workspace, compile_engine, plan_builds
+    from export.trt_build import DEFAULT_WORKSPACE_MB, build_engines, check_workspace
 
-    console = Console()
     workspace = check_workspace(args.workspace_mb or DEFAULT_WORKSPACE_MB)
     bundle, cache = open_trusted(args)
-    device = probe()
-    console.print(
-        f"device: TensorRT {device.tensorrt}, {device.gpu_name} (sm {device.compute_capability})"
-        f", L4T {device.l4t}; workspace {workspace} MiB; cache {cache}"
-    )
-    jobs = plan_builds(bundle, Path(cache).expanduser(), device, force=args.force)
-    started = time.monotonic()
-    for job in jobs:
-        if not job.needs_build:
-            console.print(f"{job.role}: cached engine {job.engine.name} is valid")
-            continue
-        console.print(f"{job.role}: building ({job.status.split(':')[0]}, {job.flags}) ...")
-        seconds = compile_engine(job, device, workspace, console.print)
-        console.print(f"{job.role}: built {job.engine} in {seconds:.1f} s")
-    console.print(f"done in {time.monotonic() - started:.1f} s")
+    build_engines(bundle, Path(cache).expanduser(), Console().print, workspace, args.force)
     return 0
 
 

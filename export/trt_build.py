@@ -96,6 +96,33 @@ def plan_builds(
     return jobs
 
 
+def build_engines(
+    bundle: Bundle,
+    cache_dir: Path,
+    echo: Echo,
+    workspace_mb: int = DEFAULT_WORKSPACE_MB,
+    force: bool = False,
+) -> None:
+    """Build every missing or stale engine of `bundle` for this device (`build`, `deploy`)."""
+    from edge_runtime.engines.trt_cache import probe
+
+    workspace = check_workspace(workspace_mb)
+    device = probe()
+    echo(
+        f"device: TensorRT {device.tensorrt}, {device.gpu_name} (sm {device.compute_capability})"
+        f", L4T {device.l4t}; workspace {workspace} MiB; cache {cache_dir}"
+    )
+    started = time.monotonic()
+    for job in plan_builds(bundle, cache_dir, device, force=force):
+        if not job.needs_build:
+            echo(f"{job.role}: cached engine {job.engine.name} is valid")
+            continue
+        echo(f"{job.role}: building ({job.status.split(':')[0]}, {job.flags}) ...")
+        seconds = compile_engine(job, device, workspace, echo)
+        echo(f"{job.role}: built {job.engine} in {seconds:.1f} s")
+    echo(f"done in {time.monotonic() - started:.1f} s")
+
+
 class ProgressPrinter:
     """Thread-safe phase/step progress with elapsed time (TensorRT reports from its threads)."""
 

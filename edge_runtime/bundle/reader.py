@@ -95,9 +95,17 @@ def open_bundle(
 
 
 def _extract(archive: Path) -> Path:
+    return extract_archive(archive, Path(tempfile.mkdtemp(prefix="edgerun-bundle-")))
+
+
+def extract_archive(archive: Path, target: Path) -> Path:
+    """Unpack a bundle .tar into `target`, refusing unsafe entries; returns the bundle's root.
+
+    The root is `target`, or the archive's one top-level directory inside it.
+    """
     if not tarfile.is_tarfile(archive):
         raise BundleError(f"{archive} is neither a bundle directory nor a .tar of one")
-    target = Path(tempfile.mkdtemp(prefix="edgerun-bundle-"))
+    target.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archive) as tar:
         for member in tar.getmembers():
             parts = Path(member.name).parts

@@ -109,7 +109,8 @@ def build_document(
 def write_atomic(path: Path, payload: bytes) -> None:
     """Write to a temporary file in the same directory, fsync, then rename over `path`.
 
-    A crash or a full disk leaves either the old file or the new one, never half of one.
+    A crash or a full disk leaves either the old file or the new one, never half of one; the
+    directory is synced too, so after a power cut the new name is there (a latched stop must be).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -123,6 +124,16 @@ def write_atomic(path: Path, payload: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_directory(path.parent)
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a rename or a new file in `directory` durable (it must survive a power cut)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_document(path: Path, document: dict[str, Any]) -> Path:

@@ -21,7 +21,8 @@ def register(cli: CommandTree) -> None:
         "drive a robot with a bundle at a fixed control period",
         _run,
         description="Drive a robot from its TOML config: camera -> inference -> safety -> motors.\n"
-        "Torque is turned off on every exit: end of --duration, Ctrl-C, SIGTERM or a fault.",
+        "Torque is turned off on every exit: end of --duration, Ctrl-C, SIGTERM or a fault.\n"
+        "A safety stop exits 10 and is latched: run refuses to arm until `edgerun ack`.",
     )
     run.add_argument("--config", required=True, help="robot config (TOML)")
     _common(run)
@@ -37,6 +38,12 @@ def register(cli: CommandTree) -> None:
     add_trust_flags(demo, allow_unsigned=False)
     demo.add_argument("--seed", type=int, default=0, help="target placement seed")
     _common(demo, default_duration=20.0)
+    status = cli.command("status", "show a latched stop, the last ack, bundle slots", _status)
+    ack = cli.command("ack", "clear a latched safety stop once a person has looked (logged)", _ack)
+    for parser in (status, ack):
+        parser.add_argument("--config", help="robot TOML (when it sets [robot] state_dir)")
+    ack.add_argument("--by", required=True, help="who clears the stop")
+    ack.add_argument("--why", required=True, help="what was checked or fixed")
 
 
 def _common(parser: argparse.ArgumentParser, default_duration: float | None = None) -> None:
@@ -67,9 +74,9 @@ def _options(args: argparse.Namespace, bundle: Path | None, seed: int | None) ->
 
 def _run(args: argparse.Namespace) -> int:
     from edge_runtime.config import load_config
-    from edge_runtime.drive import drive
+    from edge_runtime.field.service import run_latched
 
-    return _finish(drive(load_config(args.config), _options(args, None, None)))
+    return _finish(run_latched(load_config(args.config), _options(args, None, None)))
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -89,4 +96,19 @@ def _finish(outcome: DriveOutcome) -> int:
     error = outcome.result.error()
     if error is not None:
         raise error
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from edge_runtime.field.status import field_status
+
+    status = field_status(args.config)
+    print("\n".join(status.lines()))
+    return status.exit_code
+
+
+def _ack(args: argparse.Namespace) -> int:
+    from edge_runtime.field.status import acknowledge_stop
+
+    print(acknowledge_stop(args.config, args.by, args.why))
     return 0

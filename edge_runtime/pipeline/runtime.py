@@ -110,9 +110,12 @@ class Runtime:
     def safety_stop(self, reason: str) -> None:
         """Any thread: stop the robot safely for `reason` (a latched safety stop, not a fault)."""
         with self._fault_lock:
-            if not self._safety_stop:
+            first = not self._safety_stop
+            if first:
                 self._safety_stop = reason
                 log.error("safety stop: %s", reason)
+        if first:  # observers hear it now (the service latches it before anything else)
+            self.observers.on_event("stop", reason, self.clock.now_ns())
         self.channels.stop.set()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -192,7 +195,7 @@ class Runtime:
             self.observers.on_tick(record)
             for kind in event_kinds(bits):
                 self.observers.on_event(
-                    kind, hold_reason if kind == "hold" else "", record.start_ns
+                    kind, hold_reason if kind in ("hold", "stop") else "", record.start_ns
                 )
 
     def _shutdown(self) -> None:

@@ -237,13 +237,18 @@ def _open_serial(port: str, baud: int) -> serial.Serial:
         )
     try:
         # Non-blocking both ways: waiting happens in select() against our own deadlines.
-        return serial.Serial(port, baudrate=baud, timeout=0, write_timeout=0)
+        # Exclusive (flock): a second edgerun (a selftest while the service runs) is refused
+        # here instead of interleaving its packets with the control loop's.
+        return serial.Serial(port, baudrate=baud, timeout=0, write_timeout=0, exclusive=True)
     except serial.SerialException as exc:
         code = getattr(exc, "errno", None)
         if code in (errno.EACCES, errno.EPERM):
             hint = "add your user to the dialout group (`sudo usermod -aG dialout $USER`)"
-        elif code in (errno.EBUSY,):
-            hint = "another program holds it; close it first"
+        elif code in (errno.EBUSY, errno.EAGAIN, errno.EWOULDBLOCK):
+            hint = (
+                "another program holds it (the edge-runtime service? "
+                "`sudo systemctl stop edge-runtime` first)"
+            )
         else:
             hint = "check that it is a serial adapter and that the baud rate is supported"
         raise PortNotFoundError(f"cannot open serial port {port} at {baud} baud: {hint}") from exc

@@ -69,11 +69,13 @@ class McuLink:
         self.clock = clock
         self._on_reply = on_reply  # (reply, sent_ns of the echoed frame or None), reader thread
         try:
-            self._serial = serial.Serial(port, baud, timeout=0)
+            # Exclusive (flock): a second edgerun is refused rather than sharing the link.
+            self._serial = serial.Serial(port, baud, timeout=0, exclusive=True)
         except (serial.SerialException, OSError, ValueError) as exc:
             raise PortNotFoundError(
                 f"cannot open the MCU port {port} at {baud} baud ({exc}); check that the board "
-                "is plugged in, the path is right and you are in the dialout group"
+                "is plugged in, the path is right, you are in the dialout group and no other "
+                "program (the edge-runtime service?) holds it"
             ) from exc
         self._write_lock = threading.Lock()
         self._lock = threading.Lock()

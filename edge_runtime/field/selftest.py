@@ -1,0 +1,109 @@
+"""`edgerun selftest`: is this robot, with this bundle, ready to arm? Torque stays off.
+
+Checks, in order (each one line of the report; all run, so one report shows every problem):
+- bundle: hashes, signature against the robot's trusted keys, joints match the config;
+- engines: every role opens on the configured backend (TensorRT: a valid cached engine);
+- golden parity: each role reproduces its golden outputs on this device. This is the export
+  package's `verify`, plugged in by the caller (`parity`): edge_runtime does not import
+  export, and the command that offers selftest (export/cli_field.py) passes it in;
+- calibration: the joint calibration `run` would require;
+- disk: free space where reports, logs and bundle slots go;
+- camera, motors, loop timing (`selftest_devices`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from edge_runtime.bundle.reader import Bundle
+from edge_runtime.config import RobotConfig
+from edge_runtime.engines import open_engine, select_backend
+from edge_runtime.errors import EdgeRuntimeError
+from edge_runtime.field.selftest_devices import device_checks
+from edge_runtime.field.selftest_report import Check, ParityCheck, SelftestReport
+from edge_runtime.field.state_dir import resolve_state_dir
+from edge_runtime.robot import check_bundle_matches, joint_calibration, open_model_bundle
+
+if TYPE_CHECKING:
+    from edge_runtime.calibration_artifacts.schemas import JointCalibration
+
+
+def run_selftest(
+    config: RobotConfig,
+    parity: ParityCheck | None = None,
+    bundle_path: Path | None = None,
+    log_dirs: tuple[Path, ...] = (),
+) -> SelftestReport:
+    """Every check, on `bundle_path` (default: the config's `[model] bundle`), against the
+    robot's `[selftest]` thresholds."""
+    limits = config.selftest
+    bundle, checks = _bundle(config, bundle_path)
+    checks += _engines_and_parity(config, bundle, parity)
+    joints, calibration = _calibration(config)
+    checks.append(calibration)
+    checks.append(disk_check((resolve_state_dir(config), *log_dirs), limits.min_free_disk_gb))
+    checks += device_checks(config, joints)
+    where = str(bundle.root) if bundle else str(bundle_path or config.model.bundle)
+    return SelftestReport(config.name, where, tuple(checks), limits)
+
+
+def _bundle(config: RobotConfig, bundle_path: Path | None) -> tuple[Bundle | None, list[Check]]:
+    try:
+        bundle = open_model_bundle(config, bundle_path)
+        check_bundle_matches(config, bundle)
+    except EdgeRuntimeError as exc:
+        return None, [Check("bundle", "fail", str(exc))]
+    signer = f"signed by {bundle.signed_by}" if bundle.signed_by else "UNSIGNED (development)"
+    roles = ", ".join(bundle.manifest.roles)
+    status = "ok" if bundle.signed_by else "warn"
+    return bundle, [Check("bundle", status, f"{signer}; roles {roles}; joints match the config")]
+
+
+def _engines_and_parity(
+    config: RobotConfig, bundle: Bundle | None, parity: ParityCheck | None
+) -> list[Check]:
+    if bundle is None:
+        return [Check("engines", "skip", "no bundle"), Check("golden parity", "skip", "no bundle")]
+    cache = config.model.engine_cache
+    try:
+        backend = select_backend(config.model.backend)
+        for spec in bundle.manifest.roles.values():
+            model = bundle.path(spec.file)
+            sha = bundle.manifest.files[spec.file]
+            with open_engine(model, backend, precision=spec.precision, engine_cache=cache,
+                             onnx_sha256=sha):  # fmt: skip
+                pass
+    except EdgeRuntimeError as exc:
+        return [Check("engines", "fail", str(exc)), Check("golden parity", "skip", "no engines")]
+    engines = Check("engines", "ok", f"{backend}: {', '.join(bundle.manifest.roles)} open")
+    if parity is None:
+        return [engines, Check("golden parity", "skip", "needs the export package's verify")]
+    try:
+        return [engines, *parity(bundle, backend, cache)]
+    except EdgeRuntimeError as exc:
+        return [engines, Check("golden parity", "fail", str(exc))]
+
+
+def _calibration(config: RobotConfig) -> tuple[JointCalibration | None, Check]:
+    if not config.calibration_dir:
+        return None, Check("calibration", "skip", "no [calibration] dir in the config")
+    try:
+        joints = joint_calibration(config)
+    except EdgeRuntimeError as exc:
+        return None, Check("calibration", "fail", str(exc))
+    return joints, Check("calibration", "ok", f"joint calibration for ids {config.motor_ids}")
+
+
+def disk_check(paths: tuple[Path, ...], min_free_gb: float) -> Check:
+    """Free space on the file systems of `paths` (the nearest existing parent of each)."""
+    free: dict[str, float] = {}
+    for path in paths:
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        free[str(path)] = round(shutil.disk_usage(existing).free / 1e9, 2)
+    low = {p: gb for p, gb in free.items() if gb < min_free_gb}
+    text = ", ".join(f"{p} {gb:g} GB free" for p, gb in free.items())
+    if low:
+        return Check("disk", "fail", f"{text}; need {min_free_gb:g} GB for logs", free)
+    return Check("disk", "ok", text, free)
