@@ -3,7 +3,9 @@
 Each check returns (ok, detail); `run_checks` never raises: a check that fails to run is
 reported as not ok with the reason, so one broken library cannot hide what the others say.
 Only Python and ONNX Runtime are essential; the rest (TensorRT, a camera, real-time
-scheduling, the simulator) depend on what the machine is for.
+scheduling, the simulator, and the robot computer's lines from `edge_runtime.field.
+device_checks`: Jetson, GPU stack, power and clocks, groups, udev rules, RT limits) depend on
+what the machine is for.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from edge_runtime.field import device_checks
+from edge_runtime.field.device_checks import ftdi_latency_ms
 
 ESSENTIAL = ("python", "onnxruntime")  # without these nothing runs
 
@@ -81,11 +86,9 @@ def _check_serial() -> tuple[bool, str]:
     ports = sorted(str(p) for pattern in ("ttyUSB*", "ttyACM*") for p in Path("/dev").glob(pattern))
     notes = []
     for port in ports:
-        timer = Path(f"/sys/bus/usb-serial/devices/{Path(port).name}/latency_timer")
-        if timer.exists() and timer.read_text().strip() != "1":
-            notes.append(
-                f"{port} latency_timer={timer.read_text().strip()} ms (install tools/udev)"
-            )
+        latency_ms = ftdi_latency_ms(port)
+        if latency_ms not in (None, 1):
+            notes.append(f"{port} latency_timer={latency_ms} ms (install tools/udev)")
     text = ", ".join(ports) or "no USB serial adapters connected"
     return True, text + (f"; {'; '.join(notes)}" if notes else "")
 
@@ -115,6 +118,12 @@ CHECKS: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
     ("serial", _check_serial),
     ("real-time", _check_realtime),
     ("simulator", _check_mujoco),
+    ("jetson", device_checks.check_jetson),
+    ("gpu stack", device_checks.check_gpu_stack),
+    ("power, clocks", device_checks.check_power),
+    ("groups", device_checks.check_groups),
+    ("udev rules", device_checks.check_udev_rules),
+    ("rt limits", device_checks.check_rt_limits),
 ]
 
 

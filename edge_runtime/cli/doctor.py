@@ -19,6 +19,7 @@ def register(cli: CommandTree) -> None:
 def _doctor(_args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from edge_runtime.doctor import run_checks
 
@@ -28,6 +29,6 @@ def _doctor(_args: argparse.Namespace) -> int:
         table.add_column(column)
     for result in results:
         mark = "[green]ok[/green]" if result.ok else "[yellow]--[/yellow]"
-        table.add_row(result.name, mark, result.detail)
+        table.add_row(result.name, mark, Text(result.detail))  # "[model]" is not markup
     Console().print(table)
     return 1 if any(r.essential and not r.ok for r in results) else 0
