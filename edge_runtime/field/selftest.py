@@ -23,6 +23,7 @@ from edge_runtime.engines import open_engine, select_backend
 from edge_runtime.errors import EdgeRuntimeError
 from edge_runtime.field.selftest_devices import device_checks
 from edge_runtime.field.selftest_report import Check, ParityCheck, SelftestReport
+from edge_runtime.field.slots import pin_bundle
 from edge_runtime.field.state_dir import resolve_state_dir
 from edge_runtime.robot import check_bundle_matches, joint_calibration, open_model_bundle
 
@@ -39,6 +40,7 @@ def run_selftest(
     """Every check, on `bundle_path` (default: the config's `[model] bundle`), against the
     robot's `[selftest]` thresholds."""
     limits = config.selftest
+    config = pin_bundle(config)  # `active` -> `a`: the report names the slot it checked
     bundle, checks = _bundle(config, bundle_path)
     checks += _engines_and_parity(config, bundle, parity)
     joints, calibration = _calibration(config)

@@ -24,6 +24,7 @@ from edge_runtime.errors import SafetyStop, StopLatched
 from edge_runtime.field.health import ServiceWatchdog
 from edge_runtime.field.latch import LatchedStop, StopLatch
 from edge_runtime.field.notify import SystemdNotifier
+from edge_runtime.field.slots import pin_bundle
 from edge_runtime.field.state_dir import resolve_state_dir, writable_state_dir
 from edge_runtime.pipeline.observer import LoopObserver
 
@@ -52,19 +53,6 @@ def run_latched(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
         latch.latch(on_stop.stop(reason, str(outcome.report_path)))
         log.error("safety stop latched in %s: %s", latch.path, reason)
     return outcome
-
-
-def pin_bundle(config: RobotConfig) -> RobotConfig:
-    """`[model] bundle` with every link resolved (the `active` slot becomes `bundles/a`)."""
-    if not config.model.bundle:
-        return config
-    path = config.resolve(config.model.bundle)
-    if not path.exists():
-        return config  # open_bundle says what is missing, in its words
-    resolved = path.resolve()
-    if resolved != path:
-        log.info("bundle %s is %s", path, resolved)
-    return replace(config, model=replace(config.model, bundle=str(resolved)))
 
 
 class _LatchOnStop(LoopObserver):

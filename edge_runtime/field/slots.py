@@ -11,6 +11,8 @@ Switching slots is one rename of a fresh symlink over `active` (atomic on POSIX,
 directory is synced): a crash leaves the old slot active or the new one, never none.
 Installing writes only the inactive slot: its old bundle is moved aside, the staged one renamed
 into place, the old one deleted. The active slot's files are never touched while it is active.
+`run` and `selftest` resolve `active` once, at start (`pin_bundle`), so a rollback meanwhile
+cannot make one process read two bundles' files.
 """
 
 from __future__ import annotations
@@ -18,16 +20,21 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from edge_runtime.bundle.reader import MANIFEST, extract_archive
 from edge_runtime.calibration_artifacts.artifact import fsync_directory, write_atomic
+from edge_runtime.config import RobotConfig
 from edge_runtime.errors import DeployError
+
+log = logging.getLogger(__name__)
 
 SLOTS = ("a", "b")
 ACTIVE = "active"
@@ -141,3 +148,16 @@ class BundleSlots:
             if parent.parent == self.root and parent.name.startswith(STAGING_PREFIX):
                 return parent
         raise DeployError(f"{staged} is not a staged bundle under {self.root}")
+
+
+def pin_bundle(config: RobotConfig) -> RobotConfig:
+    """`[model] bundle` with every link resolved (the `active` slot becomes `bundles/a`)."""
+    if not config.model.bundle:
+        return config
+    path = config.resolve(config.model.bundle)
+    if not path.exists():
+        return config  # open_bundle says what is missing, in its words
+    resolved = path.resolve()
+    if resolved != path:
+        log.info("bundle %s is %s", path, resolved)
+    return replace(config, model=replace(config.model, bundle=str(resolved)))
