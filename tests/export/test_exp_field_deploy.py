@@ -67,6 +67,7 @@ def _robot(tmp_path: Path, key: Path) -> Path:
     return tmp_path / "robot.toml"
 
 
+@pytest.mark.slow
 def test_deploy_selftest_rollback_on_the_simulated_robot(
     tmp_path: Path, signed: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,7 +11,6 @@ import select
 import socket
 import threading
 from pathlib import Path
-from types import TracebackType
 
 
 class NotifySocket:
@@ -50,14 +49,3 @@ class NotifySocket:
         self._stop.set()
         self._thread.join(timeout=2.0)
         self._sock.close()
-
-    def __enter__(self) -> NotifySocket:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 from notify_socket import NotifySocket
 
 from edge_runtime.field.health import ServiceWatchdog
@@ -21,13 +19,6 @@ from edge_runtime.loop.clock import SimClock
 from edge_runtime.pipeline.observer import TickRecord
 
 PERIOD_NS = 10_000_000
-
-
-@pytest.fixture
-def systemd(tmp_path: Path) -> Iterator[NotifySocket]:
-    """What systemd does for a Type=notify unit: a bound datagram socket, its path exported."""
-    with NotifySocket(tmp_path / "notify") as sock:
-        yield sock
 
 
 def tick(index: int) -> TickRecord:

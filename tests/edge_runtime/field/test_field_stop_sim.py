@@ -39,12 +39,15 @@ def _frozen_camera_robot(tmp_path: Path) -> Path:
     return tmp_path / "robot.toml"
 
 
+@pytest.mark.slow
 def test_a_safety_stop_stays_stopped(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    systemd: NotifySocket,
 ) -> None:
     unit = parse_unit(UNIT_FILE)
     config = str(_frozen_camera_robot(tmp_path))
-    systemd = NotifySocket(tmp_path / "notify")
     monkeypatch.setenv("NOTIFY_SOCKET", systemd.path)
     monkeypatch.setenv("WATCHDOG_USEC", "2")  # ping whenever the tick counter has advanced
     run = ["run", "--config", config, "--out", str(tmp_path / "out")]
@@ -79,4 +82,3 @@ def test_a_safety_stop_stays_stopped(
 
     assert main(run) == EXIT_LATCHED  # armed again, and the frozen camera stopped it again
     assert any("READY=1" in m for m in systemd.take())
-    systemd.close()
