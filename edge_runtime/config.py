@@ -241,12 +241,11 @@ def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
 
 def _selftest(data: dict[str, Any], where: str) -> SelftestConfig:
     sec = Section(data, "selftest", where)
-    defaults = SelftestConfig()
     fraction = {"minimum": 0.0, "maximum": 1.0}
     config = SelftestConfig(
-        camera_frames=sec.integer("camera_frames", default=defaults.camera_frames, minimum=1),
+        camera_frames=sec.integer("camera_frames", default=10, minimum=1),
         camera_timeout_s=sec.number("camera_timeout_s", default=10.0, positive=True),
-        loop_ticks=sec.integer("loop_ticks", default=defaults.loop_ticks, minimum=10),
+        loop_ticks=sec.integer("loop_ticks", default=300, minimum=10),
         max_missed_fraction=sec.number("max_missed_fraction", default=0.01, **fraction),
         max_failed_read_fraction=sec.number("max_failed_read_fraction", default=0.01, **fraction),
         min_free_disk_gb=sec.number("min_free_disk_gb", default=2.0, minimum=0.0),

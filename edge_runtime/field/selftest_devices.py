@@ -44,11 +44,11 @@ def device_checks(config: RobotConfig, joints: JointCalibration | None) -> list[
             else:
                 camera = open_camera(config)
         except EdgeRuntimeError as exc:
-            camera = None
-            if config.sim.enabled:
+            if config.sim.enabled:  # the simulator holds both devices
                 return [Check(n, "fail", str(exc)) for n in ("camera", "motors", "loop timing")]
             checks = [Check("camera", "fail", str(exc))]
         else:
+            assert camera is not None  # a started SimRig always has one
             checks = [camera_check(camera, config)]
         return checks + motor_checks(config, port, joints)
 
