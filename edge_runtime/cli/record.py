@@ -117,6 +117,8 @@ def _replay(args: argparse.Namespace) -> int:
     print_table(
         f"replay {args.log} through {args.bundle}", result["per_joint"], COLUMNS, caption=caption
     )
+    for warning in result["warnings"]:
+        print(f"warning: {warning}")
     if args.json:
         print(f"json: {write_json(args.json, result)}")
     return 0
