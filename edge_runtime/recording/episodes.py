@@ -183,7 +183,7 @@ def grid_episodes(scan: LogScan, fps: float) -> list[GridEpisode]:
                 action,
                 tick,
                 ordinal,
-            )  # fmt: skip
+            )
         )
     return episodes
 
