@@ -57,11 +57,18 @@ class LogScan:
         return names or [f"joint_{j}" for j in range(self.positions_rad.shape[1])]
 
     def frame_rate_hz(self) -> float:
-        """The camera's measured rate (median frame interval); 0 without two frames."""
+        """The camera's configured rate, else its measured one (median frame interval)."""
+        configured = (self.start.get("camera") or {}).get("fps")
+        if configured and len(self.frame_t_ns):
+            return float(configured)
         if len(self.frame_t_ns) < 2:
             return 0.0
         interval_ns = float(np.median(np.diff(np.sort(self.frame_t_ns))))
         return 1e9 / interval_ns if interval_ns > 0 else 0.0
+
+    def default_fps(self) -> int:
+        """A dataset's rate for this log: the camera's, or the ticks' for logs without frames."""
+        return round(self.frame_rate_hz() or self.tick_rate_hz())
 
     def tick_rate_hz(self) -> float:
         period = self.start.get("period_s")
@@ -233,7 +240,7 @@ def read_episodes(
     (the tick rate for logs without frames). Frames of one episode are held in memory.
     """
     scan = scan_log(path)
-    rate = fps or round(scan.frame_rate_hz() or scan.tick_rate_hz())
+    rate = fps or scan.default_fps()
     for episode in grid_episodes(scan, rate):
         frames: list[Frame] = []
         if with_frames and episode.frame_ordinal[0] >= 0:

@@ -53,7 +53,7 @@ class _Plan:
 
 def _plan(scans: list[LogScan], options: LeRobotOptions) -> _Plan:
     first = scans[0]
-    fps = options.fps or round(first.frame_rate_hz() or first.tick_rate_hz())
+    fps = options.fps or first.default_fps()
     if fps <= 0:
         raise LogError(f"cannot tell the frame rate of {first.path}; pass --fps")
     plan = _Plan(fps=fps, joint_names=first.joint_names)

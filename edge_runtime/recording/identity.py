@@ -55,7 +55,7 @@ def calibration_ids(directory: Path) -> dict[str, str]:
 
 
 def config_identity(config: RobotConfig) -> dict[str, Any]:
-    """The robot's name, its config file's sha256 and its calibration artifact ids."""
+    """The robot's name, its config file's sha256, its calibration ids and camera mode."""
     try:
         config_sha256 = sha256_file(config.path)
     except OSError:
@@ -63,7 +63,13 @@ def config_identity(config: RobotConfig) -> dict[str, Any]:
     calibration = (
         calibration_ids(config.resolve(config.calibration_dir)) if (config.calibration_dir) else {}
     )
-    return {"robot": config.name, "config_sha256": config_sha256, "calibration": calibration}
+    camera = config.camera
+    return {
+        "robot": config.name,
+        "config_sha256": config_sha256,
+        "calibration": calibration,
+        "camera": {"type": camera.type, "fps": camera.fps, "size": [camera.width, camera.height]},
+    }
 
 
 def run_identity(

@@ -18,7 +18,7 @@ import numpy as np
 
 from edge_runtime.recording.reader import LogReader
 
-IDENTITY_KEYS = ("robot", "bundle", "config_sha256", "calibration", "edgerun")
+IDENTITY_KEYS = ("robot", "bundle", "config_sha256", "calibration", "camera", "edgerun")
 WALL_CLOCK_DOMAINS = ("global_time", "system_time")  # RealSense: host wall-clock milliseconds
 STAMP_KEYS = {"tick": "start_ns", "frame": "host_ns", "chunk": "t_ns", "event": "t_ns"}
 DURATION_KINDS = ("tick", "frame", "event")  # the data a run is made of, on the loop's clock
