@@ -50,6 +50,7 @@ def register(cli: CommandTree) -> None:
     exp.add_argument("--task", help="lerobot: the task text of every episode")
     exp.add_argument("--fps", type=positive(int), help="lerobot: rate (default: the camera's)")
     exp.add_argument("--video-codec", default="mjpeg", choices=("mjpeg", "h264", "av1"))
+    exp.add_argument("--no-depth", action="store_true", help="lerobot: leave depth out (faster)")
     exp.add_argument("--jobs", type=positive(int), help="local processes (default: one per core)")
     exp.add_argument("--ray", metavar="ADDRESS", help="run on this existing Ray cluster")
 
@@ -117,8 +118,8 @@ def _export(args: argparse.Namespace) -> int:
     from edge_runtime.recording.export import ExportOptions, export_logs
 
     logs, out = tuple(Path(p) for p in args.logs), Path(args.out)
-    codec, jobs = args.video_codec, args.jobs
-    options = ExportOptions(logs, args.format, out, args.task, args.fps, codec, jobs, args.ray)
+    codec, jobs, ray, depth = args.video_codec, args.jobs, args.ray, not args.no_depth
+    options = ExportOptions(logs, args.format, out, args.task, args.fps, codec, jobs, ray, depth)
     print(json.dumps(export_logs(options)))
     return 0
 

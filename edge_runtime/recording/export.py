@@ -25,6 +25,7 @@ class ExportOptions:
     video_codec: str = "mjpeg"
     jobs: int | None = None
     ray_address: str | None = None
+    depth: bool = True  # lerobot: depth maps in the dataset (most of the export's time)
 
 
 def export_logs(options: ExportOptions) -> dict[str, Any]:
@@ -44,6 +45,7 @@ def export_logs(options: ExportOptions) -> dict[str, Any]:
         task=options.task,
         fps=options.fps,
         video_codec=options.video_codec,
+        depth=options.depth,
         jobs=options.jobs,
         ray_address=options.ray_address,
     )

@@ -33,7 +33,7 @@ from edge_runtime.recording.reader import LogReader
 class McapJob:
     log: Path
     out: Path
-    compression: str = "zstd"  # zstd, lz4 or none
+    compression: str = "lz4"  # lz4 (2x faster to write), zstd (2/3 the size) or none
 
 
 def _import_mcap() -> Any:
@@ -97,7 +97,7 @@ def export_mcap(
     out: Path,
     jobs: int | None = None,
     ray_address: str | None = None,
-    compression: str = "zstd",
+    compression: str = "lz4",
 ) -> dict[str, Any]:
     """One log -> `out` (a file); several -> `out/<log name>.mcap` each, in parallel."""
     began = time.perf_counter()

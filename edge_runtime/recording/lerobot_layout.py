@@ -33,6 +33,7 @@ DEPTH_KEY = "observation.depth"
 STATE_KEY = "observation.state"
 ACTION_KEY = "action"
 QUANTILES = (0.01, 0.10, 0.50, 0.90, 0.99)
+PIXELS_FOR_STATS = 200_000  # image statistics from an even subsample of the sampled pixels
 INDEX_FEATURES = {
     "timestamp": {"dtype": "float32", "shape": [1], "names": None},
     "frame_index": {"dtype": "int64", "shape": [1], "names": None},
@@ -114,9 +115,14 @@ def vector_stats(values: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def _subsample(rows: np.ndarray) -> np.ndarray:
+    step = max(1, len(rows) // PIXELS_FOR_STATS)
+    return rows[::step]
+
+
 def color_stats(samples: np.ndarray) -> dict[str, np.ndarray]:
     """Per-channel statistics of (N, H, W, 3) uint8 samples, in [0, 1], shape (3, 1, 1)."""
-    pixels = samples.reshape(-1, 3).astype(np.float32) / 255.0
+    pixels = _subsample(samples.reshape(-1, 3)).astype(np.float32) / 255.0
     stats = vector_stats(pixels)
     stats = {k: v.reshape(3, 1, 1) for k, v in stats.items() if k != "count"}
     return {**stats, "count": np.array([len(samples)])}
@@ -124,7 +130,7 @@ def color_stats(samples: np.ndarray) -> dict[str, np.ndarray]:
 
 def depth_stats(samples: np.ndarray, frames: int) -> dict[str, np.ndarray]:
     """One global value per statistic of sampled depth pixels (raw units), shape (1,)."""
-    stats = vector_stats(samples.reshape(-1, 1))
+    stats = vector_stats(_subsample(samples.reshape(-1, 1)))
     return {**stats, "count": np.array([frames])}
 
 

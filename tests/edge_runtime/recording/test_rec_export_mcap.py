@@ -97,3 +97,11 @@ def test_several_logs_go_to_one_file_each(tmp_path: Path) -> None:
     assert [Path(f["out"]).name for f in result["files"]] == ["cell0.mcap", "cell1.mcap"]
     with pytest.raises(LogError, match="already exists"):
         export_mcap(logs[:1], tmp_path / "mcap" / "cell0.mcap")
+
+
+def test_export_bench_runs_every_format(tmp_path: Path) -> None:
+    from edge_runtime.recording.export_bench import run_export_bench
+
+    result = run_export_bench(seconds=0.3, width=64, height=48, work_dir=tmp_path)
+    assert [r["frames"] for r in result["runs"]] == [9] * 5
+    assert all(r["frames_per_s"] > 0 for r in result["runs"])
