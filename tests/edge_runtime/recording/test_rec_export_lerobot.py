@@ -89,7 +89,7 @@ def test_sensors_only_logs_label_actions_with_the_next_position(tmp_path: Path) 
 def test_logs_export_in_parallel_processes_into_one_dataset(tmp_path: Path) -> None:
     logs = [write_rgbd_log(tmp_path / f"log{i}", seconds=0.4, seed=i) for i in range(2)]
     out = tmp_path / "dataset"
-    options = LeRobotOptions(out=out, jobs=2, video_codec="h264")
+    options = LeRobotOptions(out=out, jobs=2, video_codec="h264", depth=False)
     summary = export_lerobot(logs, options)
     assert summary["episodes"] == 2
     dataset = lerobot_dataset(out, tmp_path / "hf")
@@ -100,6 +100,7 @@ def test_logs_export_in_parallel_processes_into_one_dataset(tmp_path: Path) -> N
     assert last["episode_index"].item() == 1
     assert last["index"].item() == summary["frames"] - 1
     assert last["observation.images.color"].shape == (3, 48, 64)
+    assert "observation.depth" not in last
 
 
 def test_bad_exports_are_one_sentence(tmp_path: Path) -> None:
