@@ -40,13 +40,6 @@ def export_logs(options: ExportOptions) -> dict[str, Any]:
         raise LogError(f"unknown export format {options.format!r}; use one of {FORMATS}")
     from edge_runtime.recording.export_lerobot import LeRobotOptions, export_lerobot
 
-    lerobot = LeRobotOptions(
-        out=options.out,
-        task=options.task,
-        fps=options.fps,
-        video_codec=options.video_codec,
-        depth=options.depth,
-        jobs=options.jobs,
-        ray_address=options.ray_address,
-    )
+    shared = ("out", "task", "fps", "video_codec", "depth", "jobs", "ray_address")
+    lerobot = LeRobotOptions(**{name: getattr(options, name) for name in shared})
     return export_lerobot(list(options.logs), lerobot)

@@ -123,6 +123,12 @@ def _write_meta(out: Path, plan: _Plan, episodes: list[dict[str, Any]], robot: s
     import pyarrow.parquet as pq
 
     first = episodes[0]
+    for episode in episodes:
+        if (episode["color_hw"], episode["depth_hw"]) != (first["color_hw"], first["depth_hw"]):
+            raise LogError(
+                f"{episode['edgerun/log']} has {episode['color_hw']} images but "
+                f"{first['edgerun/log']} has {first['color_hw']}; export logs of one camera mode"
+            )
     feats = layout.features(
         plan.joint_names,
         first["color_hw"],

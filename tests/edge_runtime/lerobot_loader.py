@@ -10,7 +10,9 @@ kernels) lets the real torchvision Python package import; everything that reads 
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +38,21 @@ def _declare_torchvision_ops() -> None:
     _schemas.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
 
 
-def lerobot_dataset(root: Path, cache: Path) -> Any:
-    """`LeRobotDataset("edgerun/test", root=root)`; skips when lerobot is not installed."""
-    os.environ["HF_HUB_OFFLINE"] = "1"  # never the network
-    os.environ.setdefault("HF_HOME", str(cache))  # the parquet->arrow cache, not ~/.cache
+@contextlib.contextmanager
+def offline_hub(cache: Path) -> Iterator[None]:
+    """Hugging Face libraries offline, their parquet->arrow cache in `cache`, env restored."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        patch.setenv("HF_HOME", str(cache))
+        yield
+
+
+def lerobot_dataset(root: Path) -> Any:
+    """`LeRobotDataset("edgerun/test", root=root)`; skips when lerobot is not installed.
+
+    Call it inside `offline_hub` (the module fixture of the tests does).
+    """
+    assert os.environ.get("HF_HUB_OFFLINE") == "1", "load datasets offline only"
     pytest.importorskip("lerobot", reason="lerobot is installed by tools/setup.sh (dev)")
     pytest.importorskip("torchcodec", reason="torchcodec decodes LeRobot's videos")
     _declare_torchvision_ops()

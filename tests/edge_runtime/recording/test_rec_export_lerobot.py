@@ -4,12 +4,13 @@ values (state, action, depth exactly; color within JPEG decoder differences)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from field_logs import JOINTS, write_rgbd_log
-from lerobot_loader import lerobot_dataset
+from lerobot_loader import lerobot_dataset, offline_hub
 
 from edge_runtime.recording import LogError, LogReader
 from edge_runtime.recording.codecs import decode_color, decode_depth
@@ -18,6 +19,12 @@ from edge_runtime.recording.export_lerobot import LeRobotOptions, export_lerobot
 
 pytest.importorskip("pyarrow", reason="the export tools: pip install 'edge-runtime[data]'")
 pytest.importorskip("av", reason="the export tools: pip install 'edge-runtime[data]'")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    with offline_hub(tmp_path_factory.mktemp("hf")):
+        yield
 
 
 def expected_rows(log: Path, fps: int) -> list[dict]:
@@ -42,7 +49,7 @@ def test_lerobot_loads_the_export_and_returns_the_logs_values(tmp_path: Path) ->
     assert summary["episodes"] == 1
     assert summary["fps"] == 30
 
-    dataset = lerobot_dataset(out, tmp_path / "hf")
+    dataset = lerobot_dataset(out)
     rows = expected_rows(log, 30)
     assert len(dataset) == len(rows) == summary["frames"]
     assert dataset.meta.features["observation.state"]["names"] == JOINTS
@@ -69,7 +76,7 @@ def test_marked_segments_become_episodes_with_their_tasks(tmp_path: Path) -> Non
     out = tmp_path / "dataset"
     summary = export_lerobot([log], LeRobotOptions(out=out, jobs=1))
     assert summary["episodes"] == 2
-    dataset = lerobot_dataset(out, tmp_path / "hf")
+    dataset = lerobot_dataset(out)
     first, second = dataset.meta.episodes[0], dataset.meta.episodes[1]
     assert first["tasks"] == ["reach"]
     assert second["tasks"] == ["place"]
@@ -92,7 +99,7 @@ def test_logs_export_in_parallel_processes_into_one_dataset(tmp_path: Path) -> N
     options = LeRobotOptions(out=out, jobs=2, video_codec="h264", depth=False)
     summary = export_lerobot(logs, options)
     assert summary["episodes"] == 2
-    dataset = lerobot_dataset(out, tmp_path / "hf")
+    dataset = lerobot_dataset(out)
     assert (
         dataset.meta.info["features"]["observation.images.color"]["info"]["video.codec"] == "h264"
     )
