@@ -101,6 +101,7 @@ def export_lerobot(logs: list[Path], options: LeRobotOptions) -> dict[str, Any]:
     episodes = [episode for per_log in results for episode in per_log]
     _write_meta(options.out, plan, episodes, str(scans[0].start.get("robot") or "edgerun"))
     seconds = time.perf_counter() - began
+    grids = [e for job in plan.jobs for e in job.episodes]
     return {
         "out": str(options.out),
         "format": "lerobot",
@@ -113,6 +114,8 @@ def export_lerobot(logs: list[Path], options: LeRobotOptions) -> dict[str, Any]:
         "video_codec": options.video_codec,
         "seconds": round(seconds, 3),
         "frames_per_s": round(plan.frames / seconds, 1) if seconds > 0 else 0.0,
+        # failed joint reads are NaN in the log and the dataset; statistics leave them out
+        "rows_missing_state": sum(int(np.isnan(e.state).any(axis=1).sum()) for e in grids),
         "problems": [p for scan in scans for p in scan.problems],
     }
 

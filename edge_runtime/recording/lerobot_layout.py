@@ -19,6 +19,7 @@ Statistics follow LeRobot: vectors per dimension, color per channel in [0, 1] wi
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -97,22 +98,24 @@ def info_json(
     }
 
 
-def _quantiles(values: np.ndarray, axis: int | tuple[int, ...]) -> dict[str, np.ndarray]:
-    qs = np.quantile(values, QUANTILES, axis=axis)
-    return {f"q{round(q * 100):02d}": qs[i] for i, q in enumerate(QUANTILES)}
-
-
 def vector_stats(values: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-dimension statistics of (T, D) values (LeRobot: numeric features, axis 0)."""
+    """Per-dimension statistics of (T, D) values (LeRobot: numeric features, axis 0).
+
+    NaN (a joint read that failed: the log keeps it, the dataset too) is left out, so one bad
+    read cannot make a training run's normalization NaN.
+    """
     values = np.asarray(values, np.float64).reshape(len(values), -1)
-    return {
-        "min": values.min(axis=0),
-        "max": values.max(axis=0),
-        "mean": values.mean(axis=0),
-        "std": values.std(axis=0),
-        "count": np.array([len(values)]),
-        **_quantiles(values, 0),
-    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column stays NaN
+        quantiles = np.nanquantile(values, QUANTILES, axis=0)
+        return {
+            "min": np.nanmin(values, axis=0),
+            "max": np.nanmax(values, axis=0),
+            "mean": np.nanmean(values, axis=0),
+            "std": np.nanstd(values, axis=0),
+            "count": np.array([int(np.isfinite(values).all(axis=1).sum())]),
+            **{f"q{round(q * 100):02d}": quantiles[i] for i, q in enumerate(QUANTILES)},
+        }
 
 
 def _subsample(rows: np.ndarray) -> np.ndarray:
@@ -136,6 +139,7 @@ def depth_stats(samples: np.ndarray, frames: int) -> dict[str, np.ndarray]:
 
 def aggregate(stats: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Statistics of several episodes together, as LeRobot's `aggregate_feature_stats`."""
+    stats = [s for s in stats if s["count"][0] > 0] or stats  # an episode of failed reads
     means = np.stack([s["mean"] for s in stats])
     counts = np.array([float(s["count"][0]) for s in stats])
     weights = counts.reshape((-1,) + (1,) * (means.ndim - 1))

@@ -118,3 +118,14 @@ def test_bad_exports_are_one_sentence(tmp_path: Path) -> None:
         export_lerobot([log], LeRobotOptions(out=tmp_path / "full"))
     with pytest.raises(LogError, match="does not exist"):
         export_lerobot([tmp_path / "missing"], LeRobotOptions(out=tmp_path / "new"))
+
+
+def test_failed_joint_reads_stay_nan_and_stats_leave_them_out(tmp_path: Path) -> None:
+    from edge_runtime.recording import lerobot_layout as layout
+
+    state = np.array([[0.1, 0.2], [np.nan, np.nan], [0.3, np.nan]])
+    stats = layout.vector_stats(state)
+    assert stats["mean"].tolist() == pytest.approx([0.2, 0.2])
+    assert stats["count"].tolist() == [1]
+    merged = layout.aggregate([stats, layout.vector_stats(np.full((2, 2), np.nan))])
+    assert np.isfinite(merged["mean"]).all()
