@@ -89,9 +89,12 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
         )
         observers = list(options.observers)
         if options.record_dir is not None:
+            from edge_runtime.recording.identity import run_identity
             from edge_runtime.recording.recorder import EpisodeRecorder
 
-            recorder = EpisodeRecorder(options.record_dir, clock=clock)
+            location = options.bundle or config.resolve(config.model.bundle)
+            identity = run_identity(config, bundle, location)  # the log says what ran
+            recorder = EpisodeRecorder(options.record_dir, clock=clock, identity=identity)
             observers.append(stack.enter_context(recorder))
         runtime = Runtime(bus_factory, camera, make_policy, settings, observers, clock)
         result = runtime.run(options.duration_s)

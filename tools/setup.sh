@@ -8,6 +8,13 @@ set -euo pipefail
 VENV=${VENV:-.venv}
 EXTRAS=${EXTRAS:-all,dev}
 DEB_PACKAGES=(libusb-1.0-0 libosmesa6 libgl1)
+# The test tools (dev) beside torch (export/all) include lerobot, to load exported datasets
+# with the real library; its video decoder (torchcodec) needs FFmpeg's shared libraries.
+LEROBOT=""
+case ",$EXTRAS," in
+  *,dev,*) case ",$EXTRAS," in *,export,*|*,all,*) LEROBOT=1 ;; esac ;;
+esac
+if [ -n "$LEROBOT" ]; then DEB_PACKAGES+=(ffmpeg); fi
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
@@ -17,7 +24,8 @@ if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing Debian packages: ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}" >/dev/null
   else
     echo "setup: missing Debian packages (install them as root): ${missing[*]}" >&2
   fi
@@ -45,5 +53,11 @@ case ",$EXTRAS," in
     # The CPU build of torch; a bare `torch` would pull a several-GB CUDA build.
     "$VENV/bin/python" -c 'import torch' 2>/dev/null || "${PIP[@]}" "torch==2.13.0" ;;
 esac
-"${PIP[@]}" -e ".[${EXTRAS}]"
+"${PIP[@]}" -e ".[${EXTRAS}${LEROBOT:+,lerobot-reader}]"
+if [ -n "$LEROBOT" ]; then
+  # lerobot 0.4.4 pins torch<2.11 (pip would swap our CPU torch for a CUDA build); its dataset
+  # reader works with torch 2.13, so it and the torchvision/torchcodec built for 2.13 go in
+  # without dependencies (lerobot-reader lists what the reader needs).
+  "${PIP[@]}" --no-deps lerobot==0.4.4 torchvision==0.28.0 torchcodec==0.13.0
+fi
 echo "setup: ready ($("$VENV/bin/python" --version), extras: $EXTRAS)"

@@ -1,4 +1,4 @@
-"""`edgerun record`, `log info`, `replay` and `bench recorder`.
+"""`edgerun record`, `log info`, `log export`, `replay` and `bench recorder`.
 
 Thin: parsing and rendering; the work is in `edge_runtime.recording`. The runtime's
 `run --record DIR` attaches `EpisodeRecorder` itself; `record` here is sensors only.
@@ -42,6 +42,17 @@ def register(cli: CommandTree) -> None:
     info.add_argument("log", metavar="LOG", help="log directory (or one .erlog segment)")
     info.add_argument("--json", metavar="FILE", help="also write the summary as JSON")
     info.add_argument("--plot", metavar="PNG", help="write a timeline plot")
+
+    exp = cli.command("export", "episode logs as a LeRobotDataset or MCAP files", _export, "log")
+    exp.add_argument("logs", nargs="+", metavar="LOG", help="log directories (or .erlog files)")
+    exp.add_argument("--format", required=True, choices=("lerobot", "mcap"))
+    exp.add_argument("--out", required=True, help="new dataset directory, or FILE.mcap / DIR")
+    exp.add_argument("--task", help="lerobot: the task text of every episode")
+    exp.add_argument("--fps", type=positive(int), help="lerobot: rate (default: the camera's)")
+    exp.add_argument("--video-codec", default="mjpeg", choices=("mjpeg", "h264", "av1"))
+    exp.add_argument("--no-depth", action="store_true", help="lerobot: leave depth out (faster)")
+    exp.add_argument("--jobs", type=positive(int), help="local processes (default: one per core)")
+    exp.add_argument("--ray", metavar="ADDRESS", help="run on this existing Ray cluster")
 
     rep = cli.command(
         "replay",
@@ -103,6 +114,16 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from edge_runtime.recording.export import ExportOptions, export_logs
+
+    logs, out = tuple(Path(p) for p in args.logs), Path(args.out)
+    codec, jobs, ray, depth = args.video_codec, args.jobs, args.ray, not args.no_depth
+    options = ExportOptions(logs, args.format, out, args.task, args.fps, codec, jobs, ray, depth)
+    print(json.dumps(export_logs(options)))
+    return 0
+
+
 def _replay(args: argparse.Namespace) -> int:
     from edge_runtime.bench.report import print_table, write_json
     from edge_runtime.recording.replay import COLUMNS, replay_bundle
@@ -117,6 +138,8 @@ def _replay(args: argparse.Namespace) -> int:
     print_table(
         f"replay {args.log} through {args.bundle}", result["per_joint"], COLUMNS, caption=caption
     )
+    for warning in result["warnings"]:
+        print(f"warning: {warning}")
     if args.json:
         print(f"json: {write_json(args.json, result)}")
     return 0

@@ -142,6 +142,7 @@ class RecordOptions:
 
 def record_sensors(options: RecordOptions) -> tuple[dict[str, Any], bool]:
     """Open the sources, record into `options.out`; (summary, log intact). Torque never on."""
+    from edge_runtime.recording.identity import run_identity
     from edge_runtime.recording.recorder import EpisodeRecorder
 
     if options.seconds is not None and options.seconds <= 0:
@@ -157,7 +158,8 @@ def record_sensors(options: RecordOptions) -> tuple[dict[str, Any], bool]:
         raise ConfigError("nothing to record: pass --serial, --playback or a --config with them")
     joints = config.joint_names if config else []
     period_s = config.period_s if config else 0.01
-    recorder = EpisodeRecorder(options.out, meta={"source": "edgerun record"})
+    identity = run_identity(config)
+    recorder = EpisodeRecorder(options.out, meta={"source": "edgerun record"}, identity=identity)
     try:
         result = capture(recorder, camera, bus, joints, period_s, options.seconds)
     finally:

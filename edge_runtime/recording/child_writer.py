@@ -87,7 +87,10 @@ def child_main(directory: str, options: dict[str, Any]) -> int:
                 break
             w, h, fx, fy, ppx, ppy, model, coeffs = m["intr"]
             intr = Intrinsics(w, h, fx, fy, ppx, ppy, model, tuple(coeffs))
-            item = Frame(color, depth, m["scale"], intr, m["dev_ms"], m["host_ns"], m["n"])
+            item = Frame(
+                color, depth, m["scale"], intr, m["dev_ms"], m["host_ns"], m["n"],
+                m.get("dev_clock", ""),
+            )  # fmt: skip
             lane, kind = "frame", "frame"
         while writer.pending() >= lanes[lane] and writer.error is None:
             time.sleep(0.002)  # back-pressure: the parent's bounded lanes drop and count

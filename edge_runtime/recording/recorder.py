@@ -21,6 +21,7 @@ from typing import Any
 from edge_runtime import __version__
 from edge_runtime.loop.clock import Clock, MonotonicClock
 from edge_runtime.pipeline.observer import ActionChunk, LoopObserver, TickRecord
+from edge_runtime.recording.identity import wall_anchor_ns
 from edge_runtime.recording.process_writer import FRAME_REF, ProcessLogWriter
 from edge_runtime.recording.records import (
     chunk_to_record,
@@ -52,10 +53,12 @@ class EpisodeRecorder(LoopObserver):
         meta: dict[str, Any] | None = None,
         process: bool = True,
         clock: Clock | None = None,
+        identity: dict[str, Any] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.clock: Clock = clock if clock is not None else MonotonicClock()  # record stamps
         self.record_frames = record_frames
+        self.identity = dict(identity or {})  # what ran: goes into the start record
         self.process = process
         self._codecs = (color_codec, jpeg_quality, depth_codec)
         lanes = {"record": record_queue, "frame": frame_queue}  # small records first
@@ -103,8 +106,10 @@ class EpisodeRecorder(LoopObserver):
     # -- LoopObserver hooks (called from the runtime's threads) -------------------------
     def on_start(self, joint_names: list[str], period_s: float) -> None:
         self.start()
-        start = {"k": "start", "joints": list(joint_names), "period_s": period_s}
-        self._writer.submit("record", "raw", {**start, "t_ns": self.clock.now_ns()})
+        start = {"k": "start", "joints": list(joint_names), "period_s": period_s, **self.identity}
+        # The wall-clock anchor beside the monotonic stamp: both read at the same moment.
+        stamps = {"t_ns": self.clock.now_ns(), "wall_ns": wall_anchor_ns()}
+        self._writer.submit("record", "raw", {**start, **stamps})
 
     def on_tick(self, record: TickRecord) -> None:
         self._writer.submit("record", "tick", record)

@@ -59,6 +59,7 @@ def frame_meta(frame: Frame) -> dict[str, Any]:
         "n": frame.frame_number,
         "dev_ms": frame.device_time_ms,
         "host_ns": frame.host_time_ns,
+        "dev_clock": frame.device_clock,
         "scale": frame.depth_scale_m,
         "intr": [
             intr.width, intr.height, intr.fx, intr.fy, intr.ppx, intr.ppy, intr.model,
@@ -88,6 +89,7 @@ def frame_from_record(rec: dict[str, Any]) -> Frame:
         device_time_ms=rec["dev_ms"],
         host_time_ns=rec["host_ns"],
         frame_number=rec["n"],
+        device_clock=rec.get("dev_clock", ""),
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from edge_runtime.recording.format import LogError
+from edge_runtime.recording.identity import bundle_identity, bundle_mismatch
 from edge_runtime.recording.reader import LogReader
 from edge_runtime.recording.records import frame_from_record
 from edge_runtime.sensors.base import Frame
@@ -82,6 +83,7 @@ def _load_ticks_and_chunks(reader: LogReader) -> tuple[dict[str, Any], dict[int,
         raise LogError(f"{reader.path} has no tick records (joint states); replay needs them")
     ticks = {
         "joints": start.get("joints", []),
+        "bundle": start.get("bundle"),
         "t": np.asarray(times, np.int64),
         "pos": np.asarray(positions, float),
         "cmd": np.asarray(commands, float),
@@ -157,6 +159,8 @@ def replay(
         "per_joint": per_joint,
         "corrupt_tail": reader.report.corrupt_tail,
         "problems": reader.report.problems(),
+        "recorded_bundle": ticks["bundle"],
+        "warnings": [],
     }
 
 
@@ -178,9 +182,14 @@ def replay_bundle(
     policy = BundlePolicy(bundle, backend=backend, intra_op_threads=1)
     try:
         action = bundle.manifest.action
-        return replay(path, policy, list(action.joint_names), action.dt_s, max_frames)
+        result = replay(path, policy, list(action.joint_names), action.dt_s, max_frames)
     finally:
         policy.close()
+    result["replayed_bundle"] = bundle_identity(bundle, bundle_path)
+    mismatch = bundle_mismatch(result["recorded_bundle"], result["replayed_bundle"])
+    if mismatch:
+        result["warnings"].append(mismatch)
+    return result
 
 
 # How `edgerun replay` shows the per-joint errors: (key, column title).

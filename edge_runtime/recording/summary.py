@@ -8,6 +8,7 @@ too). A damaged tail is reported, never raised.
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ import numpy as np
 
 from edge_runtime.recording.reader import LogReader
 
+IDENTITY_KEYS = ("robot", "bundle", "config_sha256", "calibration", "camera", "edgerun")
+WALL_CLOCK_DOMAINS = ("global_time", "system_time")  # RealSense: host wall-clock milliseconds
 STAMP_KEYS = {"tick": "start_ns", "frame": "host_ns", "chunk": "t_ns", "event": "t_ns"}
 DURATION_KINDS = ("tick", "frame", "event")  # the data a run is made of, on the loop's clock
 
@@ -53,6 +56,7 @@ def summarize(path: str | Path) -> tuple[dict[str, Any], Timeline]:
     drops: Counter[str] = Counter()
     start: dict[str, Any] = {}
     stopped = False
+    wall_clock_frames: list[tuple[int, float]] = []  # (arrival ns, capture wall ms)
     for rec in reader:
         kind = rec.get("k", "?")
         counts[kind] += 1
@@ -74,7 +78,9 @@ def summarize(path: str | Path) -> tuple[dict[str, Any], Timeline]:
             drops[rec["lane"]] += rec["count"]
             line.events.append((rec["t_ns"], "recorder_drop", f"{rec['count']} {rec['lane']}"))
             event_kinds["recorder_drop"] += 1
-        elif kind == "start":
+        elif kind == "frame" and rec.get("dev_clock") in WALL_CLOCK_DOMAINS:
+            wall_clock_frames.append((rec["host_ns"], rec["dev_ms"]))
+        elif kind == "start" and not start:
             start = rec
         elif kind == "stop":
             stopped = True
@@ -98,6 +104,8 @@ def summarize(path: str | Path) -> tuple[dict[str, Any], Timeline]:
         "lateness_us": _pcts_us(line.lateness_ns),
         "missed_periods": int(sum(line.missed)),
         "inference_ms": _pcts_us(line.inference_ns, 1e6),
+        "camera_latency_ms": _camera_latency_ms(start, wall_clock_frames),
+        "identity": run_identity_of(start),
         "events": dict(event_kinds),
         "recorder_drops": dict(drops),
         "clean_stop": stopped,
@@ -106,6 +114,30 @@ def summarize(path: str | Path) -> tuple[dict[str, Any], Timeline]:
         "t0_ns": begin,
     }
     return info, line
+
+
+def _camera_latency_ms(
+    start: dict[str, Any], frames: list[tuple[int, float]]
+) -> dict[str, float] | None:
+    """Capture (device stamp, host wall clock) to arrival, p50/p99/max; None when unknown.
+
+    Only frames whose device clock is the host's wall clock count; the start record's UTC
+    anchor places them on the monotonic clock the arrival stamps use.
+    """
+    if not frames or "wall_ns" not in start:
+        return None
+    offset_ns = start["wall_ns"] - start["t_ns"]  # wall = monotonic + offset
+    latency = [host_ns - (round(dev_ms * 1e6) - offset_ns) for host_ns, dev_ms in frames]
+    return _pcts_us(latency, 1e6)
+
+
+def run_identity_of(start: dict[str, Any]) -> dict[str, Any]:
+    """What ran, from a start record: identity keys, and the UTC start when anchored."""
+    identity = {k: start[k] for k in IDENTITY_KEYS if k in start}
+    if "wall_ns" in start:
+        started = datetime.datetime.fromtimestamp(start["wall_ns"] / 1e9, datetime.timezone.utc)
+        identity["started_utc"] = started.isoformat(timespec="milliseconds")
+    return identity
 
 
 def plot_timeline(info: dict[str, Any], line: Timeline, out: str | Path) -> Path:
@@ -162,8 +194,29 @@ def summary_rows(info: dict[str, Any]) -> list[dict[str, str]]:
         ("lateness µs p50/p99/max", slash(info["lateness_us"])),
         ("missed periods", info["missed_periods"]),
         ("inference ms p50/p99/max", slash(info["inference_ms"])),
+        ("camera latency ms p50/p99/max", slash(info["camera_latency_ms"] or {}) or "unknown"),
+        *identity_rows(info["identity"]),
         ("events", ", ".join(f"{k} {v}" for k, v in info["events"].items()) or "none"),
         ("clean stop", info["clean_stop"]),
         ("corrupt tail", info["corrupt_tail"]),
     ]
     return [{"what": what, "value": str(value)} for what, value in rows]
+
+
+def identity_rows(identity: dict[str, Any]) -> list[tuple[str, Any]]:
+    """What ran, as `log info` rows; "unknown" for logs recorded before identities."""
+    bundle = identity.get("bundle") or {}
+    rows: list[tuple[str, Any]] = [
+        ("started (UTC)", identity.get("started_utc", "unknown")),
+        ("edgerun", identity.get("edgerun", "unknown")),
+        ("robot config sha256", identity.get("config_sha256") or "unknown"),
+    ]
+    if bundle:
+        rows.append(("bundle", f"{bundle.get('name')} ({bundle.get('exporter') or 'exporter ?'})"))
+        rows.append(("bundle manifest sha256", bundle.get("manifest_sha256", "")))
+        rows.append(("bundle signed by", bundle.get("key_id") or "unsigned"))
+    calibration = identity.get("calibration") or {}
+    rows.append(
+        ("calibration", ", ".join(f"{k} {v[:12]}" for k, v in calibration.items()) or "none")
+    )
+    return rows

@@ -47,7 +47,10 @@ class Frame:
 
     `color` is HxWx3 uint8 RGB; `depth` is HxW uint16 raw units aligned to color, metres =
     raw * `depth_scale_m`. `host_time_ns` is the camera's clock (monotonic) at arrival;
-    `device_time_ms` is the camera's own timestamp.
+    `device_time_ms` is the device's capture timestamp and `device_clock` says what it counts
+    (RealSense domains: "global_time" and "system_time" are host wall-clock milliseconds, so
+    with the log's UTC anchor they give the camera pipeline's latency; "hardware_clock" is the
+    camera's own counter; "sim" is simulated time; "" unknown).
     """
 
     color: np.ndarray
@@ -57,6 +60,7 @@ class Frame:
     device_time_ms: float
     host_time_ns: int
     frame_number: int
+    device_clock: str = ""
 
     def depth_m(self) -> np.ndarray:
         return self.depth.astype(np.float32) * np.float32(self.depth_scale_m)

@@ -96,6 +96,7 @@ class FramesetConverter:
             depth_scale_m=self.depth_scale_m,
             intrinsics=self._intrinsics,
             device_time_ms=color.get_timestamp(),
+            device_clock=str(color.get_frame_timestamp_domain()).rsplit(".", 1)[-1],
             host_time_ns=host_ns,
             frame_number=color.get_frame_number(),
         )

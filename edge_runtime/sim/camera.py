@@ -100,6 +100,7 @@ class SimCamera(Camera):
             depth_scale_m=DEPTH_SCALE_M,
             intrinsics=self.intrinsics,
             device_time_ms=image.sim_time_s * 1000.0,
+            device_clock="sim",
             host_time_ns=self.clock.now_ns(),
             frame_number=self._frame_number,
         )
