@@ -15,6 +15,8 @@ targets actually executed after each observation, the privileged tool-to-goal di
 * Behaviour cloning: the policy maps (enc(o_t), q_t) to the clean expert chunk a_t, also in the
   exploration episodes (DART). Its gradient also reaches the encoder: on this budget the JEPA
   terms alone do not localise a 2 cm target precisely enough to act on.
+* Second phase (`export.reference.refit`): encoder and policy frozen, the predictor and cost
+  head are fitted to the latents of the encoder the bundle ships (eval mode, no augmentation).
 * Lighting: every image the online and the target encoder see gets its own random photometric
   change (brightness, per-channel gain, offset), on top of the per-episode light levels of the
   data. Predicting a differently lit target latent makes the latent ignore lighting, so the
@@ -30,9 +32,11 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from export.reference.refit import RefitConfig, encode_all, refit_world_model
 
 if TYPE_CHECKING:
     from export.reference.data import Demonstrations
@@ -59,6 +63,7 @@ class TrainConfig:
     cost_weight: float = 0.1  # on mse / (0.01 m)^2
     augment: float = 0.8  # probability that an image gets a photometric change
     threads: int = 2
+    refit: RefitConfig = field(default_factory=RefitConfig)  # phase 2, see `refit`
 
 
 def vicreg_terms(z: Any) -> tuple[Any, Any]:
@@ -217,7 +222,11 @@ def train_reference(
                 + ", ".join(f"{k} {v:.4f}" for k, v in terms.items())
                 + f" ({time.monotonic() - collected:.0f} s)"
             )
-    encoder.eval()
+    latents = encode_all(encoder, rgbd)
+    terms.update(
+        refit_world_model(latents, joints, executed, distance, chains, predictor, cost_head,
+                          config.refit, echo)
+    )  # fmt: skip
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     torch.save(
         {
