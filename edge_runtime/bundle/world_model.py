@@ -63,6 +63,8 @@ class MonitorSpec:
     alpha_warn: float
     alpha_stop: float
     calibration: MonitorCalibration
+    # Predictor steps chained from that many frames back before comparing (1: one step).
+    horizon_steps: int = 1
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,7 @@ def _monitor(top: Section, where: str) -> MonitorSpec:
         alpha_warn=sec.number("alpha_warn", positive=True, maximum=0.5),
         alpha_stop=sec.number("alpha_stop", positive=True, maximum=0.5),
         calibration=calibration,
+        horizon_steps=sec.integer("horizon_steps", default=1, minimum=1, maximum=10),
     )
     sec.done()
     if monitor.alpha_stop > monitor.alpha_warn:

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from edge_runtime.cli import bench_world_model
 from edge_runtime.cli.tree import CommandTree
 from edge_runtime.cli.trust_flags import add_trust_flags
 from edge_runtime.engines import BACKENDS
@@ -37,6 +38,7 @@ def register(cli: CommandTree) -> None:
     add_trust_flags(demo, allow_unsigned=False)
     demo.add_argument("--seed", type=int, default=0, help="target placement seed")
     _common(demo, default_duration=20.0)
+    bench_world_model.register(cli)
 
 
 def _common(parser: argparse.ArgumentParser, default_duration: float | None = None) -> None:

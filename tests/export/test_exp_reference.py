@@ -110,9 +110,7 @@ def test_exp_reference_bundle_matches_the_runtime_wiring(tmp_path: Path) -> None
     assert sources[("encoder", "rgbd")] == ("observation.rgbd", (1, 4, *IMAGE_HW))
     assert sources[("policy", "joint_positions")] == ("observation.joint_positions", (1, 4))
     assert sources[("policy", "latent")][0] == "encoder.latent"
-    assert all(
-        s in INPUT_SOURCES or s.split(".")[0] in manifest.roles for s, _ in sources.values()
-    )
+    assert all(s in INPUT_SOURCES or s.split(".")[0] in manifest.roles for s, _ in sources.values())
     assert sources[("predictor", "actions")] == (
         "observation.executed_actions",
         (1, STEP_ACTIONS, JOINTS),
