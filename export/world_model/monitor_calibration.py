@@ -21,6 +21,7 @@ the result does not depend on the worker count.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import time
@@ -77,7 +78,14 @@ class ScoringController:
         from edge_runtime.engines import open_engine
         from edge_runtime.pipeline.policy import BundlePolicy
 
-        bundle = open_bundle(bundle_path, development_mode=True)
+        # The exporter's own unsigned draft: the reader's "unsigned" warning would be noise.
+        reader_log = logging.getLogger("edge_runtime.bundle.reader")
+        level = reader_log.level
+        reader_log.setLevel(logging.ERROR)
+        try:
+            bundle = open_bundle(bundle_path, development_mode=True)
+        finally:
+            reader_log.setLevel(level)
         spec = bundle.manifest.roles[predictor_role]
         self.policy = BundlePolicy(bundle, backend="onnxruntime")
         self.predictor = open_engine(

@@ -93,7 +93,9 @@ def test_exp_reference_bundle_matches_the_runtime_wiring(tmp_path: Path) -> None
     private, public, _ = generate_keys(tmp_path / "k")
     # A short monitor calibration (the real one runs 200 episodes of 3 s): 19 episodes is the
     # fewest that a 5% alpha allows.
-    monitor = MonitorSettings(episodes=19, episode_s=0.6, alpha_warn=0.1, alpha_stop=0.05)
+    monitor = MonitorSettings(
+        episodes=19, episode_s=0.6, alpha_warn=0.1, alpha_stop=0.05, workers=1
+    )
     path = build_reference_bundle(
         tmp_path / "ref", precision="int8", sign_key=private, monitor=monitor
     )
@@ -117,8 +119,13 @@ def test_exp_reference_bundle_matches_the_runtime_wiring(tmp_path: Path) -> None
     )
     assert sources[("rollout", "candidates")][0] == "planner.candidates"
     precisions = {r: s.precision for r, s in manifest.roles.items()}
-    assert precisions["encoder"] == precisions["policy"] == precisions["predictor"] == "int8"
-    assert precisions["rollout"] in ("int8", "fp16", "fp32")  # what its ranking allows
+    # INT8 where the checks allow it: the policy always; the encoder falls back to fp16 when
+    # the end-to-end action error fails, the predictor when its one-step error grows, the
+    # rollout graph when its ranking breaks (docs/world-model.md).
+    assert precisions["policy"] == "int8"
+    assert precisions["encoder"] in ("int8", "fp16")
+    assert precisions["predictor"] in ("int8", "fp16", "fp32")
+    assert precisions["rollout"] in ("int8", "fp16", "fp32")
 
     world_model = manifest.world_model
     assert world_model is not None
