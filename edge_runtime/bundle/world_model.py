@@ -65,6 +65,8 @@ class MonitorSpec:
     calibration: MonitorCalibration
     # Predictor steps chained from that many frames back before comparing (1: one step).
     horizon_steps: int = 1
+    # Match each new frame's colours to the previous frame's before comparing (relight.py).
+    relight: bool = False
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,7 @@ def _monitor(top: Section, where: str) -> MonitorSpec:
         alpha_stop=sec.number("alpha_stop", positive=True, maximum=0.5),
         calibration=calibration,
         horizon_steps=sec.integer("horizon_steps", default=1, minimum=1, maximum=10),
+        relight=sec.boolean("relight", default=False),
     )
     sec.done()
     if monitor.alpha_stop > monitor.alpha_warn:

@@ -16,12 +16,13 @@ import numpy as np
 from edge_runtime.bundle.reader import Bundle
 from edge_runtime.bundle.world_model import WorldModelSpec
 from edge_runtime.config import WorldModelConfig
-from edge_runtime.errors import ConfigError
+from edge_runtime.errors import BundleError, ConfigError
 from edge_runtime.loop.clock import Clock, MonotonicClock
 from edge_runtime.pipeline.policy import BundlePolicy
 from edge_runtime.world_model.agent import WorldModelAgent, WorldModelSetup
 from edge_runtime.world_model.monitor import MonitorSettings, SurpriseMonitor
 from edge_runtime.world_model.planner import Planner, PlannerSettings
+from edge_runtime.world_model.relight import Relighter
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,25 @@ def monitor_settings(spec: WorldModelSpec) -> MonitorSettings:
     )
 
 
+def encoder_role(spec: WorldModelSpec, bundle: Bundle) -> str:
+    """The role whose output the predictor takes as its latent (e.g. `encoder`)."""
+    roles = {
+        t.source.split(".", 1)[0]
+        for t in bundle.manifest.roles[spec.predictor_role].inputs
+        if t.source.split(".", 1)[0] in bundle.manifest.roles
+    }
+    if len(roles) != 1:
+        raise BundleError(
+            f"the predictor must read its latent from exactly one role, it reads {sorted(roles)}"
+        )
+    return roles.pop()
+
+
+def relighter_for(spec: WorldModelSpec, policy: BundlePolicy) -> Relighter:
+    role = encoder_role(spec, policy.bundle)
+    return Relighter(role, policy.engines[role], policy.bundle.manifest.roles[role])
+
+
 def agent_builder(
     bundle: Bundle,
     config: WorldModelConfig,
@@ -91,7 +111,8 @@ def agent_builder(
         monitor = planner = None
         if watch is not None:
             role = spec.predictor_role
-            monitor = SurpriseMonitor(policy.engines[role], manifest.roles[role], watch)
+            relighter = relighter_for(spec, policy) if spec.monitor.relight else None
+            monitor = SurpriseMonitor(policy.engines[role], manifest.roles[role], watch, relighter)
         if plan is not None:
             role = spec.rollout_role
             planner = Planner(

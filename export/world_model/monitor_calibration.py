@@ -34,11 +34,12 @@ import numpy as np
 
 from edge_runtime.bundle.world_model import MonitorCalibration, MonitorSpec, Thresholds
 from edge_runtime.sim.episode_runner import Decision, EpisodeSettings, Observation
+from edge_runtime.world_model.monitor import MonitorSettings as RuntimeMonitorSettings
+from edge_runtime.world_model.monitor import SurpriseMonitor
+from edge_runtime.world_model.relight import Relighter
 from edge_runtime.world_model.surprise import (
     conformal_threshold,
     debounce,
-    joint_score,
-    latent_score,
     minimum_calibration_count,
 )
 
@@ -57,8 +58,22 @@ class MonitorSettings:
     seed: int = MONITOR_SEED
     alpha_warn: float = 0.05
     alpha_stop: float = 0.005
-    debounce_steps: int = 2
+    # One step: a lasting change (a bumped camera) shows as one surprising frame, which a
+    # longer debounce would hide; the thresholds below account for single-frame noise.
+    debounce_steps: int = 1
+    horizon_steps: int = 1
+    relight: bool = True  # colour constancy before scoring (edge_runtime.world_model.relight)
     workers: int | None = None  # default: one per core, at most 2
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How the runtime's monitor will score frames: what a calibration worker needs."""
+
+    latent_scale: tuple[float, ...]
+    step_s: float
+    horizon_steps: int
+    relight: bool
 
 
 @dataclass(frozen=True)
@@ -71,11 +86,15 @@ class MonitorResult:
 
 
 class ScoringController:
-    """Acts with the bundle's policy; scores each frame against the predictor's expectation."""
+    """Acts with the bundle's policy and scores every frame with the runtime's own monitor.
 
-    def __init__(self, bundle_path: str, predictor_role: str, latent_scale: Sequence[float]):
+    The monitor runs with thresholds it can never reach, so it never stops an episode; its
+    per-frame scores are what the thresholds are then calibrated on, computed by exactly the
+    code (horizon, relighting, debouncing) that will judge the robot's frames.
+    """
+
+    def __init__(self, bundle_path: str, predictor_role: str, watch: Scoring):
         from edge_runtime.bundle.reader import open_bundle
-        from edge_runtime.engines import open_engine
         from edge_runtime.pipeline.policy import BundlePolicy
 
         # The exporter's own unsigned draft: the reader's "unsigned" warning would be noise.
@@ -86,47 +105,54 @@ class ScoringController:
             bundle = open_bundle(bundle_path, development_mode=True)
         finally:
             reader_log.setLevel(level)
-        spec = bundle.manifest.roles[predictor_role]
-        self.policy = BundlePolicy(bundle, backend="onnxruntime")
-        self.predictor = open_engine(
-            bundle.path(spec.file), "onnxruntime", precision=spec.precision
+        extra = (predictor_role, *(("encoder",) if watch.relight else ()))
+        self.policy = BundlePolicy(bundle, backend="onnxruntime", extra_roles=extra)
+        relighter = None
+        if watch.relight:
+            encoder = self.policy.engines["encoder"]
+            relighter = Relighter("encoder", encoder, bundle.manifest.roles["encoder"])
+        self.monitor = SurpriseMonitor(
+            self.policy.engines[predictor_role],
+            bundle.manifest.roles[predictor_role],
+            runtime_settings(watch),
+            relighter,
         )
-        self.sources = {t.name: t.source for t in spec.inputs}
-        self.latent_source = self.sources["latent"]
-        self.latent_scale = np.asarray(latent_scale, np.float64)
-        self.previous: dict[str, np.ndarray] | None = None
         self.latent_scores: list[float] = []
         self.joint_scores: list[float] = []
 
     def reset(self, episode_seed: int) -> None:
-        self.previous = None
+        self.monitor.reset()
         self.latent_scores, self.joint_scores = [], []
 
     def step(self, observation: Observation) -> Decision:
-        policy = self.policy
-        obs = policy.preprocessor.observations(observation.frame, observation.joint_positions_rad)
-        values = policy.run(obs)
-        if self.previous is not None and observation.executed_rad is not None:
-            executed = {"observation.executed_actions": observation.executed_rad[None]}
-            known = {**self.previous, **executed}
-            feeds = {n: np.asarray(known[s], np.float32) for n, s in self.sources.items()}
-            predicted = self.predictor.infer(feeds)
-            self.latent_scores.append(
-                latent_score(
-                    values[self.latent_source], predicted["next_latent"], self.latent_scale
-                )
-            )
-            self.joint_scores.append(
-                joint_score(observation.joint_positions_rad, predicted["next_joint_positions"])
-            )
-        self.previous = values
-        action = policy.action
-        chunk = np.asarray(values[action.output], np.float64)
-        return Decision(chunk.reshape(action.chunk_length, len(action.joint_names)))
+        chunk, values = self.policy.act_with_values(
+            observation.frame, observation.joint_positions_rad
+        )
+        verdict = self.monitor.observe(
+            round(observation.time_s * 1e9), values, observation.executed_rad
+        )
+        if verdict.level != "none":
+            self.latent_scores.append(verdict.latent)
+            self.joint_scores.append(verdict.joints_rad)
+        return Decision(chunk)
 
     def close(self) -> None:
         self.policy.close()
-        self.predictor.close()
+
+
+def runtime_settings(watch: Scoring) -> RuntimeMonitorSettings:
+    """The runtime monitor's settings with thresholds it cannot reach (scores only)."""
+    never = float("inf")
+    return RuntimeMonitorSettings(
+        latent_scale=np.asarray(watch.latent_scale, float),
+        debounce_steps=1,
+        warn_latent=never,
+        warn_joints_rad=never,
+        stop_latent=never,
+        stop_joints_rad=never,
+        step_s=watch.step_s,
+        horizon_steps=watch.horizon_steps,
+    )
 
 
 def _score_block(
@@ -135,8 +161,8 @@ def _score_block(
     """(latent scores, joint scores, success) of episodes first .. first + count - 1."""
     from edge_runtime.sim.episode_runner import run_episodes
 
-    bundle_path, role, scale, seed, first, count, settings = job
-    scorer = ScoringController(bundle_path, role, scale)
+    bundle_path, role, watch, seed, first, count, settings = job
+    scorer = ScoringController(bundle_path, role, watch)
     results = []
     try:
 
@@ -170,8 +196,14 @@ def calibrate_monitor(
         )
     started = time.monotonic()
     run_settings = replace(episode_settings, episode_s=settings.episode_s)
+    watch = Scoring(
+        tuple(float(v) for v in latent_scale),
+        episode_settings.dt_s * episode_settings.actions_per_step,
+        settings.horizon_steps,
+        settings.relight,
+    )
     jobs = [
-        (str(bundle_path), predictor_role, tuple(latent_scale), settings.seed, first,
+        (str(bundle_path), predictor_role, watch, settings.seed, first,
          min(BLOCK_EPISODES, settings.episodes - first), run_settings)
         for first in range(0, settings.episodes, BLOCK_EPISODES)
     ]  # fmt: skip
@@ -201,6 +233,8 @@ def calibrate_monitor(
         stop=Thresholds(latent=t_stop * s_latent, joints_rad=t_stop * s_joint),
         alpha_warn=settings.alpha_warn,
         alpha_stop=settings.alpha_stop,
+        horizon_steps=settings.horizon_steps,
+        relight=settings.relight,
         calibration=MonitorCalibration(
             episodes=settings.episodes,
             episode_s=settings.episode_s,
