@@ -96,6 +96,12 @@ def parse_world_model(data: dict[str, Any], where: str) -> WorldModelSpec:
     return spec
 
 
+def parse_monitor(data: dict[str, Any], where: str) -> MonitorSpec:
+    """A `monitor` table on its own (the exporter's calibration cache stores one)."""
+    top = Section({"world_model": data}, "world_model", where, required=True, error=BundleError)
+    return _monitor(top, where)
+
+
 def _sub(parent: Section, key: str, where: str) -> Section:
     parent._get(key, None)
     return Section(

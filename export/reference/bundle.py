@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from edge_runtime.bundle.manifest import ActionSpec, Preprocessing
@@ -186,7 +186,7 @@ def build_reference_bundle(
             Path(tmp), Path(out_dir), roles, observations, config, explicit, exporter, echo
         )
         data = (observations, pre, action, CONTROL_PERIOD_S, config)
-        section = _calibrate(draft.path, demos, action, pre, monitor, echo)
+        section = _calibrate(draft, demos, action, pre, monitor, echo)
         step_s = STEP_ACTIONS * action.dt_s
         spec = world_model_section(step_s, STEP_ACTIONS, ROLLOUT_SAMPLES, STEP_WEIGHTS, section)
         result = write_bundle(
@@ -273,7 +273,7 @@ def _rollout_precision(
 
 
 def _calibrate(
-    bundle_path: Path,
+    draft: BundleResult,
     demos: Demonstrations,
     action: ActionSpec,
     pre: Preprocessing,
@@ -283,9 +283,18 @@ def _calibrate(
     """Latent scale from held-out demonstrations, then the monitor's closed-loop thresholds."""
     from edge_runtime.sim.episode_runner import EpisodeSettings
     from export.reference.models import STEP_ACTIONS
+    from export.world_model import calibration_cache
     from export.world_model.monitor_calibration import calibrate_monitor
     from export.world_model.prediction import prediction_stats
 
+    bundle_path = draft.path
+    monitor = monitor or MonitorSettings()
+    files = {k: v for k, v in draft.manifest.files.items() if k.startswith("models/")}
+    key = calibration_cache.cache_key(files, {**asdict(monitor), "workers": None})
+    cached = calibration_cache.load(key)
+    if cached is not None:
+        echo("  monitor: thresholds from the calibration cache (same models, settings, code)")
+        return cached
     models = bundle_path / "models"
     stats = prediction_stats(models / "encoder.onnx", models / "predictor.onnx", demos)
     for line in stats.lines():
@@ -299,6 +308,7 @@ def _calibrate(
         bundle_path, "predictor", stats.latent_scale, channel_scale, settings, monitor, echo
     )
     spec = result.spec
+    calibration_cache.store(key, spec)
     echo(
         f"  monitor: {spec.calibration.episodes} nominal episodes in {result.seconds:.0f} s "
         f"(policy success {result.successes}/{spec.calibration.episodes}); warn latent "
