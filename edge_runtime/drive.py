@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from edge_runtime.config import RobotConfig, load_config
 from edge_runtime.loop.clock import MonotonicClock
 from edge_runtime.pipeline.observer import LoopObserver
@@ -31,6 +33,7 @@ from edge_runtime.robot import (
     open_motor_bus,
     runtime_settings,
 )
+from edge_runtime.world_model.setup import agent_builder
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,8 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
     settings = runtime_settings(config, bundle, joints)
     backend = options.backend or config.model.backend
     clock = MonotonicClock()  # one time base for frames, records and the control loop
+    velocities = np.array([j.max_velocity_rad_s for j in config.joints])
+    world_model = agent_builder(bundle, config.world_model, velocities, clock)
     with contextlib.ExitStack() as stack:
         rig = None
         port = None
@@ -85,7 +90,12 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
         with bus_factory():  # a wrong port, baud or id fails here, torque still off
             pass
         make_policy = functools.partial(
-            BundlePolicy, bundle, backend, config.model.intra_op_threads, config.model.engine_cache
+            BundlePolicy,
+            bundle,
+            backend,
+            config.model.intra_op_threads,
+            config.model.engine_cache,
+            extra_roles=world_model.extra_roles if world_model else (),
         )
         observers = list(options.observers)
         if options.record_dir is not None:
@@ -96,7 +106,8 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
             identity = run_identity(config, bundle, location)  # the log says what ran
             recorder = EpisodeRecorder(options.record_dir, clock=clock, identity=identity)
             observers.append(stack.enter_context(recorder))
-        runtime = Runtime(bus_factory, camera, make_policy, settings, observers, clock)
+        setup = world_model.setup if world_model else None
+        runtime = Runtime(bus_factory, camera, make_policy, settings, observers, clock, setup)
         result = runtime.run(options.duration_s)
         task = rig.task_result() if rig is not None else None
     report = run_report(result, task)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_runtime.bundle.manifest import (
-    OBSERVATION_SOURCES,
+    INPUT_SOURCES,
     ROLES,
     ActionSpec,
     Preprocessing,
@@ -92,7 +92,7 @@ def observation_entries(roles: Mapping[str, RoleSource]) -> tuple[TensorEntry, .
         io = validate_onnx(src.onnx, where=f"{role} model {src.onnx}")
         for t in io.inputs:
             source = src.sources.get(t.name, "")
-            if source not in OBSERVATION_SOURCES:
+            if source not in INPUT_SOURCES:
                 continue
             known = found.get(source)
             if known is not None and known.shape != t.shape:

@@ -28,6 +28,7 @@ from edge_runtime.bundle.manifest import (
 )
 from edge_runtime.bundle.reader import MANIFEST, SIGNATURE
 from edge_runtime.bundle.signing import key_id, load_private_key, sign_manifest
+from edge_runtime.bundle.world_model import WorldModelSpec
 from edge_runtime.file_hash import sha256_file
 from export.accuracy import RoleAccuracy
 from export.config import ExportConfig
@@ -70,6 +71,7 @@ def write_bundle(
     sign_key: str | Path | None = None,
     tar: bool = False,
     exporter: Mapping[str, str] | None = None,
+    world_model: WorldModelSpec | None = None,
 ) -> BundleResult:
     """Build the bundle at `out` (a directory; plus `out`.tar when `tar`)."""
     started = time.perf_counter()
@@ -126,6 +128,7 @@ def write_bundle(
             files=files,
             exporter=_exporter(exporter),
             created_utc=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            world_model=world_model,
         )
         text = manifest.to_json()
         Manifest.from_json(text, "the new manifest")  # the reader must accept what we write

@@ -18,6 +18,9 @@ from export.onnx_ops import unsupported_ops
 
 MIN_OPSET = 13  # per-channel QuantizeLinear/DequantizeLinear (axis) needs opset 13
 MAX_OPSET = 20  # the newest opset the TensorRT 10.x parser reads
+# Inputs whose axis 0 is a static batch by contract, not the observation batch: the planner's
+# candidate chunks (N, H, J) go through the rollout graph in one call per planner iteration.
+BATCHED_INPUTS = ("candidates",)
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def _entry(value: Any, where: str, kind: str) -> TensorEntry:
                 f"{axis}; bundles need static shapes with batch 1 (export without dynamic_axes)"
             )
         dims.append(int(dim.dim_value))
-    if kind == "input" and dims and dims[0] != 1:
+    if kind == "input" and dims and dims[0] != 1 and value.name not in BATCHED_INPUTS:
         raise ExportError(
             f"{where}: input '{value.name}' has batch {dims[0]}; bundles run batch 1, so export "
             "with a single example"

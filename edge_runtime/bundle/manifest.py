@@ -1,8 +1,11 @@
 """The bundle manifest (`manifest.json`): what each model is, how to feed it, what it promises.
 
-Roles are `encoder`, `predictor` and `policy`. Each input names its *source*: an observation
-(`observation.rgbd`, `observation.joint_positions`, ...) or another role's output
-(`encoder.latent`), so the inference worker chains roles without knowing the models.
+Roles are `encoder`, `predictor`, `policy` and `rollout`. Each input names its *source*: an
+observation (`observation.rgbd`, `observation.joint_positions`, ...), a value the runtime's
+world-model code feeds (`observation.executed_actions`, `planner.candidates`), or another
+role's output (`encoder.latent`), so the inference worker chains roles without knowing the
+models. A bundle with a world model also carries the optional `world_model` section
+(`edge_runtime.bundle.world_model`).
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from edge_runtime.bundle.world_model import WorldModelSpec, check_world_model, parse_world_model
 from edge_runtime.errors import BundleError
 from edge_runtime.fields import Section
 
 SCHEMA_VERSION = 1
-ROLES = ("encoder", "predictor", "policy")
+ROLES = ("encoder", "predictor", "policy", "rollout")
 PRECISIONS = ("fp32", "fp16", "int8")
 DTYPES = ("float32", "float16", "int64", "int32", "uint8", "bool")
 # What the inference worker can compute from a camera frame and a joint state.
@@ -26,6 +30,14 @@ OBSERVATION_SOURCES = (
     "observation.depth",  # (1, 1, H, W) float32: depth in metres / depth_max_m
     "observation.joint_positions",  # (1, J) float32 radians
 )
+# Fed by the runtime's world-model code, never computed from a camera frame: the surprise
+# monitor feeds the predictor, the planner feeds the rollout graph.
+RUNTIME_SOURCES = (
+    "observation.executed_actions",  # (1, K, J) float32 rad: targets commanded over the last
+    # world-model step, one per action dt, oldest first
+    "planner.candidates",  # (N, H, J) float32 rad: absolute joint-target chunks to score
+)
+INPUT_SOURCES = OBSERVATION_SOURCES + RUNTIME_SOURCES
 
 
 @dataclass(frozen=True)
@@ -75,9 +87,13 @@ class Manifest:
     target_tensorrt: str = "10.3"
     created_utc: str = ""
     schema_version: int = SCHEMA_VERSION
+    world_model: WorldModelSpec | None = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+        data = asdict(self)
+        if data["world_model"] is None:
+            del data["world_model"]  # policy-only bundles keep the manifest they always had
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     @staticmethod
     def from_json(text: str, where: str = "manifest.json") -> Manifest:
@@ -154,6 +170,18 @@ def _parse(data: dict[str, Any], where: str) -> Manifest:
     if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
         raise BundleError(f"{where}: 'files' must map every bundle file to its sha256")
     _check_wiring(roles, action, where)
+    world_model = None
+    if "world_model" in data:
+        world_model = parse_world_model(data, where)
+        check_world_model(
+            world_model,
+            {r: {t.name: t.shape for t in spec.inputs} for r, spec in roles.items()},
+            {r: {t.name: t.shape for t in spec.outputs} for r, spec in roles.items()},
+            action.chunk_length,
+            len(action.joint_names),
+            action.dt_s,
+            where,
+        )
     return Manifest(
         roles=roles,
         preprocessing=preprocessing,
@@ -164,6 +192,7 @@ def _parse(data: dict[str, Any], where: str) -> Manifest:
         target_tensorrt=str(data.get("target_tensorrt", "")),
         created_utc=str(data.get("created_utc", "")),
         schema_version=SCHEMA_VERSION,
+        world_model=world_model,
     )
 
 
@@ -171,10 +200,10 @@ def _check_wiring(roles: dict[str, RoleSpec], action: ActionSpec, where: str) ->
     outputs = {f"{role}.{t.name}" for role, spec in roles.items() for t in spec.outputs}
     for role, spec in roles.items():
         for t in spec.inputs:
-            if t.source not in OBSERVATION_SOURCES and t.source not in outputs:
+            if t.source not in INPUT_SOURCES and t.source not in outputs:
                 raise BundleError(
                     f"{where}: roles.{role} input '{t.name}' has source '{t.source}', which is "
-                    f"neither an observation ({', '.join(OBSERVATION_SOURCES)}) nor a role output"
+                    f"neither an input source ({', '.join(INPUT_SOURCES)}) nor a role output"
                 )
     if action.output not in outputs:
         raise BundleError(f"{where}: action.output '{action.output}' is not an output of any role")
@@ -226,12 +255,12 @@ def role_order(
     """
 
     def producer(source: str) -> str | None:
-        if source in OBSERVATION_SOURCES:
+        if source in INPUT_SOURCES:
             return None
         if "." not in source:
             raise error(
-                f"input source '{source}' is neither an observation "
-                f"({', '.join(OBSERVATION_SOURCES)}) nor '<role>.<output>'"
+                f"input source '{source}' is neither an input source "
+                f"({', '.join(INPUT_SOURCES)}) nor '<role>.<output>'"
             )
         return source.split(".", 1)[0]
 

@@ -74,6 +74,8 @@ def print_report(report: dict[str, Any]) -> None:
         "safety events", ", ".join(f"{k} {v}" for k, v in sorted(events.items())) or "none"
     )
     table.add_row("motor bus errors", str(report["bus_errors"]))
+    for name, value in world_model_rows(report.get("world_model")):
+        table.add_row(name, value)
     if report["task"]:
         task = report["task"]
         table.add_row("task", ", ".join(f"{k} {v}" for k, v in task.items()))
@@ -81,6 +83,30 @@ def print_report(report: dict[str, Any]) -> None:
     if report["fault"]:
         table.add_row("FAULT", f"[red]{report['fault']}[/red]")
     Console().print(table)
+
+
+def world_model_rows(summary: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The world model's lines in the run report (none without a world model)."""
+    if not summary:
+        return []
+    rows = []
+    monitor = summary.get("monitor")
+    if monitor:
+        rows.append((
+            "surprise monitor",
+            f"{monitor['compared']} steps compared ({monitor['skipped']} skipped), "
+            f"{monitor['warnings']} warnings, max latent {monitor['max_latent_score']}, "
+            f"max joint residual {monitor['max_joint_residual_rad']} rad",
+        ))  # fmt: skip
+    planner = summary.get("planner")
+    if planner:
+        ms = planner["plan_ms"]
+        rows.append((
+            "planner",
+            f"{planner['plans']} plans, {100 * planner['override_rate']:.0f}% replaced the "
+            f"policy's chunk, plan p50 / p99 {ms['p50']} / {ms['p99']} ms",
+        ))  # fmt: skip
+    return rows
 
 
 def write_report_json(report: dict[str, Any], path: Path) -> None:

@@ -58,14 +58,15 @@ class WorldModelAgent:
         self.planner = planner
         self.slow_down_on_warn = slow_down_on_warn
         self.plan_ns = SampleBuffer(100_000)
-        self.frames = self.overrides = self.warnings = 0
+        self.frames = self.overrides = self.warnings = self.iterations = 0
         self.max_latent = self.max_joints_rad = 0.0
         self._warned = False
 
-    def reset(self) -> None:
-        for part in (self.monitor, self.planner):
-            if part is not None:
-                part.reset()
+    def reset(self, seed: int | None = None) -> None:
+        if self.monitor is not None:
+            self.monitor.reset()
+        if self.planner is not None:
+            self.planner.reset(seed)
         self._warned = False
 
     def turn(
@@ -98,6 +99,7 @@ class WorldModelAgent:
             plan = self.planner.plan(values, policy_chunk, joints_rad, t_obs_ns, committed)
             self.plan_ns.add(plan.elapsed_ns)
             self.overrides += plan.overridden
+            self.iterations += plan.iterations
             actions = plan.actions
         scale = self.slow_down_on_warn if self._warned else 1.0
         return WorldModelTurn(actions, scale, verdict, plan, "", tuple(events))
@@ -118,6 +120,7 @@ class WorldModelAgent:
             out["planner"] = {
                 "plans": len(self.plan_ns),
                 "override_rate": round(self.overrides / len(self.plan_ns), 3),
+                "iterations_mean": round(self.iterations / len(self.plan_ns), 2),
                 "plan_ms": {k: round(v / 1e3, 2) for k, v in plan_ms.items()},
             }
         return out

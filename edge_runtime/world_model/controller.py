@@ -19,7 +19,7 @@ class WorldModelController:
 
     def reset(self, episode_seed: int) -> None:
         if self.agent is not None:
-            self.agent.reset()
+            self.agent.reset(episode_seed)
 
     def step(self, observation: Observation) -> Decision:
         joints = observation.joint_positions_rad
@@ -32,3 +32,6 @@ class WorldModelController:
         if turn.stop:
             return Decision(actions, stop=True, events=((STOP_REASON, turn.stop),))
         return Decision(turn.actions, events=turn.events)
+
+    def close(self) -> None:
+        self.policy.close()

@@ -30,6 +30,7 @@ import numpy as np
 from edge_runtime.bundle.manifest import RoleSpec
 from edge_runtime.engines import Engine
 from edge_runtime.errors import BundleError
+from edge_runtime.world_model.relight import RGBD_SOURCE, Relighter
 from edge_runtime.world_model.surprise import debounce, joint_score, latent_score
 
 EXECUTED_SOURCE = "observation.executed_actions"
@@ -59,9 +60,16 @@ class Verdict:
 
 
 class SurpriseMonitor:
-    def __init__(self, predictor: Engine, spec: RoleSpec, settings: MonitorSettings) -> None:
+    def __init__(
+        self,
+        predictor: Engine,
+        spec: RoleSpec,
+        settings: MonitorSettings,
+        relighter: Relighter | None = None,
+    ) -> None:
         self.engine = predictor
         self.settings = settings
+        self.relighter = relighter  # colour constancy (relight.py), when the bundle asks
         self._inputs = {t.name: t.source for t in spec.inputs}
         executed = [t for t in spec.inputs if t.source == EXECUTED_SOURCE]
         predicted = {t.name for t in spec.outputs}
@@ -76,7 +84,9 @@ class SurpriseMonitor:
         self.actions_per_step = executed[0].shape[1]
         self._outputs = {name: f"next_{name}" for name in self._inputs if name in self._state}
         horizon = settings.horizon_steps
-        self._frames: deque[tuple[int, dict[str, np.ndarray]]] = deque(maxlen=horizon + 1)
+        self._frames: deque[tuple[int, dict[str, np.ndarray], np.ndarray | None]] = deque(
+            maxlen=horizon + 1
+        )
         self._executed: deque[np.ndarray] = deque(maxlen=horizon)
         steps = settings.debounce_steps
         self._latent: deque[float] = deque(maxlen=steps)
@@ -111,9 +121,12 @@ class SurpriseMonitor:
                 self.reset()  # the chain of steps is broken: start a new one here
             else:
                 self._executed.append(np.asarray(executed, np.float32)[None])
-        self._frames.append((t_ns, self._feeds(values)))
+        reference = self._frames[-1][2] if self._frames else None
+        self._frames.append((t_ns, self._feeds(values), self._rgbd(values)))
         if len(self._frames) <= s.horizon_steps:
             return Verdict("none")
+        if self.relighter is not None and reference is not None:
+            values = {**values, **self.relighter.relit(values, reference)}
         state = dict(self._frames[0][1])
         for actions in self._executed:
             predicted = self.engine.infer({**state, self._executed_name: actions})
@@ -132,6 +145,12 @@ class SurpriseMonitor:
         """A gap in the comparisons breaks a run of high scores: debouncing starts over."""
         self._latent.clear()
         self._joints.clear()
+
+    def _rgbd(self, values: Mapping[str, np.ndarray]) -> np.ndarray | None:
+        """This frame's image, kept as the next frame's light reference (relighting only)."""
+        if self.relighter is None:
+            return None
+        return np.array(values[RGBD_SOURCE], np.float32, copy=True)
 
     def _feeds(self, values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {

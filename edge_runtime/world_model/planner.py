@@ -93,9 +93,12 @@ class Planner:
         self.iteration_ns = SampleBuffer(256)
         self._previous: tuple[int, np.ndarray] | None = None  # (t_obs_ns, chunk sent)
 
-    def reset(self) -> None:
-        """Forget the previous plan (a new episode, or after a stop)."""
+    def reset(self, seed: int | None = None) -> None:
+        """Forget the previous plan (a new episode, or after a stop); reseed when given one, so
+        an episode's plans depend on its seed only, not on the episodes run before it."""
         self._previous = None
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
 
     def plan(
         self,

@@ -5,10 +5,18 @@
   Keypoints localise a small target far better than pooled features for the same compute
   (Levine et al., "End-to-end training of deep visuomotor policies"), and the op chain
   (Reshape, Softmax, MatMul) is plain ONNX that TensorRT builds.
-* `Predictor`: latent + action chunk (1, 16, 4) -> next latent: the world model's latent
-  dynamics, trained JEPA-style against an EMA target encoder.
 * `Policy`: latent + joint positions (1, 4) -> action chunk (1, 16, 4), absolute joint targets
   written as current joints + a learned offset per step, so "hold still" is the zero output.
+* `Predictor`: one world-model step of `STEP_ACTIONS` executed targets (0.1 s): (latent,
+  joints, actions (1, 5, 4)) -> (next latent, next joints). Actions enter relative to the
+  current joints and the next joints are predicted as an offset from the last commanded
+  target: a position servo ends a step near its last target, so the network only learns the
+  tracking lag and droop (millimetres), which keeps the surprise monitor's joint residual tight.
+* `CostHead`: (latent, joints) -> predicted distance of the tool point to the goal in metres
+  (privileged in the simulator at training time): how the planner scores a predicted state.
+* `Rollout`: the planner's one batched graph. Rolls the predictor `ROLLOUT_STEPS` steps over
+  each of `samples` candidate chunks and sums the cost head's scores with `STEP_WEIGHTS`
+  (the manifest's `world_model.score.step_weights` is written from the same constant).
 """
 
 from __future__ import annotations
@@ -22,6 +30,22 @@ KEYPOINTS = 16
 JOINTS = 4
 CHUNK = 16
 HIDDEN = 256
+STEP_ACTIONS = 5  # K: actions executed between two frames (0.1 s at dt 0.02 s)
+ROLLOUT_STEPS = 3  # S: world-model steps the planner looks ahead (0.3 s, 15 of 16 actions)
+ROLLOUT_SAMPLES = 64  # N: candidate chunks per rollout call (static for TensorRT)
+# Later steps weigh more: the planner cares where the arm ends up, and the first step is
+# mostly decided by the arm's momentum whatever the candidate.
+STEP_WEIGHTS = (0.2, 0.3, 0.5)
+
+
+def mlp(inputs: int, outputs: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Linear(inputs, HIDDEN),
+        nn.ReLU(),
+        nn.Linear(HIDDEN, HIDDEN),
+        nn.ReLU(),
+        nn.Linear(HIDDEN, outputs),
+    )
 
 
 class SpatialSoftmax(nn.Module):
@@ -74,30 +98,67 @@ class Encoder(nn.Module):
 class Predictor(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(LATENT + CHUNK * JOINTS, HIDDEN),
-            nn.ReLU(),
-            nn.Linear(HIDDEN, HIDDEN),
-            nn.ReLU(),
-            nn.Linear(HIDDEN, LATENT),
-        )
+        self.net = mlp(LATENT + JOINTS + STEP_ACTIONS * JOINTS, LATENT + JOINTS)
 
-    def forward(self, latent: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        x = torch.cat([latent, actions.reshape(actions.shape[0], CHUNK * JOINTS)], dim=1)
-        return latent + self.net(x)
+    def forward(
+        self, latent: torch.Tensor, joint_positions: torch.Tensor, actions: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        relative = (actions - joint_positions.unsqueeze(1)).reshape(actions.shape[0], -1)
+        out = self.net(torch.cat([latent, joint_positions, relative], dim=1))
+        next_latent = latent + out[:, :LATENT]
+        next_joints = actions[:, -1] + out[:, LATENT:]
+        return next_latent, next_joints
+
+
+class CostHead(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = mlp(LATENT + JOINTS, 1)
+
+    def forward(self, latent: torch.Tensor, joint_positions: torch.Tensor) -> torch.Tensor:
+        """(B,) predicted tool-to-goal distance in metres."""
+        return self.net(torch.cat([latent, joint_positions], dim=1)).squeeze(1)
 
 
 class Policy(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(LATENT + JOINTS, HIDDEN),
-            nn.ReLU(),
-            nn.Linear(HIDDEN, HIDDEN),
-            nn.ReLU(),
-            nn.Linear(HIDDEN, CHUNK * JOINTS),
-        )
+        self.net = mlp(LATENT + JOINTS, CHUNK * JOINTS)
 
     def forward(self, latent: torch.Tensor, joint_positions: torch.Tensor) -> torch.Tensor:
         offsets = self.net(torch.cat([latent, joint_positions], dim=1))
         return joint_positions.unsqueeze(1) + offsets.reshape(-1, CHUNK, JOINTS)
+
+
+class Rollout(nn.Module):
+    """(latent (1, D), joints (1, J), candidates (N, H, J)) -> cost (N,); lower is better."""
+
+    def __init__(
+        self,
+        predictor: Predictor,
+        cost_head: CostHead,
+        samples: int = ROLLOUT_SAMPLES,
+        step_weights: tuple[float, ...] = STEP_WEIGHTS,
+    ) -> None:
+        super().__init__()
+        if len(step_weights) * STEP_ACTIONS > CHUNK:
+            raise ValueError(
+                f"{len(step_weights)} steps of {STEP_ACTIONS} actions exceed the {CHUNK}-action "
+                "chunk; use fewer step weights"
+            )
+        self.predictor = predictor
+        self.cost_head = cost_head
+        self.samples = samples
+        self.step_weights = tuple(float(w) for w in step_weights)
+
+    def forward(
+        self, latent: torch.Tensor, joint_positions: torch.Tensor, candidates: torch.Tensor
+    ) -> torch.Tensor:
+        z = latent.expand(self.samples, -1)
+        q = joint_positions.expand(self.samples, -1)
+        cost = torch.zeros(self.samples, dtype=latent.dtype)
+        for step, weight in enumerate(self.step_weights):
+            chunk = candidates[:, step * STEP_ACTIONS : (step + 1) * STEP_ACTIONS]
+            z, q = self.predictor(z, q, chunk)
+            cost = cost + weight * self.cost_head(z, q)
+        return cost

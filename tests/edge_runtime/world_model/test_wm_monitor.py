@@ -18,7 +18,7 @@ SETTINGS = MonitorSettings(
     warn_latent=1.0,
     warn_joints_rad=0.02,
     stop_latent=3.0,
-    stop_joints_rad=0.1,
+    stop_joints_rad=0.12,
     step_s=0.1,
 )
 
@@ -60,21 +60,24 @@ def test_monitor_stops_for_a_blocked_joint_after_debouncing(monitor: SurpriseMon
         seen = executed[-1].copy()
         seen[1] = 0.0  # joint 1 never moves: blocked
         levels.append(monitor.observe((step + 1) * STEP_NS, frame(latent, seen), executed).level)
-    # Residual 0.05 (warn) then 0.10 held 2 steps (still <= stop), then 0.15 and 0.20: stop.
-    assert levels[0] == "ok"
-    assert levels[-1] == "stop"
+    # Residuals 0.05, 0.10, 0.15, 0.20 rad; held over 2 steps: 0.05 (warn: the first score has
+    # no history), 0.05, 0.10 (not above the 0.12 stop), then 0.15: stop.
+    assert levels == ["warn", "warn", "warn", "stop"]
     assert "joint residual" in monitor.observe(5 * STEP_NS, frame(latent, seen), moving(4)).detail
 
 
 def test_one_step_monitor_sees_a_lasting_jump_only_once(monitor: SurpriseMonitor) -> None:
     joints = np.zeros(J)
     still = np.zeros((K, J))
-    monitor.observe(0, frame(np.zeros(D), joints), None)
     bumped = np.full(D, 0.5)  # every latent dimension moved 5x its nominal spread
-    verdicts = [monitor.observe(STEP_NS * (i + 1), frame(bumped, joints), still) for i in range(2)]
+    latents = [np.zeros(D), np.zeros(D), bumped, bumped]
+    verdicts = [
+        monitor.observe(STEP_NS * i, frame(z, joints), None if i == 0 else still)
+        for i, z in enumerate(latents)
+    ]
     # The next one-step prediction starts from the bumped picture: debouncing hides the jump.
-    assert [v.level for v in verdicts] == ["ok", "ok"]
-    assert verdicts[0].latent == pytest.approx(5.0)
+    assert [v.level for v in verdicts] == ["none", "ok", "ok", "ok"]
+    assert verdicts[2].latent == pytest.approx(5.0)
 
 
 def test_horizon_monitor_stops_for_a_lasting_jump(tmp_path: Path) -> None:
