@@ -54,6 +54,9 @@ FAST_STRIKES = 3
 FAST_RETRY_EVERY = 200
 
 
+TORQUE_OFF_ATTEMPTS = 3
+
+
 class DynamixelConfigError(BridgeError, ValueError):
     """A DynamixelBus argument that cannot work (bad id, unsupported baud, watchdog range)."""
 
@@ -264,10 +267,16 @@ class DynamixelBus(MotorBus):
             log.warning("torque-off broadcast failed: %s", exc)
         failed: dict[int, str] = {}
         for servo_id in self.motor_ids:
-            try:
-                self.client.write_item(servo_id, "torque_enable", 0)
-            except MotorBusError as exc:
-                failed[servo_id] = str(exc)
+            # A lost or late reply is not a servo holding torque: confirm a few times before
+            # telling a person to cut the power (the broadcast above has usually done it).
+            for _attempt in range(TORQUE_OFF_ATTEMPTS):
+                try:
+                    self.client.write_item(servo_id, "torque_enable", 0)
+                    failed.pop(servo_id, None)
+                    break
+                except MotorBusError as exc:
+                    failed[servo_id] = str(exc)
+            if servo_id in failed:
                 continue
             try:
                 self.client.write_item(servo_id, "bus_watchdog", 0)
