@@ -146,6 +146,7 @@ def runtime_settings(
         limits=safety_limits(config, bundle, joints),
         joint_names=tuple(config.joint_names),
         chunk_length=chunk_length,
+        chunk_hold=bundle is not None and bundle.manifest.action.interpolation == "hold",
         stale_observation_s=config.safety.stale_observation_periods * config.period_s,
         max_frame_age_s=max(config.camera.max_age_s, 2.0 / config.camera.fps),
         max_tracking_error_rad=config.safety.max_tracking_error_rad,

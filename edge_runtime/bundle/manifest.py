@@ -21,6 +21,7 @@ from edge_runtime.fields import Section
 
 SCHEMA_VERSION = 1
 ROLES = ("encoder", "predictor", "policy", "rollout")
+INTERPOLATIONS = ("linear", "hold")
 PRECISIONS = ("fp32", "fp16", "int8")
 DTYPES = ("float32", "float16", "int64", "int32", "uint8", "bool")
 # What the inference worker can compute from a camera frame and a joint state.
@@ -74,6 +75,10 @@ class ActionSpec:
     dt_s: float
     output: str = "policy.actions"  # role.output holding (1, chunk_length, joints)
     units: str = "rad"
+    # How the control loop turns the chunk into a target every period: "linear" ramps from
+    # action to action; "hold" keeps action k for [t_obs + k*dt, t_obs + (k+1)*dt), i.e. what
+    # a policy trained on held targets (the reference models) saw in training.
+    interpolation: str = "linear"
 
 
 @dataclass(frozen=True)
@@ -237,6 +242,7 @@ def parse_action(data: dict[str, Any], where: str, error: type[Exception]) -> Ac
         dt_s=act.number("dt_s", positive=True),
         output=act.string("output", default="policy.actions"),
         units=act.choice("units", ("rad",), default="rad"),
+        interpolation=act.choice("interpolation", INTERPOLATIONS, default="linear"),
     )
     act.done()
     return action

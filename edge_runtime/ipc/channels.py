@@ -3,8 +3,10 @@
 - chunks: the inference worker's newest action chunk (latest-value slot, stamped).
 - joints: the control loop's newest joint state, for the inference worker (latest-value).
 - ticks: one record per control tick, for observers in the runtime process (a ring).
-- commands: the last `COMMAND_HISTORY` commands the control loop sent, stamped (a latest-
-  value slot), so the surprise monitor knows what was actually executed between two frames.
+- history: the last `HISTORY` ticks' measured positions and sent commands, stamped (a
+  latest-value slot): the inference worker reads the joints *at a frame's capture time* (the
+  newest state may be 10-20 ms later, i.e. 10-20 mrad away on a moving arm) and the surprise
+  monitor what was actually commanded between two frames.
 - stop: one event either side sets; the control process then turns torque off and exits.
 The control process never blocks on any of them (`SharedArraySlot.get` and
 `SharedRing.append` give up rather than wait), so a busy runtime process cannot delay a tick.
@@ -35,7 +37,7 @@ HOLD_REASONS = (
     "non_finite_action",
 )
 TICK_CAPACITY = 4096  # 40 s at 100 Hz between drains before records are lost (counted)
-COMMAND_HISTORY = 64  # 0.64 s at 100 Hz: more than one world-model step (0.1 s) and its delay
+HISTORY = 64  # 0.64 s at 100 Hz: more than one world-model step (0.1 s) and its delay
 
 
 def tick_dtype(joints: int) -> np.dtype:
@@ -58,12 +60,32 @@ def chunk_dtype(horizon: int, joints: int) -> np.dtype:
     )  # fmt: skip
 
 
-def commands_dtype(joints: int) -> np.dtype:
-    """A ring of the newest commands: `count` written so far, slot i holds command i % size."""
+def history_dtype(joints: int) -> np.dtype:
+    """A ring of the newest ticks: `count` written so far, slot i holds tick i % HISTORY."""
     return np.dtype(
-        [("count", "i8"), ("stamp_ns", "i8", (COMMAND_HISTORY,)),
-         ("command_rad", "f8", (COMMAND_HISTORY, joints))]
+        [("count", "i8"), ("stamp_ns", "i8", (HISTORY,)), ("read_ns", "i8", (HISTORY,)),
+         ("command_rad", "f8", (HISTORY, joints)), ("positions_rad", "f8", (HISTORY, joints))]
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TickHistory:
+    """The newest ticks, oldest first; NaN where a read or a write failed."""
+
+    stamps_ns: np.ndarray  # (n,) when each command was sent (tick start)
+    read_ns: np.ndarray  # (n,) when each position was read
+    commands_rad: np.ndarray  # (n, J)
+    positions_rad: np.ndarray  # (n, J)
+
+    def positions_at(self, t_ns: int) -> np.ndarray | None:
+        """Joint positions at `t_ns`, interpolated between the reads around it (None outside)."""
+        ok = np.all(np.isfinite(self.positions_rad), axis=1)
+        stamps, positions = self.read_ns[ok], self.positions_rad[ok]
+        if len(stamps) < 2 or not stamps[0] <= t_ns <= stamps[-1]:
+            return None
+        return np.array(
+            [np.interp(t_ns, stamps, positions[:, j]) for j in range(positions.shape[1])]
+        )
 
 
 def joints_dtype(joints: int) -> np.dtype:
@@ -77,7 +99,7 @@ class Channels:
     chunks: SharedArraySlot
     joint_state: SharedArraySlot
     ticks: SharedRing
-    commands: SharedArraySlot
+    history: SharedArraySlot
     stop: Any  # multiprocessing Event
 
     @staticmethod
@@ -89,7 +111,7 @@ class Channels:
             chunks=SharedArraySlot((), chunk_dtype(horizon, joints), ctx=ctx),
             joint_state=SharedArraySlot((), joints_dtype(joints), ctx=ctx),
             ticks=SharedRing(TICK_CAPACITY, tick_dtype(joints), ctx=ctx),
-            commands=SharedArraySlot((), commands_dtype(joints), ctx=ctx),
+            history=SharedArraySlot((), history_dtype(joints), ctx=ctx),
             stop=ctx.Event(),
         )
 
@@ -105,14 +127,25 @@ class Channels:
         value, version = self.joint_state.get()
         return None if value is None or version == 0 else np.array(value["positions_rad"])
 
-    def recent_commands(self) -> tuple[np.ndarray, np.ndarray]:
-        """(stamps (n,), commands (n, J)) of the newest commands sent, oldest first."""
-        value, _ = self.commands.get()
-        if value is None or int(value["count"]) == 0:
-            return np.zeros(0, np.int64), np.zeros((0, self.joints))
-        count = int(value["count"])
-        order = np.arange(max(0, count - COMMAND_HISTORY), count) % COMMAND_HISTORY
-        return np.array(value["stamp_ns"][order]), np.array(value["command_rad"][order])
+    def recent_history(self) -> TickHistory:
+        """The newest ticks the control process published (empty before the first)."""
+        value, _ = self.history.get()
+        count = 0 if value is None else int(value["count"])
+        order = np.arange(max(0, count - HISTORY), count) % HISTORY
+        if value is None:
+            empty = np.zeros((0, self.joints))
+            return TickHistory(np.zeros(0, np.int64), np.zeros(0, np.int64), empty, empty)
+        return TickHistory(
+            np.array(value["stamp_ns"][order]),
+            np.array(value["read_ns"][order]),
+            np.array(value["command_rad"][order]),
+            np.array(value["positions_rad"][order]),
+        )
+
+    def joints_at(self, t_ns: int) -> np.ndarray | None:
+        """The joints at `t_ns` (a frame's capture time); the newest ones when not covered."""
+        at = self.recent_history().positions_at(t_ns)
+        return at if at is not None else self.latest_joint_positions()
 
     def drain_ticks(self) -> list[tuple[TickRecord, int, str]]:
         """Tick records since the last call, each with its event bits and hold reason."""
@@ -146,19 +179,21 @@ class Channels:
         record["stamp_ns"], record["positions_rad"] = state.stamp_ns, state.positions_rad
         self.joint_state.put(record)
 
-    def publish_command(self, stamp_ns: int, command_rad: np.ndarray) -> None:
-        """Control process, after each write: one slot of the ring, then the whole ring out."""
-        ring = getattr(self, "_command_ring", None)
+    def publish_history(
+        self, stamp_ns: int, read_ns: int, positions_rad: np.ndarray, command_rad: np.ndarray
+    ) -> None:
+        """Control process, every tick: one slot of the ring, then the whole ring out (~2 KB)."""
+        ring = getattr(self, "_history_ring", None)
         if ring is None:
-            ring = self._command_ring = np.zeros((), self.commands.dtype)
-        slot = int(ring["count"]) % COMMAND_HISTORY
-        ring["stamp_ns"][slot] = stamp_ns
-        ring["command_rad"][slot] = command_rad
+            ring = self._history_ring = np.zeros((), self.history.dtype)
+        slot = int(ring["count"]) % HISTORY
+        ring["stamp_ns"][slot], ring["read_ns"][slot] = stamp_ns, read_ns
+        ring["positions_rad"][slot], ring["command_rad"][slot] = positions_rad, command_rad
         ring["count"] += 1
-        self.commands.put(ring)
+        self.history.put(ring)
 
     def _parts(self) -> tuple[Any, ...]:
-        return (self.chunks, self.joint_state, self.ticks, self.commands)
+        return (self.chunks, self.joint_state, self.ticks, self.history)
 
     def close(self) -> None:
         for part in self._parts():

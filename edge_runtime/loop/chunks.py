@@ -25,10 +25,15 @@ class Plan:
     times_ns: np.ndarray  # (K,) int64, strictly increasing
     actions: np.ndarray  # (K, J)
     t_obs_ns: int  # observation behind the newest chunk in the plan
+    hold_ns: int = 0  # > 0: each action is held this long (zero-order hold), else linear
 
     def sample(self, t_ns: int) -> np.ndarray | None:
-        """Linear interpolation at `t_ns`; None once the plan is exhausted."""
+        """The target at `t_ns` (held or interpolated); None once the plan is exhausted."""
         times = self.times_ns
+        if self.hold_ns:
+            if t_ns >= times[-1] + self.hold_ns:
+                return None
+            return self.actions[max(int(np.searchsorted(times, t_ns, side="right")) - 1, 0)].copy()
         if t_ns >= times[-1]:
             return self.actions[-1].copy() if t_ns == times[-1] else None
         if t_ns <= times[0]:
@@ -50,8 +55,12 @@ class ChunkCounts:
 
 
 class ChunkQueue:
-    def __init__(self, joints: int) -> None:
+    """`hold`: each action is the target for its whole dt (how the reference policies were
+    trained and are evaluated); otherwise targets are interpolated linearly between actions."""
+
+    def __init__(self, joints: int, hold: bool = False) -> None:
         self.joints = joints
+        self.hold = hold
         self._plan: Plan | None = None
         self._write_lock = threading.Lock()
         self.chunks_received = 0
@@ -74,12 +83,13 @@ class ChunkQueue:
             first = max(int(np.searchsorted(times, now_ns, side="right")) - 1, 0)
             self.actions_dropped += first
             times, actions = times[first:], actions[first:]
-            if times[-1] < now_ns:
+            hold_ns = chunk.dt_ns if self.hold else 0
+            if times[-1] + hold_ns < now_ns:
                 self.chunks_discarded += 1
                 return
             if old is not None:
                 actions = self._blend(old, times, actions, now_ns)
-            self._plan = Plan(times_ns=times, actions=actions, t_obs_ns=chunk.t_obs_ns)
+            self._plan = Plan(times, actions, chunk.t_obs_ns, hold_ns)
 
     def _blend(self, old: Plan, times: np.ndarray, new: np.ndarray, now_ns: int) -> np.ndarray:
         """Cross-fade from the old plan to the new one over their common future."""

@@ -39,7 +39,7 @@ class ControlLoop:
     ) -> None:
         self.bus = bus
         self.channels = channels
-        self.queue = ChunkQueue(len(bus.motor_ids))
+        self.queue = ChunkQueue(len(bus.motor_ids), hold=settings.chunk_hold)
         self.safety = safety
         self.stale_observation_ns = int(settings.stale_observation_s * 1e9)
         self.stop = stop
@@ -77,7 +77,14 @@ class ControlLoop:
         if proposed is not None:
             self.safety.arm()  # the first plan arrived: holds now count towards a stop
         command = self.safety.filter(proposed, hold_reason, now)
-        bus_error = self._write(command.target_rad, now) or bus_error
+        write_error = self._write(command.target_rad)
+        bus_error = write_error or bus_error
+        self.channels.publish_history(
+            now,
+            now if state is None else state.stamp_ns,
+            self._nan if state is None else state.positions_rad,
+            self._nan if write_error else command.target_rad,  # what the motors were told
+        )
         if command.mode == "stop":
             self.stop_reason = f"safety stop: {command.events[-1][1]}"
             self.stop.set()
@@ -118,13 +125,12 @@ class ControlLoop:
             self.channels.publish_joints(state)
         return state, False
 
-    def _write(self, target_rad: np.ndarray, now_ns: int) -> bool:
+    def _write(self, target_rad: np.ndarray) -> bool:
         try:
             self.bus.write_goal(target_rad)
         except BridgeError as exc:
             self._bus_error("write", exc)
             return True
-        self.channels.publish_command(now_ns, target_rad)  # what the motors were really told
         return False
 
     def _bus_error(self, what: str, exc: BridgeError) -> None:

@@ -19,6 +19,7 @@ class RuntimeSettings:
     stale_observation_s: float  # a plan older than this (from its camera frame) -> hold
     joint_names: tuple[str, ...]
     chunk_length: int
+    chunk_hold: bool = False  # hold each action for its dt (the bundle's interpolation)
     max_frame_age_s: float = 0.25  # the inference worker skips older frames
     max_tracking_error_rad: float = 0.5  # measured vs last command beyond this -> hold
     warmup_timeout_s: float = 120.0  # loading the models may take this long

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_runtime.ipc.channels import TickHistory
 from edge_runtime.loop.clock import Clock
 from edge_runtime.pipeline.observer import ActionChunk, LoopObserver
 from edge_runtime.pipeline.policy import BundlePolicy
@@ -39,7 +40,7 @@ class WorldModelLink:
     """How the worker reaches the world model and the rest of the runtime."""
 
     build: Callable[[BundlePolicy], WorldModelAgent]  # on the worker thread (engines)
-    recent_commands: Callable[[], tuple[np.ndarray, np.ndarray]]  # (stamps_ns, commands)
+    recent_history: Callable[[], TickHistory]  # what the control loop measured and sent
     safety_stop: Callable[[str], None]
     step_s: float
 
@@ -49,7 +50,7 @@ class InferenceWorker:
         self,
         make_policy: Callable[[], BundlePolicy],
         camera: Camera,
-        joint_positions: Callable[[], np.ndarray | None],
+        joints_at: Callable[[int], np.ndarray | None],
         publish: Callable[[ActionChunk], None],
         clock: Clock,
         observers: LoopObserver,
@@ -59,7 +60,7 @@ class InferenceWorker:
     ) -> None:
         self._make_policy = make_policy
         self._camera = camera
-        self._joint_positions = joint_positions
+        self._joints_at = joints_at  # the joints at a frame's capture time
         self._publish = publish
         self._clock = clock
         self._observers = observers
@@ -99,8 +100,10 @@ class InferenceWorker:
             version, last_ns = 0, None
             while not self._stop.is_set():
                 frame, version = self._camera.wait_frame(version, timeout_s=0.1)
-                joints = self._joint_positions()
-                if frame is None or joints is None or self._stop.is_set():
+                if frame is None or self._stop.is_set():
+                    continue
+                joints = self._joints_at(frame.host_time_ns)  # image and joints at one instant
+                if joints is None:
                     continue
                 start_ns = self._clock.now_ns()
                 if start_ns - frame.host_time_ns > self._max_frame_age_ns:
@@ -134,13 +137,15 @@ class InferenceWorker:
         actions, values = policy.act_with_values(frame, joints)
         extras: dict[str, float] = {}
         if self.agent is not None and self._link is not None:
+            executed, joints_at_step = self._since(previous_ns, dt_ns)
             turn = self.agent.turn(
                 frame.host_time_ns,
                 values,
                 actions,
                 joints,
-                self._executed(previous_ns, dt_ns),
+                executed,
                 committed=self._committed(dt_ns),
+                joints_at_step=joints_at_step,
             )
             for kind, detail in turn.events:
                 self._observers.on_event(kind, detail, frame.host_time_ns)
@@ -160,13 +165,20 @@ class InferenceWorker:
             world_model=extras,
         )
 
-    def _executed(self, previous_ns: int | None, dt_ns: int) -> np.ndarray | None:
-        """The targets sent since the previous frame used, one per action step (or None)."""
+    def _since(
+        self, previous_ns: int | None, dt_ns: int
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The targets sent since the previous frame used (one per action step), and the
+        joints measured one world-model step after it; None where the history lacks them."""
         monitor = None if self.agent is None else self.agent.monitor
         if previous_ns is None or monitor is None or self._link is None:
-            return None
-        stamps, commands = self._link.recent_commands()
-        return executed_actions(stamps, commands, previous_ns, monitor.actions_per_step, dt_ns)
+            return None, None
+        history = self._link.recent_history()
+        count = monitor.actions_per_step
+        executed = executed_actions(
+            history.stamps_ns, history.commands_rad, previous_ns, count, dt_ns
+        )
+        return executed, history.positions_at(previous_ns + count * dt_ns)
 
     def _committed(self, dt_ns: int) -> int:
         """Actions latency will have eaten when this chunk arrives (median so far)."""

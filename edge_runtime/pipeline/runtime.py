@@ -89,11 +89,11 @@ class Runtime:
         link = None
         if world_model is not None:
             link = WorldModelLink(
-                world_model.build, self.channels.recent_commands, self.safety_stop,
+                world_model.build, self.channels.recent_history, self.safety_stop,
                 world_model.step_s,
             )  # fmt: skip
         self.worker = InferenceWorker(
-            make_policy, camera, self.channels.latest_joint_positions,
+            make_policy, camera, self.channels.joints_at,
             self.channels.publish_chunk, self.clock, self.observers, self.fault,
             settings.max_frame_age_s, link,
         )  # fmt: skip

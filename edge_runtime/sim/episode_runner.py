@@ -22,6 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from edge_runtime.sensors.base import Frame, Intrinsics
+from edge_runtime.sim.control_emulation import EmulatedControlLoop
 from edge_runtime.sim.episodes import DEPTH_SCALE_M, episode_seed, start_episode
 from edge_runtime.sim.render import RgbdRenderer, camera_intrinsics
 from edge_runtime.sim.world import SimWorld
@@ -35,6 +36,9 @@ class Observation:
     frame: Frame
     joint_positions_rad: np.ndarray  # (J,) measured at the frame
     executed_rad: np.ndarray | None  # (K, J) targets commanded since the last frame, oldest first
+    # The joints one world-model step after the last frame (when the runner emulates the
+    # control loop: the runtime reads them from the control process's history).
+    joints_at_step_rad: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,12 @@ class EpisodeSettings:
     start_noise_rad: float = 0.15
     width: int = 128
     height: int = 96
+    # None: execute each action held for dt (how the reference models were trained). A
+    # period: emulate the robot's control loop at that period (control_emulation.py), with
+    # the servo latency and velocity limit below, so scores and outcomes match `edgerun run`.
+    control_period_s: float | None = None
+    command_latency_s: float = 0.002
+    max_velocity_rad_s: float = 1.5
 
 
 def run_episodes(
@@ -158,22 +168,25 @@ def _episode(
     controller.reset(ep_seed)
     steps_per_action = max(1, round(settings.dt_s / world.timestep_s))
     t_end = world.time_s + settings.episode_s
+    loop = _control_loop(world, settings, ep_seed)
     executed: list[np.ndarray] = []
     events: list[tuple[float, str, str]] = []
-    stopped_at = None
+    stopped_at, previous = None, None
     try:
         while world.time_s < t_end - 1e-9:
             now = world.time_s
             frame = disturbance.after_render(_frame(renderer, intrinsics), now)
-            observation = Observation(
-                now, frame, world.joint_positions(), np.array(executed) if executed else None
-            )
+            observation = _observe(world, loop, settings, now, previous, frame, executed)
             decision = controller.step(observation)
             events.extend((now, kind, detail) for kind, detail in decision.events)
             if decision.stop:
                 stopped_at = now
                 break
-            executed = []
+            previous, executed = now, []
+            if loop is not None:
+                step_s = settings.actions_per_step * settings.dt_s
+                loop.run_until(now + step_s, decision.actions_rad, now, disturbance.before_action)
+                continue
             for action in decision.actions_rad[: settings.actions_per_step]:
                 target = disturbance.before_action(world, world.time_s, np.asarray(action, float))
                 world.set_joint_targets(target)
@@ -194,6 +207,45 @@ def _episode(
         disturbance.name,
         disturbance.describe(),
     )
+
+
+def _control_loop(
+    world: SimWorld, settings: EpisodeSettings, ep_seed: int
+) -> EmulatedControlLoop | None:
+    if settings.control_period_s is None:
+        return None
+    loop = EmulatedControlLoop(
+        world, settings.dt_s, settings.control_period_s, settings.command_latency_s,
+        settings.max_velocity_rad_s,
+    )  # fmt: skip
+    phase = np.random.default_rng([ep_seed, 3]).uniform(0.0, settings.control_period_s)
+    loop.start(float(phase))
+    return loop
+
+
+def _observe(
+    world: SimWorld,
+    loop: EmulatedControlLoop | None,
+    settings: EpisodeSettings,
+    now: float,
+    previous: float | None,
+    frame: Frame,
+    executed: list[np.ndarray],
+) -> Observation:
+    """What the controller is told at this frame, held steps or the emulated control loop."""
+    if loop is None:
+        recent = np.array(executed) if executed else None
+        return Observation(now, frame, world.joint_positions(), recent)
+    joints = loop.joints_at(now)
+    if joints is None:  # before two reads exist
+        joints = world.joint_positions()
+    if previous is None:
+        return Observation(now, frame, joints, None)
+    count = settings.actions_per_step
+    return Observation(
+        now, frame, joints, loop.executed_since(previous, count),
+        loop.joints_at(previous + count * settings.dt_s),
+    )  # fmt: skip
 
 
 def _frame(renderer: RgbdRenderer, intrinsics: Intrinsics) -> Frame:

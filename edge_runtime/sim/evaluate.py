@@ -84,10 +84,17 @@ def bundle_episode_settings(
     replan_period_s: float = 0.1,
     tolerance_m: float = 0.02,
     start_noise_rad: float = 0.15,
+    emulate_control: bool = True,
 ) -> EpisodeSettings:
-    """Episodes at the bundle's image size and action step, replanning every `replan_period_s`."""
+    """Episodes at the bundle's image size and action step, replanning every `replan_period_s`.
+
+    `emulate_control`: run the robot's control loop at the bundle's control period
+    (`edge_runtime.sim.control_emulation`), so outcomes and surprise scores are what `edgerun
+    run` gets; False executes held actions, as the training data did.
+    """
     act = bundle.manifest.action
     height, width = bundle.manifest.preprocessing.image_size
+    period = bundle.manifest.control_period_s if emulate_control else 0.0
     return EpisodeSettings(
         episode_s=episode_s,
         dt_s=act.dt_s,
@@ -96,6 +103,7 @@ def bundle_episode_settings(
         start_noise_rad=start_noise_rad,
         width=width,
         height=height,
+        control_period_s=period or None,
     )
 
 

@@ -77,12 +77,13 @@ class WorldModelAgent:
         joints_rad: np.ndarray,
         executed: np.ndarray | None,
         committed: int = 0,
+        joints_at_step: np.ndarray | None = None,
     ) -> WorldModelTurn:
         self.frames += 1
         verdict = Verdict("none")
         events: list[tuple[str, str]] = []
         if self.monitor is not None:
-            verdict = self.monitor.observe(t_obs_ns, values, executed)
+            verdict = self.monitor.observe(t_obs_ns, values, executed, joints_at_step)
             if verdict.level in ("ok", "warn", "stop"):
                 self.max_latent = max(self.max_latent, verdict.latent)
                 self.max_joints_rad = max(self.max_joints_rad, verdict.joints_rad)

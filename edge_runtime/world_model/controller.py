@@ -27,7 +27,12 @@ class WorldModelController:
         if self.agent is None:
             return Decision(actions)
         turn = self.agent.turn(
-            round(observation.time_s * 1e9), values, actions, joints, observation.executed_rad
+            round(observation.time_s * 1e9),
+            values,
+            actions,
+            joints,
+            observation.executed_rad,
+            joints_at_step=observation.joints_at_step_rad,
         )
         if turn.stop:
             return Decision(actions, stop=True, events=((STOP_REASON, turn.stop),))

@@ -105,9 +105,19 @@ class SurpriseMonitor:
         self.reset_scores()
 
     def observe(
-        self, t_ns: int, values: Mapping[str, np.ndarray], executed: np.ndarray | None
+        self,
+        t_ns: int,
+        values: Mapping[str, np.ndarray],
+        executed: np.ndarray | None,
+        joints_at_step: np.ndarray | None = None,
     ) -> Verdict:
-        """Score this frame against the prediction from `horizon_steps` frames back."""
+        """Score this frame against the prediction from `horizon_steps` frames back.
+
+        `joints_at_step`: the joints measured exactly `horizon_steps * step_s` after that
+        frame, when the caller knows them (the runtime interpolates the control loop's reads):
+        camera frames arrive with some jitter, and on a moving arm 10 ms of jitter is 10 mrad
+        of joint "surprise" that has nothing to do with the world.
+        """
         s = self.settings
         joints_now = np.asarray(values[JOINTS_SOURCE]).reshape(-1)
         if self._frames:
@@ -135,7 +145,8 @@ class SurpriseMonitor:
         for name in self._state:
             source = self._inputs[name]
             if source == JOINTS_SOURCE:
-                joints = max(joints, joint_score(state[name], values[source]))
+                seen = values[source] if joints_at_step is None else joints_at_step
+                joints = max(joints, joint_score(state[name], seen))
             else:
                 latent = max(latent, latent_score(state[name], values[source], s.latent_scale))
         self.compared += 1

@@ -126,6 +126,7 @@ def reference_specs() -> tuple[Preprocessing, ActionSpec]:
             limits_rad=tuple((float(lo), float(hi)) for lo, hi in limits),
             chunk_length=chunk.chunk_length,
             dt_s=chunk.dt_s,
+            interpolation="hold",  # trained on held targets (edge_runtime.sim.episodes)
         ),
     )
 
@@ -290,25 +291,31 @@ def _calibrate(
     bundle_path = draft.path
     monitor = monitor or MonitorSettings()
     files = {k: v for k, v in draft.manifest.files.items() if k.startswith("models/")}
-    key = calibration_cache.cache_key(files, {**asdict(monitor), "workers": None})
-    cached = calibration_cache.load(key)
-    if cached is not None:
-        echo("  monitor: thresholds from the calibration cache (same models, settings, code)")
-        return cached
     models = bundle_path / "models"
     stats = prediction_stats(models / "encoder.onnx", models / "predictor.onnx", demos)
     for line in stats.lines():
         echo(line)
     height, width = pre.image_size
     settings = EpisodeSettings(
-        dt_s=action.dt_s, actions_per_step=STEP_ACTIONS, width=width, height=height
+        dt_s=action.dt_s,
+        actions_per_step=STEP_ACTIONS,
+        width=width,
+        height=height,
+        control_period_s=CONTROL_PERIOD_S,  # score what `edgerun run` will execute
     )
     channel_scale = (stats.latent_score_p95, stats.joint_score_p95_rad)
+    run = {**asdict(monitor), "workers": None, "episodes_run": asdict(settings)}
+    key = calibration_cache.cache_key(files, run)
+    cached = calibration_cache.load(key)
+    if cached is not None:
+        echo("  monitor: thresholds from the calibration cache (same models, settings, code)")
+        return cached
     result = calibrate_monitor(
         bundle_path, "predictor", stats.latent_scale, channel_scale, settings, monitor, echo
     )
     spec = result.spec
-    calibration_cache.store(key, spec)
+    if monitor == MonitorSettings():  # the shipped defaults: what the committed cache holds
+        calibration_cache.store(key, spec)
     echo(
         f"  monitor: {spec.calibration.episodes} nominal episodes in {result.seconds:.0f} s "
         f"(policy success {result.successes}/{spec.calibration.episodes}); warn latent "

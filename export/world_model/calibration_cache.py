@@ -24,16 +24,25 @@ from edge_runtime.errors import BundleError
 log = logging.getLogger(__name__)
 
 CACHE = Path(__file__).resolve().parents[1] / "reference" / "checkpoints" / "monitor.json"
-SCORING_MODULES = ("monitor.py", "relight.py", "surprise.py")
+# The code that turns an episode into scores: the monitor, and how the episode is executed.
+SCORING_MODULES = (
+    "edge_runtime.world_model.monitor", "edge_runtime.world_model.relight",
+    "edge_runtime.world_model.surprise", "edge_runtime.world_model.executed",
+    "edge_runtime.sim.episode_runner", "edge_runtime.sim.control_emulation",
+    "edge_runtime.loop.chunks", "edge_runtime.loop.safety",
+)  # fmt: skip
 
 
 def cache_key(models: dict[str, str], settings: dict[str, Any]) -> str:
     """sha256 over the model hashes, the calibration settings and the scoring code."""
-    import edge_runtime.world_model as scoring
+    import importlib.util
 
-    code_dir = Path(scoring.__file__).parent
-    code = {name: hashlib.sha256((code_dir / name).read_bytes()).hexdigest()
-            for name in SCORING_MODULES}  # fmt: skip
+    code = {}
+    for module in SCORING_MODULES:
+        spec = importlib.util.find_spec(module)
+        assert spec is not None, module
+        assert spec.origin is not None, module
+        code[module] = hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()
     blob = json.dumps({"models": models, "settings": settings, "code": code}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 

@@ -132,7 +132,10 @@ class ScoringController:
             observation.frame, observation.joint_positions_rad
         )
         verdict = self.monitor.observe(
-            round(observation.time_s * 1e9), values, observation.executed_rad
+            round(observation.time_s * 1e9),
+            values,
+            observation.executed_rad,
+            observation.joints_at_step_rad,
         )
         if verdict.level != "none":
             self.latent_scores.append(verdict.latent)
