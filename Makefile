@@ -18,13 +18,18 @@ $(STAMP): pyproject.toml tools/setup.sh
 
 install: $(STAMP)
 
-# The demo exports the committed reference models to a bundle signed with a local demo key,
-# then runs it on the simulated arm; the robot trusts exactly that key.
+# The demo exports the committed reference models to a bundle signed with a local demo key
+# (again only when the checkpoint or its monitor calibration changed), then runs it on the
+# simulated arm with the world model's surprise monitor on; the robot trusts exactly that key.
 DEMO := out/demo
-demo: $(STAMP)
+DEMO_BUNDLE := $(DEMO)/reference-bundle/manifest.json
+CHECKPOINTS := export/reference/checkpoints
+$(DEMO_BUNDLE): $(STAMP) $(CHECKPOINTS)/reference.pt $(CHECKPOINTS)/monitor.json
 	@mkdir -p $(DEMO)
 	@test -f $(DEMO)/demo-key.key || $(VENV)/bin/edgerun keys generate $(DEMO)/demo-key
 	$(VENV)/bin/edgerun export reference --out $(DEMO)/reference-bundle --sign-key $(DEMO)/demo-key.key
+
+demo: $(DEMO_BUNDLE)
 	$(VENV)/bin/edgerun demo --bundle $(DEMO)/reference-bundle --trusted-key $(DEMO)/demo-key.pub --out $(DEMO)
 
 test: $(STAMP)

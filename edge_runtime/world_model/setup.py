@@ -46,15 +46,15 @@ def planner_settings(spec: WorldModelSpec, config: WorldModelConfig) -> PlannerS
     )
 
 
-def monitor_settings(spec: WorldModelSpec) -> MonitorSettings:
+def monitor_settings(spec: WorldModelSpec, joint_margin_rad: float = 0.0) -> MonitorSettings:
     m = spec.monitor
     return MonitorSettings(
         latent_scale=np.asarray(m.latent_scale, float),
         debounce_steps=m.debounce_steps,
         warn_latent=m.warn.latent,
-        warn_joints_rad=m.warn.joints_rad,
+        warn_joints_rad=m.warn.joints_rad + joint_margin_rad,
         stop_latent=m.stop.latent,
-        stop_joints_rad=m.stop.joints_rad,
+        stop_joints_rad=m.stop.joints_rad + joint_margin_rad,
         step_s=spec.step_s,
         horizon_steps=m.horizon_steps,
     )
@@ -104,7 +104,7 @@ def agent_builder(
     limits = np.array(action.limits_rad, float)
     max_step = np.asarray(max_velocity_rad_s, float) * action.dt_s
     plan = planner_settings(spec, config) if config.planner else None
-    watch = monitor_settings(spec) if config.monitor else None
+    watch = monitor_settings(spec, config.joint_margin_rad) if config.monitor else None
     clock = clock if clock is not None else MonotonicClock()
 
     def build(policy: BundlePolicy) -> WorldModelAgent:
