@@ -32,6 +32,8 @@ class Timeline:
     chunk_ns: list[int] = field(default_factory=list)
     inference_ns: list[int] = field(default_factory=list)
     events: list[tuple[int, str, str]] = field(default_factory=list)
+    # The world model's surprise per compared frame: (t_ns, latent score, joint residual rad).
+    surprise: list[tuple[int, float, float]] = field(default_factory=list)
 
 
 def _pcts_us(values: list[int], scale: float = 1e3) -> dict[str, float]:
@@ -71,6 +73,11 @@ def summarize(path: str | Path) -> tuple[dict[str, Any], Timeline]:
         elif kind == "chunk":
             line.chunk_ns.append(rec["t_ns"])
             line.inference_ns.append(rec["inference_ns"])
+            wm = rec.get("wm") or {}
+            if "surprise_latent" in wm:
+                line.surprise.append(
+                    (rec["t_ns"], wm["surprise_latent"], wm.get("surprise_joints_rad", 0.0))
+                )
         elif kind == "event":
             line.events.append((rec["t_ns"], rec["kind"], rec["detail"]))
             event_kinds[rec["kind"]] += 1
@@ -141,7 +148,8 @@ def run_identity_of(start: dict[str, Any]) -> dict[str, Any]:
 
 
 def plot_timeline(info: dict[str, Any], line: Timeline, out: str | Path) -> Path:
-    """Three stacked panels: loop lateness, inference latency, safety events; one PNG."""
+    """Stacked panels: loop lateness, inference latency, the world model's surprise (when the
+    run had a monitor), and safety and world-model events; one PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -152,7 +160,8 @@ def plot_timeline(info: dict[str, Any], line: Timeline, out: str | Path) -> Path
     def secs(values: list[int]) -> np.ndarray:
         return (np.asarray(values, dtype=np.float64) - t0) / 1e9
 
-    fig, axes = plt.subplots(3, 1, figsize=(10, 7), sharex=True)
+    rows = 4 if line.surprise else 3
+    fig, axes = plt.subplots(rows, 1, figsize=(10, 2.3 * rows + 0.5), sharex=True)
     axes[0].plot(secs(line.tick_ns), np.asarray(line.lateness_ns) / 1e3, lw=0.6)
     missed = [t for t, m in zip(line.tick_ns, line.missed) if m]
     if missed:
@@ -162,14 +171,22 @@ def plot_timeline(info: dict[str, Any], line: Timeline, out: str | Path) -> Path
     axes[0].set_title(f"{Path(info['log']).name}: {info['duration_s']:.1f} s")
     axes[1].plot(secs(line.chunk_ns), np.asarray(line.inference_ns) / 1e6, ".", ms=3)
     axes[1].set_ylabel("inference (ms)")
+    if line.surprise:
+        t, latent, joints = zip(*line.surprise)
+        axes[2].plot(secs(list(t)), latent, ".-", ms=3, lw=0.6, label="latent score")
+        twin = axes[2].twinx()
+        twin.plot(secs(list(t)), np.asarray(joints) * 1e3, ".-", ms=3, lw=0.6, color="tab:red")
+        twin.set_ylabel("joint residual (mrad)", color="tab:red")
+        axes[2].set_ylabel("latent surprise")
+    events = axes[-1]
     kinds = sorted({k for _, k, _ in line.events})
     for row, kind in enumerate(kinds):
         times = secs([t for t, k, _ in line.events if k == kind])
-        axes[2].plot(times, np.full(times.shape, row), "|", ms=12)
-    axes[2].set_yticks(range(len(kinds)), kinds)
-    axes[2].set_ylim(-1, max(len(kinds), 1))
-    axes[2].set_ylabel("events")
-    axes[2].set_xlabel("time (s)")
+        events.plot(times, np.full(times.shape, row), "|", ms=12)
+    events.set_yticks(range(len(kinds)), kinds)
+    events.set_ylim(-1, max(len(kinds), 1))
+    events.set_ylabel("events")
+    events.set_xlabel("time (s)")
     fig.tight_layout()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
