@@ -78,11 +78,19 @@ class TickHistory:
     positions_rad: np.ndarray  # (n, J)
 
     def positions_at(self, t_ns: int) -> np.ndarray | None:
-        """Joint positions at `t_ns`, interpolated between the reads around it (None outside)."""
+        """Joint positions at `t_ns`, interpolated between the reads around it, or carried on
+        from the last two reads when `t_ns` is at most one read interval after the last one
+        (the next read is on its way); None otherwise."""
         ok = np.all(np.isfinite(self.positions_rad), axis=1)
         stamps, positions = self.read_ns[ok], self.positions_rad[ok]
-        if len(stamps) < 2 or not stamps[0] <= t_ns <= stamps[-1]:
+        if len(stamps) < 2 or t_ns < stamps[0]:
             return None
+        if t_ns > stamps[-1]:
+            interval = stamps[-1] - stamps[-2]
+            if interval <= 0 or t_ns - stamps[-1] > interval:
+                return None
+            rate = (positions[-1] - positions[-2]) / interval
+            return positions[-1] + rate * (t_ns - stamps[-1])
         return np.array(
             [np.interp(t_ns, stamps, positions[:, j]) for j in range(positions.shape[1])]
         )

@@ -56,10 +56,20 @@ class EmulatedControlLoop:
         self._next_tick_ns: int | None = None
 
     def start(self, phase_s: float) -> None:
-        """The first tick `phase_s` into the episode (the tick grid is not the frame grid)."""
-        self.safety.start(self.world.joint_positions())
+        """The first tick `phase_s` into the episode (the tick grid is not the frame grid).
+
+        As on the robot, the loop is already holding the arm where it is when the first frame
+        is taken: that hold is the first entry of the history.
+        """
+        here = self.world.joint_positions()
+        self.safety.start(here)
         self.safety.arm()
-        self._next_tick_ns = self._now_ns() + round(phase_s * 1e9)
+        now = self._now_ns()
+        self.stamps.append(now)
+        self.reads.append(now)
+        self.positions.append(_quantized(here))
+        self.commands.append(np.array(here, float))
+        self._next_tick_ns = now + round(phase_s * 1e9)
 
     def run_until(
         self,

@@ -75,3 +75,14 @@ def test_wrong_joint_count_is_refused() -> None:
     queue = ChunkQueue(joints=3)
     with pytest.raises(ValueError, match=r"\(H, 3\)"):
         queue.push(chunk(0, [1.0, 2.0]), now_ns=0)
+
+
+def test_hold_keeps_each_action_for_its_step_then_runs_out() -> None:
+    queue = ChunkQueue(1, hold=True)
+    actions = np.array([[0.1], [0.2], [0.3]])
+    queue.push(ActionChunk(t_obs_ns=0, dt_ns=20 * MS, actions=actions), now_ns=0)
+    assert queue.action_at(0)[0] == pytest.approx(0.1)
+    assert queue.action_at(19 * MS)[0] == pytest.approx(0.1)  # held, not ramped to 0.2
+    assert queue.action_at(20 * MS)[0] == pytest.approx(0.2)
+    assert queue.action_at(59 * MS)[0] == pytest.approx(0.3)  # the last action lasts its dt
+    assert queue.action_at(60 * MS) is None
