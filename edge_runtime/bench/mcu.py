@@ -26,7 +26,7 @@ from edge_runtime.bench.sim_process import sim_device_process
 from firmware_bridge.errors import MotorTimeoutError
 from firmware_bridge.mcu import frame, messages
 from firmware_bridge.mcu.bus import McuBus
-from firmware_bridge.mcu.errors import McuFaultError, McuLinkError
+from firmware_bridge.mcu.errors import McuConfigError, McuFaultError, McuLinkError
 from firmware_bridge.mcu.messages import MsgType
 
 
@@ -80,6 +80,12 @@ def codec_us_per_cycle(motors: int) -> float:
 
 def measure(motors: int, cycles: int, period_s: float) -> dict[str, Any]:
     """Everything `edgerun bench mcu` reports, as the dict its JSON file holds."""
+    if not 1 <= motors <= 64:
+        raise McuConfigError(f"--motors {motors} is out of range; use 1-64")
+    if not 10 <= cycles <= 1_000_000:
+        raise McuConfigError(f"--cycles {cycles} is out of range; use 10-1000000")
+    if not 0.001 <= period_s <= 1.0:
+        raise McuConfigError(f"--period-ms {period_s * 1000:g} is out of range; use 1-1000")
     with tempfile.TemporaryDirectory(prefix="edgerun-bench-mcu-") as tmp:
         link = Path(tmp) / "mcu"
         command = ["mcu", "--motors", str(motors), "--period-ms", str(period_s * 1000)]
@@ -161,3 +167,31 @@ def _drive(port: str, motors: int, cycles: int, period_s: float) -> dict[str, An
         },
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+
+
+def summary(r: dict[str, Any]) -> tuple[str, list[tuple[str, str]]]:
+    """`bench mcu`'s table: its title and (measure, value) rows."""
+    rows = [
+        (name, " / ".join(f"{r[key][p]:.1f}" for p in ("p50", "p99", "max")) + " µs")
+        for name, key in (
+            ("read_state p50 / p99 / max", "read_us"),
+            ("read + write cycle p50 / p99 / max", "cycle_us"),
+            ("command round trip p50 / p99 / max", "command_rtt_us"),
+        )
+    ]
+    wire, us = r["wire_bytes"], r["wire_us_per_direction"]
+    rows += [
+        ("host CPU per cycle, whole process", f"{r['cpu_us_per_cycle']:.1f} µs"),
+        ("encode + decode per cycle, best of 5", f"{r['codec_us_per_cycle']:.1f} µs"),
+        ("bytes per cycle (host→MCU / MCU→host)", f"{wire['host_to_mcu']} / {wire['mcu_to_host']}"),
+        ("wire time at 1 / 4 Mbaud", f"{us['1mbaud']:.0f} / {us['4mbaud']:.0f} µs"),
+        (
+            "lost / bad frames / timeouts / missed / watchdog trips",
+            f"{r['lost']} / {r['bad_frames']} / {r['telemetry_timeouts']} / "
+            f"{r['missed_periods']} / {r['watchdog_trips']}",
+        ),
+    ]
+    title = (
+        f"MCU link over a pty: {r['motors']} motors, {r['cycles']} cycles of {r['period_ms']:g} ms"
+    )
+    return title, rows

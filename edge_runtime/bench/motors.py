@@ -187,6 +187,10 @@ def measure(servos: int, cycles: int, blocks: int = 8, realtime: bool = False) -
 
     Both drivers run in alternating blocks against one chain, so both see the same machine.
     """
+    if not 1 <= servos <= 252:
+        raise BridgeError(f"--servos must be within 1..252, got {servos}")
+    if cycles < 100:
+        raise BridgeError(f"--cycles must be at least 100 for a p99, got {cycles}")
     ids = list(range(1, servos + 1))
     per_block = max(1, cycles // blocks)
     policy = os.sched_getscheduler(0)
@@ -220,3 +224,27 @@ def measure(servos: int, cycles: int, blocks: int = 8, realtime: bool = False) -
         "wire_bytes_detail": {"sync_write": write, "fast_sync_read": read, "answer": answer},
         "wire_us": {str(b): round(wire_time_s(wire, b) * 1e6, 1) for b in (1_000_000, 4_000_000)},
     }
+
+
+def summary(result: dict[str, Any]) -> tuple[str, list[tuple[str, str]]]:
+    """`bench motors`'s table: its title and (measure, value) rows."""
+    sched = "SCHED_FIFO" if result["sched_fifo"] else "default scheduling"
+    cpu = result["cpu_us_per_cycle"]
+    rows = [
+        ("host CPU / cycle, edgerun (fast sync read)", f"{cpu['edgerun']} µs"),
+        ("host CPU / cycle, dynamixel-sdk (sync read)", f"{cpu['dynamixel_sdk']} µs"),
+        ("CPU ratio sdk / edgerun", f"{result['cpu_ratio']}×"),
+    ]
+    for name, key in (
+        ("cycle p50 / p99 over pty, edgerun", "cycle_us"),
+        ("cycle p50 / p99 over pty, dynamixel-sdk", "sdk_cycle_us"),
+        ("bare pty round trip p50 / p99 (floor)", "pty_round_trip_us"),
+    ):
+        rows.append((name, "{p50} / {p99} µs".format(**result[key])))
+    failed = result["failed_reads"]
+    rows.append(("failed reads edgerun / sdk", f"{failed['edgerun']} / {failed['dynamixel_sdk']}"))
+    rows.append(("wire bytes / cycle", str(result["wire_bytes"])))
+    for baud, us in result["wire_us"].items():
+        rows.append((f"wire time at {int(baud) // 1000} kbaud", f"{us} µs"))
+    servos = result.get("servos", "")
+    return f"motor bus cycle, {servos} servos, sync write + sync read, {sched}", rows

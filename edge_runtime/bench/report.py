@@ -58,6 +58,12 @@ def print_table(
     return table
 
 
+def print_summary(title: str, rows: Sequence[tuple[str, Any]], caption: str | None = None) -> Table:
+    """A two-column (what, value) table: how single-run results read best."""
+    pairs = [{"what": what, "value": str(value)} for what, value in rows]
+    return print_table(title, pairs, [("what", ""), ("value", "")], caption=caption)
+
+
 def percentiles(values: Sequence[float] | np.ndarray, with_max: bool = True) -> dict[str, float]:
     """p50, p99 (and max) of `values`, rounded to 0.1 as the benchmarks report them.
 
