@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from isolation import call_isolated
 from runtime_bundles import write_tiny_bundle
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Tests marked `isolated` (pyrealsense2 can abort the interpreter) run in a child."""
+    return call_isolated(pyfuncitem)
 
 
 @pytest.fixture
