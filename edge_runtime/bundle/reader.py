@@ -98,16 +98,21 @@ def _extract(archive: Path) -> Path:
     if not tarfile.is_tarfile(archive):
         raise BundleError(f"{archive} is neither a bundle directory nor a .tar of one")
     target = Path(tempfile.mkdtemp(prefix="edgerun-bundle-"))
-    with tarfile.open(archive) as tar:
-        for member in tar.getmembers():
-            parts = Path(member.name).parts
-            if (
-                member.name.startswith("/")
-                or ".." in parts
-                or not (member.isfile() or member.isdir())
-            ):
-                raise BundleError(f"{archive}: unsafe entry '{member.name}' in the archive")
-        tar.extractall(target)
+    try:
+        with tarfile.open(archive) as tar:
+            for member in tar.getmembers():
+                parts = Path(member.name).parts
+                if (
+                    member.name.startswith("/")
+                    or ".." in parts
+                    or not (member.isfile() or member.isdir())
+                ):
+                    raise BundleError(f"{archive}: unsafe entry '{member.name}' in the archive")
+            tar.extractall(target)
+    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:  # damaged or truncated
+        raise BundleError(
+            f"{archive} cannot be unpacked ({exc}); copy the bundle again or re-export it"
+        ) from exc
     entries = [p for p in target.iterdir()]
     if len(entries) == 1 and entries[0].is_dir() and not (target / MANIFEST).exists():
         return entries[0]

@@ -141,7 +141,11 @@ def _holds_a_record(buf: Buffer, at: int, size: int) -> bool:
 
 def _check_version(path: Path, header: dict[str, Any]) -> int:
     version = header.get("version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise LogError(
+            f"{path} has a header without a format version; it was not written by edgerun"
+        )
+    if version > FORMAT_VERSION:
         raise LogError(
             f"{path} is format version {version}, newer than this edgerun reads "
             f"({FORMAT_VERSION}); upgrade edge-runtime to read it"
