@@ -11,6 +11,7 @@ distribution installs: `run.py` and the tests put this directory on the path.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -60,6 +61,7 @@ def scratch() -> Path:
     if not _SCRATCH:
         base = "/dev/shm" if os.path.isdir("/dev/shm") else None
         _SCRATCH.append(Path(tempfile.mkdtemp(prefix="edgerun-fuzz-", dir=base)))
+        atexit.register(shutil.rmtree, _SCRATCH[0], True)
     return _SCRATCH[0]
 
 
