@@ -41,15 +41,10 @@ class Damage:
     records: int = 0  # records lost in it
 
 
-@dataclass
-class ScanState:
-    """How far a scan got: intact records, and the damaged spans in between (in order)."""
+class DamageTotals:
+    """`lost_bytes` and `lost_records` of anything holding a `damage` list."""
 
-    offset: int = 0  # end of the last intact record
-    start: int = 0  # where the last intact record began
-    records: int = 0
-    next_seq: int = 0
-    damage: list[Damage] = field(default_factory=list)
+    damage: list[Damage]
 
     @property
     def lost_bytes(self) -> int:
@@ -58,6 +53,17 @@ class ScanState:
     @property
     def lost_records(self) -> int:
         return sum(d.records for d in self.damage)
+
+
+@dataclass
+class ScanState(DamageTotals):
+    """How far a scan got: intact records, and the damaged spans in between (in order)."""
+
+    offset: int = 0  # end of the last intact record
+    start: int = 0  # where the last intact record began
+    records: int = 0
+    next_seq: int = 0
+    damage: list[Damage] = field(default_factory=list)
 
     def _accept(self, start: int, end: int, seq: int | None) -> None:
         last = self.damage[-1] if self.damage else None

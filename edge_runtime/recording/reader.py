@@ -25,28 +25,20 @@ from edge_runtime.recording.format import (
     V1_PREFIX,
     LogError,
 )
-from edge_runtime.recording.framing import Buffer, Damage, ScanState, scan
+from edge_runtime.recording.framing import Buffer, Damage, DamageTotals, ScanState, scan
 
 
 @dataclass
-class SegmentReport:
+class SegmentReport(DamageTotals):
     path: Path
     size: int
     records: int = 0  # intact records, the segment's header not counted
     damage: list[Damage] = field(default_factory=list)
     version: int | None = None  # from the segment's header; None when the header was lost
 
-    @property
-    def lost_bytes(self) -> int:
-        return sum(d.size for d in self.damage)
-
-    @property
-    def lost_records(self) -> int:
-        return sum(d.records for d in self.damage)
-
 
 @dataclass
-class ReadReport:
+class ReadReport(DamageTotals):
     segments: list[SegmentReport] = field(default_factory=list)
 
     @property
@@ -54,17 +46,13 @@ class ReadReport:
         return sum(s.records for s in self.segments)
 
     @property
+    def damage(self) -> list[Damage]:  # type: ignore[override]
+        return [d for s in self.segments for d in s.damage]
+
+    @property
     def corrupt_tail(self) -> bool:
         """Any damage at all (the name predates resynchronisation; `log info` keeps it)."""
-        return any(s.damage for s in self.segments)
-
-    @property
-    def lost_bytes(self) -> int:
-        return sum(s.lost_bytes for s in self.segments)
-
-    @property
-    def lost_records(self) -> int:
-        return sum(s.lost_records for s in self.segments)
+        return bool(self.damage)
 
     def problems(self) -> list[str]:
         """One sentence per damaged span: where, why, and what it cost."""
