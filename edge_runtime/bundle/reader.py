@@ -109,7 +109,9 @@ def _extract(archive: Path) -> Path:
                 ):
                     raise BundleError(f"{archive}: unsafe entry '{member.name}' in the archive")
             tar.extractall(target)
-    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:  # damaged or truncated
+    # Damaged, truncated or crafted: tarfile's parser raises more than TarError (a pax length
+    # too large for the regex engine is an OverflowError; `make fuzz` found both).
+    except (tarfile.TarError, EOFError, OSError, ValueError, OverflowError, LookupError) as exc:
         raise BundleError(
             f"{archive} cannot be unpacked ({exc}); copy the bundle again or re-export it"
         ) from exc

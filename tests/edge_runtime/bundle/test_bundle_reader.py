@@ -104,6 +104,16 @@ def test_fuzz_found_damaged_tar_is_one_sentence(tiny_bundle: Path, tmp_path: Pat
         open_bundle(archive, development_mode=True)
 
 
+def test_fuzz_found_pax_length_overflow_is_one_sentence(tmp_path: Path) -> None:
+    """Found by `make fuzz` (bundle_tar): a pax header whose record length is too large
+    escaped from tarfile as OverflowError. The input is kept as a seed of that target."""
+    seed = Path(__file__).parents[3] / "fuzz/corpus/bundle_tar/regress-pax-length-overflow"
+    archive = tmp_path / "bundle.tar"
+    archive.write_bytes(seed.read_bytes())
+    with pytest.raises(BundleError, match=r"cannot be unpacked .*copy the bundle again"):
+        open_bundle(archive, development_mode=True)
+
+
 @pytest.mark.parametrize("limits", [[[]], [[0.0]], [["a", 1.0]], [[True, 1.0]], [None], [1.0]])
 def test_fuzz_found_malformed_action_limits_are_one_sentence(
     tiny_bundle: Path, limits: list
