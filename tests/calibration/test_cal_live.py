@@ -80,7 +80,11 @@ def test_cal_depth_without_the_board_in_view_says_where_to_hold_it() -> None:
 @pytest.fixture
 def bus() -> Iterator[DynamixelBus]:
     plant = FirstOrderPlant(2, initial_rad=np.array([0.3, -0.2]))
-    with SimServoChain([1, 2], plant=plant) as chain, DynamixelBus(chain.port, [1, 2]) as motors:
+    with (
+        SimServoChain([1, 2], plant=plant) as chain,
+        # The simulated servos answer from this test process: allow a loaded machine's delay.
+        DynamixelBus(chain.port, [1, 2], latency_s=0.05) as motors,
+    ):
         yield motors
 
 
