@@ -10,7 +10,7 @@ comma := ,
 export MUJOCO_GL ?= osmesa
 export PYOPENGL_PLATFORM ?= osmesa
 
-.PHONY: demo test lint install reference-models bench clean
+.PHONY: demo test lint install reference-models bench clean fuzz
 
 $(STAMP): pyproject.toml tools/setup.sh
 	VENV=$(VENV) EXTRAS=$(EXTRAS) bash tools/setup.sh
@@ -50,3 +50,14 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache
+
+# Coverage-guided fuzzing (atheris) of every parser that reads outside bytes: each target
+# until FUZZ_RUNS executions or FUZZ_SECONDS, whichever comes first; seeds in fuzz/corpus/,
+# results in out/fuzz/campaign.json, a crashing input in out/fuzz/NAME-crash-*. Exit 1 on any
+# crash. `make fuzz FUZZ_TARGETS=episode_log FUZZ_SECONDS=60` for one quick target.
+FUZZ_SECONDS ?= 1200
+FUZZ_RUNS ?= 1000000
+FUZZ_TARGETS ?=
+fuzz:
+	$(MAKE) install EXTRAS=all,dev,fuzz
+	$(PY) fuzz/campaign.py --seconds $(FUZZ_SECONDS) --runs $(FUZZ_RUNS) $(FUZZ_TARGETS)

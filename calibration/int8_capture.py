@@ -56,8 +56,13 @@ def capture(
     offsets_rad: np.ndarray | None = None,
     max_age_s: float = 0.5,
     on_sample: Callable[[int, int], None] | None = None,
+    frame_timeout_s: float | None = None,
 ) -> tuple[list[Frame], list[JointState]]:
-    """`count` (frame, joint state) pairs, one per `interval_s`, each a fresh frame."""
+    """`count` (frame, joint state) pairs, one per `interval_s`, each a fresh frame.
+
+    A camera that delivers no new frame within `frame_timeout_s` (default: 4 intervals, at
+    least 1 s) is reported as not streaming.
+    """
     if count < 1:
         raise CalibrationError("--count must be at least 1 (a few hundred is typical)")
     frames: list[Frame] = []
@@ -67,7 +72,8 @@ def capture(
     while len(frames) < count:
         time.sleep(max(0.0, next_s - time.monotonic()))
         next_s += interval_s
-        frame, version = camera.wait_frame(last_version, timeout_s=max(1.0, 4 * interval_s))
+        timeout_s = frame_timeout_s if frame_timeout_s is not None else max(1.0, 4 * interval_s)
+        frame, version = camera.wait_frame(last_version, timeout_s=timeout_s)
         if frame is None or version == last_version:
             raise StaleFrameError(f"{camera.name} delivered no new frame; is it streaming?")
         last_version = version

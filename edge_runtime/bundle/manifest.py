@@ -228,12 +228,24 @@ def parse_preprocessing(data: dict[str, Any], where: str, error: type[Exception]
     return preprocessing
 
 
+def _is_pair_of_numbers(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    )
+
+
 def parse_action(data: dict[str, Any], where: str, error: type[Exception]) -> ActionSpec:
     """The `action` table of a manifest or an export spec."""
     act = Section(data, "action", where, required=True, error=error)
     names = tuple(act.string_list("joint_names"))
     limits_raw = act._get("limits_rad", None)
-    if not isinstance(limits_raw, list) or len(limits_raw) != len(names):
+    if (
+        not isinstance(limits_raw, list)
+        or len(limits_raw) != len(names)
+        or not all(_is_pair_of_numbers(pair) for pair in limits_raw)
+    ):
         raise error(f"{where}: action.limits_rad must hold one [min, max] per joint name")
     action = ActionSpec(
         joint_names=names,

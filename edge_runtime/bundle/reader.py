@@ -106,16 +106,23 @@ def extract_archive(archive: Path, target: Path) -> Path:
     if not tarfile.is_tarfile(archive):
         raise BundleError(f"{archive} is neither a bundle directory nor a .tar of one")
     target.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(archive) as tar:
-        for member in tar.getmembers():
-            parts = Path(member.name).parts
-            if (
-                member.name.startswith("/")
-                or ".." in parts
-                or not (member.isfile() or member.isdir())
-            ):
-                raise BundleError(f"{archive}: unsafe entry '{member.name}' in the archive")
-        tar.extractall(target)
+    try:
+        with tarfile.open(archive) as tar:
+            for member in tar.getmembers():
+                parts = Path(member.name).parts
+                if (
+                    member.name.startswith("/")
+                    or ".." in parts
+                    or not (member.isfile() or member.isdir())
+                ):
+                    raise BundleError(f"{archive}: unsafe entry '{member.name}' in the archive")
+            tar.extractall(target)
+    # Damaged, truncated or crafted: tarfile's parser raises more than TarError (a pax length
+    # too large for the regex engine is an OverflowError; `make fuzz` found both).
+    except (tarfile.TarError, EOFError, OSError, ValueError, OverflowError, LookupError) as exc:
+        raise BundleError(
+            f"{archive} cannot be unpacked ({exc}); copy the bundle again or re-export it"
+        ) from exc
     entries = [p for p in target.iterdir()]
     if len(entries) == 1 and entries[0].is_dir() and not (target / MANIFEST).exists():
         return entries[0]

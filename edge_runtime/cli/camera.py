@@ -7,6 +7,7 @@ pyrealsense2 is imported only when a command runs, so `edgerun --help` works wit
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from edge_runtime.cli.groups import BENCH
@@ -95,7 +96,9 @@ def _check(args: argparse.Namespace) -> int:
     print_table("camera check", camera_check.check_rows(result), [("what", ""), ("value", "")])
     if args.json:
         print(f"json: {write_json(args.json, result)}")
-    return 0
+    for problem in result.get("problems", []):  # what the runtime cannot use: refused, exit 2
+        print(f"edgerun: {problem}", file=sys.stderr)
+    return 2 if result.get("problems") else 0
 
 
 def _synth(args: argparse.Namespace) -> int:

@@ -105,7 +105,7 @@ def _info(args: argparse.Namespace) -> int:
     info, line = summarize(args.log)
     print_table(f"log {args.log}", summary_rows(info), [("what", ""), ("value", "")])
     for problem in info["problems"]:
-        print(f"recovered up to the damage: {problem}")
+        print(f"damaged, skipped: {problem}")
     if args.plot:
         print(f"plot: {plot_timeline(info, line, args.plot)}")
     if args.json:

@@ -3,7 +3,7 @@
 One pass over the log, frames left compressed. Times are the runtime's monotonic clock (ns),
 shown relative to the first record. Loop lateness comes from tick records, inference latency
 from chunk records, safety events from event records (and recorder drops, which are faults
-too). A damaged tail is reported, never raised.
+too). Damage is skipped by the reader and reported (where, bytes, records), never raised.
 """
 
 from __future__ import annotations
@@ -117,6 +117,11 @@ def summarize(path: str | Path) -> tuple[dict[str, Any], Timeline]:
         "recorder_drops": dict(drops),
         "clean_stop": stopped,
         "corrupt_tail": report.corrupt_tail,
+        "damage": {
+            "spans": len(report.problems()),
+            "bytes_skipped": report.lost_bytes,
+            "records_lost": report.lost_records,
+        },
         "problems": report.problems(),
         "t0_ns": begin,
     }

@@ -5,7 +5,8 @@ blocks: it appends to a bounded lane and returns, or counts a drop when the lane
 Every drop is written to the log as a `drops` record and logged, never silent. Separate lanes
 keep a burst of large frames from crowding out 100 Hz tick records.
 
-The thread encodes (compression releases the GIL), frames records (`format.pack`), writes
+The thread encodes (compression releases the GIL), frames records (`format.pack`: a sync
+marker, the record's number in its segment and two CRCs, so a reader can skip damage), writes
 through a buffered file, and every `sync_interval_s` flushes and fsyncs: after a kill -9 or
 a power cut the reader recovers every record written before the last sync. A segment that
 passes `max_segment_bytes` is closed and the next one opened, each with its own header, so a
@@ -24,7 +25,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from edge_runtime.recording.format import MAGIC, LogError, header_record, pack, pack_parts
+from edge_runtime.recording.format import (
+    MAGIC,
+    LogError,
+    header_record,
+    pack,
+    pack_parts,
+    record_head,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +78,7 @@ class LogWriter:
         self._segment = -1
         self._file: BinaryIO | None = None
         self._segment_bytes = 0
+        self._segment_records = 0
         self._thread: threading.Thread | None = None
         self._final: dict[str, Any] | None = None
 
@@ -166,16 +175,18 @@ class LogWriter:
         return new
 
     def _write(self, record: dict[str, Any]) -> None:
-        prefix, payload = pack_parts(record)
+        prefix, payload = pack_parts(record, self._segment_records)
         size = len(prefix) + len(payload)
         if self._segment_bytes + size > self.max_segment_bytes and self.records_written:
             self._sync()
             self._close_file()
             self._open_segment()
+            prefix = record_head(self._segment_records, payload)  # numbered in the new one
         assert self._file is not None
         self._file.write(prefix)
         self._file.write(payload)
         self._segment_bytes += size
+        self._segment_records += 1
         self.bytes_written += size
         self.records_written += 1
 
@@ -185,9 +196,10 @@ class LogWriter:
         # A small buffer batches tick records; frame payloads are larger, so they bypass it and
         # go straight to write(2) with the GIL released instead of being copied while held.
         self._file = open(path, "xb", buffering=WRITE_BUFFER)  # noqa: SIM115 (see _close_file)
-        head = MAGIC + pack(header_record(self._segment, self.meta))
+        head = MAGIC + pack(header_record(self._segment, self.meta), seq=0)
         self._file.write(head)
         self._segment_bytes = len(head)
+        self._segment_records = 1  # the header is record 0: readers count losses by number
         self.bytes_written += len(head)
         self._sync()
         _fsync_dir(self.directory)  # the new file's directory entry must survive a power cut

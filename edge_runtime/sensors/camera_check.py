@@ -14,7 +14,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from edge_runtime.errors import CameraError
 from edge_runtime.sensors.base import Intrinsics
 from edge_runtime.sensors.realsense_playback import PlaybackReader
 
@@ -26,12 +25,21 @@ def _intrinsics(intr: Intrinsics | None) -> dict[str, Any]:
     return {k: d[k] for k in ("fx", "fy", "ppx", "ppy", "width", "height", "model")}
 
 
-def play_through(path: str | Path, max_frames: int | None = None) -> dict[str, Any]:
-    """Read a recording to its end as fast as possible; counts and timing."""
-    with PlaybackReader(path, real_time=False) as reader:
+def play_through(
+    path: str | Path, max_frames: int | None = None, require_rgbd: bool = True
+) -> dict[str, Any]:
+    """Read a recording to its end as fast as possible; counts and timing.
+
+    With `require_rgbd` False a recording the runtime cannot use is still read (frames
+    counted per stream) and `problems` says why it cannot be used.
+    """
+    with PlaybackReader(path, real_time=False, require_rgbd=require_rgbd) as reader:
         paired = 0
         first_s = last_s = time.perf_counter()
-        while max_frames is None or paired < max_frames:
+        if reader.problems:
+            reader.count_frames()
+            last_s = time.perf_counter()
+        while not reader.problems and (max_frames is None or paired < max_frames):
             frame = reader.next_frame(timeout_s=2.0)
             if frame is None:
                 break
@@ -39,25 +47,35 @@ def play_through(path: str | Path, max_frames: int | None = None) -> dict[str, A
             last_s = time.perf_counter()
         counters = reader.counters()
         elapsed = last_s - first_s
+        streams = {
+            kind: {**profile, "frames": reader.stream_frames.get(kind, counters.get("paired", 0))}
+            for kind, profile in reader.streams.items()
+        }
         return {
             "source": str(path),
             "serial": reader.serial,
-            "frames": counters["framesets"],
+            "device": reader.info,
+            "streams": streams,
+            "frames": counters["framesets"] or sum(reader.stream_frames.values()),
             "paired": paired,
             "seconds": round(elapsed, 4),
-            "fps": round((paired - 1) / elapsed, 1) if elapsed > 0 else 0.0,
+            "fps": round((paired - 1) / elapsed, 1) if elapsed > 0 and paired > 1 else 0.0,
             "recorded_fps": reader.fps,
             "intrinsics": _intrinsics(reader.intrinsics),
             "depth_scale": reader.depth_scale_m,
             "drops": counters.get("dropped", 0),
             "filtered": {k: counters.get(k, 0) for k in ("mismatched", "repeated", "incomplete")},
+            "problems": list(reader.problems),
         }
 
 
 def check_playback(path: str | Path) -> dict[str, Any]:
-    result = play_through(path)
-    if result["paired"] == 0:
-        raise CameraError(f"{path} holds no paired depth+color frames; record both streams")
+    """What a recording holds, and `problems`: why the runtime cannot use it (empty: usable)."""
+    result = play_through(path, require_rgbd=False)
+    if not result["problems"] and result["paired"] == 0:
+        result["problems"].append(
+            f"{path} holds no paired depth+color frames; record both streams at the same rate"
+        )
     return result
 
 
@@ -89,21 +107,40 @@ def check_live(serial: str, seconds: float, width: int, height: int, fps: int) -
 
 
 def check_rows(result: dict[str, Any]) -> list[dict[str, str]]:
-    """A `check_*` result as (what, value) rows for a table, in the order an engineer reads."""
+    """A `check_*` result as (what, value) rows for a table, in the order an engineer reads.
+
+    Any field may be missing (a recording from another tool): it shows as "-".
+    """
     intr = result["intrinsics"]
+
+    def pair(a: str, b: str) -> str:
+        values = (intr.get(a), intr.get(b))
+        return "-" if None in values else f"{values[0]:.2f}, {values[1]:.2f}"
+
+    device = result.get("device", {})
     rows = [
         ("source", result["source"]),
+        *((what, device.get(what) or "-") for what in ("name", "serial", "firmware") if device),
+        *(
+            (f"{kind} stream", _stream_text(profile))
+            for kind, profile in result.get("streams", {}).items()
+        ),
         ("framesets read", result["frames"]),
         ("paired frames", result["paired"]),
         ("fps", result["fps"]),
         ("dropped (frame-number gaps)", result["drops"]),
         ("filtered framesets", ", ".join(f"{k} {v}" for k, v in result["filtered"].items())),
-        ("resolution", f"{intr.get('width')}x{intr.get('height')}"),
-        ("fx, fy", f"{intr.get('fx'):.2f}, {intr.get('fy'):.2f}"),
-        ("ppx, ppy", f"{intr.get('ppx'):.2f}, {intr.get('ppy'):.2f}"),
-        ("depth scale (m/unit)", f"{result['depth_scale']:.6g}"),
+        ("resolution", f"{intr['width']}x{intr['height']}" if intr else "-"),
+        ("fx, fy", pair("fx", "fy")),
+        ("ppx, ppy", pair("ppx", "ppy")),
+        ("depth scale (m/unit)", f"{result['depth_scale']:.6g}" if result["depth_scale"] else "-"),
     ]
     return [{"what": what, "value": str(value)} for what, value in rows]
+
+
+def _stream_text(profile: dict[str, Any]) -> str:
+    size = f"{profile['width']}x{profile['height']} " if "width" in profile else ""
+    return f"{size}{profile['format']} @ {profile['fps']} fps, {profile.get('frames', 0)} frames"
 
 
 def list_cameras() -> list[dict[str, str]]:

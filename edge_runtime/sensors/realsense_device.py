@@ -7,6 +7,7 @@ that owns its pixels (librealsense recycles frame buffers, so the arrays are cop
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -102,13 +103,85 @@ class FramesetConverter:
         )
 
 
-def stream_kinds(rs: ModuleType, device: Any) -> set[str]:
-    """Which of "depth" and "color" a device (or recording) provides."""
-    kinds = set()
+COLOR_FORMATS = ("rgb8", "bgr8", "rgba8", "bgra8")  # what `color_pixels` converts
+INFO_KEYS = {"name": "name", "serial": "serial_number", "firmware": "firmware_version"}
+
+
+def device_info(rs: ModuleType, device: Any) -> dict[str, str]:
+    """Name, serial and firmware of a device or recording; "" for what it does not record.
+
+    Recordings from other tools, older firmware and rosbag conversions often lack some.
+    """
+    keys = {what: getattr(rs.camera_info, key) for what, key in INFO_KEYS.items()}
+    return {what: device.get_info(k) if device.supports(k) else "" for what, k in keys.items()}
+
+
+def stream_profiles(rs: ModuleType, device: Any) -> dict[str, dict[str, Any]]:
+    """The first profile of each stream a device (or recording) has, by stream name."""
+    streams: dict[str, dict[str, Any]] = {}
     for sensor in device.query_sensors():
         for profile in sensor.get_stream_profiles():
-            if profile.stream_type() == rs.stream.depth:
-                kinds.add("depth")
-            elif profile.stream_type() == rs.stream.color:
-                kinds.add("color")
-    return kinds
+            kind = str(profile.stream_type()).rsplit(".", 1)[-1]
+            if kind in streams:
+                continue
+            entry: dict[str, Any] = {
+                "format": str(profile.format()).rsplit(".", 1)[-1],
+                "fps": int(profile.fps()),
+            }
+            if profile.is_video_stream_profile():
+                video = profile.as_video_stream_profile()
+                entry.update(width=int(video.width()), height=int(video.height()))
+            if kind == "depth":
+                entry["depth_units"] = _depth_units(rs, sensor)
+            streams[kind] = entry
+    return streams
+
+
+def _depth_units(rs: ModuleType, sensor: Any) -> float | None:
+    if not sensor.supports(rs.option.depth_units):
+        return None
+    return float(sensor.get_option(rs.option.depth_units))
+
+
+def describe_recording(rs: ModuleType, path: Path) -> tuple[dict[str, str], dict[str, Any]]:
+    """(device info, streams) of a recording, read without starting playback.
+
+    Nothing streams, so a recording the runtime cannot use is refused before any playback
+    thread exists (stopping a playback that just started is where librealsense is fragile).
+    """
+    try:
+        device = rs.context().load_device(str(path))
+    except RuntimeError as exc:
+        raise CameraError(
+            f"{path} cannot be played back ({exc}); is it a complete recording?"
+        ) from None
+    try:
+        return device_info(rs, device), stream_profiles(rs, device)
+    finally:
+        del device
+
+
+def rgbd_problems(path: Path, streams: dict[str, dict[str, Any]]) -> list[str]:
+    """What keeps the runtime from using a recording, one sentence each (empty: usable)."""
+    missing = [kind for kind in ("depth", "color") if kind not in streams]
+    if missing:
+        has = ", ".join(sorted(streams)) or "no video"
+        return [
+            f"{path} has no {' and no '.join(missing)} stream (it has {has}); the runtime "
+            "needs RGB-D: record depth and color"
+        ]
+    problems = []
+    color, depth = streams["color"]["format"], streams["depth"]["format"]
+    if color not in COLOR_FORMATS:
+        problems.append(
+            f"{path} has color as {color}; the runtime reads {', '.join(COLOR_FORMATS)}: "
+            "record color in one of those"
+        )
+    if depth != "z16":
+        problems.append(f"{path} has depth as {depth}; the runtime reads z16: record z16 depth")
+    if streams["depth"].get("depth_units") is None:
+        problems.append(
+            f"{path} does not record the depth units (metres per depth unit); re-record it "
+            "with librealsense, or convert it with a tool that keeps the depth sensor's options"
+        )
+    return problems

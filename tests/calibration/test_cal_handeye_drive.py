@@ -66,8 +66,9 @@ def test_cal_drive_capture_and_solve_on_a_servo_chain(tmp_path: Path) -> None:
     with (
         SimServoChain([1, 2, 3, 4], plant=plant) as chain,
         # A 1 s bus watchdog: this VM is shared by many builds, and a starved moment over
-        # 100 ms would trip the default one (recovery is tested in test_cal_joints.py).
-        DynamixelBus(chain.port, [1, 2, 3, 4], watchdog_ms=1000) as bus,
+        # 100 ms would trip the default one (recovery is tested in test_cal_joints.py). And a
+        # 50 ms reply allowance: the simulated servos answer from this busy test process.
+        DynamixelBus(chain.port, [1, 2, 3, 4], watchdog_ms=1000, latency_s=0.05) as bus,
         WorkspaceCamera(robot, plant, truth) as camera,
     ):
         bus.enable()

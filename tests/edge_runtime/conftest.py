@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from isolation import call_isolated
 from runtime_bundles import write_tiny_bundle
 
 
@@ -16,6 +17,12 @@ def _robot_state_in_tmp(
     test talks to a systemd that happens to supervise the test runner."""
     monkeypatch.setenv("EDGE_RUNTIME_STATE_DIR", str(tmp_path_factory.mktemp("state")))
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Tests marked `isolated` (pyrealsense2 can abort the interpreter) run in a child."""
+    return call_isolated(pyfuncitem)
 
 
 @pytest.fixture

@@ -92,6 +92,41 @@ def test_manifest_with_unknown_source_is_refused(tiny_bundle: Path) -> None:
         open_bundle(tiny_bundle, development_mode=True)
 
 
+def test_fuzz_found_damaged_tar_is_one_sentence(tiny_bundle: Path, tmp_path: Path) -> None:
+    """Found by `make fuzz` (bundle_tar): a damaged or cut tar (its first header intact)
+    escaped as tarfile.ReadError."""
+    archive = tmp_path / "bundle.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(tiny_bundle, arcname="bundle")
+    data = archive.read_bytes()
+    archive.write_bytes(data[: len(data) // 2])  # cut: its first header is intact
+    with pytest.raises(BundleError, match=r"cannot be unpacked .*copy the bundle again"):
+        open_bundle(archive, development_mode=True)
+
+
+def test_fuzz_found_pax_length_overflow_is_one_sentence(tmp_path: Path) -> None:
+    """Found by `make fuzz` (bundle_tar): a pax header whose record length is too large
+    escaped from tarfile as OverflowError. The input is kept as a seed of that target."""
+    seed = Path(__file__).parents[3] / "fuzz/corpus/bundle_tar/regress-pax-length-overflow"
+    archive = tmp_path / "bundle.tar"
+    archive.write_bytes(seed.read_bytes())
+    with pytest.raises(BundleError, match=r"cannot be unpacked .*copy the bundle again"):
+        open_bundle(archive, development_mode=True)
+
+
+@pytest.mark.parametrize("limits", [[[]], [[0.0]], [["a", 1.0]], [[True, 1.0]], [None], [1.0]])
+def test_fuzz_found_malformed_action_limits_are_one_sentence(
+    tiny_bundle: Path, limits: list
+) -> None:
+    """Found by `make fuzz` (bundle_manifest): limits_rad entries that are not [min, max]
+    pairs of numbers escaped as ValueError/TypeError."""
+    manifest = json.loads((tiny_bundle / "manifest.json").read_text())
+    manifest["action"]["limits_rad"] = limits * len(manifest["action"]["joint_names"])
+    (tiny_bundle / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match=r"limits_rad must hold one \[min, max\] per joint"):
+        open_bundle(tiny_bundle, development_mode=True)
+
+
 def test_role_order_runs_only_what_the_wanted_role_reads() -> None:
     from edge_runtime.bundle.manifest import TensorEntry, role_order
 

@@ -42,8 +42,10 @@ def test_cal_calibrated_bus_reads_and_writes_in_the_calibrated_frame(tmp_path: P
     plant = FirstOrderPlant(2, time_constant_s=0.02, initial_rad=np.array(OFFSETS))
     with SimServoChain([1, 2], plant=plant) as chain:
         # 1 s watchdog: on this shared VM a starved moment between enable and the goal write
-        # could trip the 100 ms default and the servos would rightly refuse the goal.
-        bus = CalibratedBus(DynamixelBus(chain.port, [1, 2], watchdog_ms=1000), joints)
+        # could trip the 100 ms default and the servos would rightly refuse the goal. 50 ms
+        # reply allowance: the simulated servos answer from this busy test process.
+        inner = DynamixelBus(chain.port, [1, 2], watchdog_ms=1000, latency_s=0.05)
+        bus = CalibratedBus(inner, joints)
         with bus:
             np.testing.assert_allclose(bus.read_state().positions_rad, [0.0, 0.0], atol=2e-3)
             bus.enable()

@@ -8,20 +8,23 @@ import sys
 from pathlib import Path
 
 import pytest
+from isolation import run_in_child
 
 from edge_runtime.cli.main import main
 
 pytest.importorskip("pyrealsense2", reason="pyrealsense2 (and libusb-1.0-0) not installed")
+pytestmark = pytest.mark.isolated  # pyrealsense2 can abort the interpreter (isolation.py)
+
+
+def _synth(out: Path, *args: str) -> Path:
+    assert main(["camera", "synth", str(out), *args]) == 0
+    return out
 
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("rscli") / "synth.db3"
-    assert (
-        main(["camera", "synth", str(out), "--frames", "12", "--width", "96", "--height", "64"])
-        == 0
-    )
-    return out
+    return run_in_child(_synth, out, "--frames", "12", "--width", "96", "--height", "64")
 
 
 def test_rs_check_playback_writes_the_documented_json(recording: Path, tmp_path: Path) -> None:
@@ -35,6 +38,25 @@ def test_rs_check_playback_writes_the_documented_json(recording: Path, tmp_path:
     assert (result["intrinsics"]["width"], result["intrinsics"]["height"]) == (96, 64)
     assert result["depth_scale"] == pytest.approx(0.001)
     assert result["drops"] == 0
+
+
+def test_rs_check_of_a_depth_only_recording_reads_it_and_refuses_in_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from edge_runtime.sensors.realsense_synth import write_synthetic_recording
+
+    path = write_synthetic_recording(tmp_path / "depth.db3", 4, 64, 48, streams=("depth",))
+    out = tmp_path / "check.json"
+    assert main(["camera", "check", "--playback", str(path), "--json", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert "depth stream" in captured.out  # what is there is shown
+    assert captured.err.strip().splitlines() == [
+        f"edgerun: {path} has no color stream (it has depth); the runtime needs RGB-D: "
+        "record depth and color"
+    ]
+    result = json.loads(out.read_text())
+    assert result["streams"]["depth"]["width"] == 64
+    assert "color" not in result["streams"]
 
 
 def test_rs_bench_camera_reports_a_median(recording: Path, tmp_path: Path) -> None:

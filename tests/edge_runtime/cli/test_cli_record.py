@@ -130,6 +130,7 @@ def test_rec_newer_log_and_foreign_bundle_are_refused(
     assert "recorded with joints ['x', 'y', 'z']" in capsys.readouterr().err
 
 
+@pytest.mark.isolated  # pyrealsense2 can abort the interpreter (tests/edge_runtime/isolation.py)
 def test_rec_record_sensors_from_a_recording(tmp_path: Path) -> None:
     pytest.importorskip("pyrealsense2", reason="pyrealsense2 (and libusb-1.0-0) not installed")
     from edge_runtime.sensors.realsense_synth import write_synthetic_recording

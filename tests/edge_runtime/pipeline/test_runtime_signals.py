@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from isolation import run_in_child
 
 from firmware_bridge.sim.servo_device import SimServoChain
 
@@ -73,16 +74,45 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from edge_runtime.sensors.realsense_synth import write_synthetic_recording
 
     path = tmp_path_factory.mktemp("rec") / "scene.db3"
-    return write_synthetic_recording(path, frames=60, width=64, height=48, fps=30)
+    # In a child: pyrealsense2 can abort the interpreter (tests/edge_runtime/isolation.py).
+    return run_in_child(write_synthetic_recording, path, frames=60, width=64, height=48, fps=30)
 
 
-def _wait(predicate: object, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
+HANG_S = 240.0  # only catches a hang: every wait below ends on progress, not on wall time
+
+
+def _start_run(config: Path, out: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`edgerun run` in a subprocess; its output goes to a file (a pipe nobody reads while
+    the test waits would fill up and block the runtime)."""
+    cmd = [sys.executable, "-m", "edge_runtime.cli.main", "run", "--config", str(config)]
+    cmd += ["--out", str(out)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with open(log, "wb") as sink:
+        return subprocess.Popen(cmd, env=env, stdout=sink, stderr=subprocess.STDOUT)
+
+
+def _wait_for_torque(chain: SimServoChain, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Until every servo has torque on. A loaded machine only makes this take longer; a
+    runtime that exits first fails the test with its output."""
+    deadline = time.monotonic() + HANG_S
+    while not all(chain.servo(i).torque_on for i in IDS):
+        if proc.poll() is not None:
+            text = log.read_text(errors="replace")
+            raise AssertionError(
+                f"the runtime exited ({proc.returncode}) before torque on:\n{text}"
+            )
+        assert time.monotonic() < deadline, f"the runtime never enabled torque in {HANG_S:.0f} s"
         time.sleep(0.02)
-    return False
+
+
+def _finish(proc: subprocess.Popen[bytes], log: Path) -> str:
+    try:
+        proc.wait(timeout=HANG_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return log.read_text(errors="replace")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -92,20 +122,16 @@ def test_signal_mid_run_turns_torque_off(
     link = tmp_path / "servos"
     with SimServoChain(IDS, link=link) as chain:
         config = _config(tmp_path, tiny_bundle, recording, link)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        cmd = [sys.executable, "-m", "edge_runtime.cli.main", "run", "--config", str(config)]
-        cmd += ["--out", str(tmp_path / "out")]
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        log = tmp_path / "run.log"
+        proc = _start_run(config, tmp_path / "out", log)
         try:
-            torque_on = lambda: all(chain.servo(i).torque_on for i in IDS)  # noqa: E731
-            assert _wait(torque_on, 60), "the runtime never enabled torque"
-            time.sleep(0.3)  # a few hundred ticks of closed loop
+            _wait_for_torque(chain, proc, log)
+            ticks = chain.stats.packets
+            while chain.stats.packets < ticks + 20 and proc.poll() is None:
+                time.sleep(0.01)  # some closed-loop exchanges, however slow the machine
             proc.send_signal(signum)
-            output, _ = proc.communicate(timeout=30)
         finally:
-            if proc.poll() is None:
-                proc.kill()
-        text = output.decode(errors="replace")
+            text = _finish(proc, log)
         assert proc.returncode == 0, text
         assert f"signal {signal.Signals(signum).name}" in text
         assert not any(chain.servo(i).torque_on for i in IDS)
@@ -145,18 +171,13 @@ def test_killed_control_process_still_ends_with_torque_off(
     link = tmp_path / "servos"
     with SimServoChain(IDS, link=link) as chain:
         config = _config(tmp_path, tiny_bundle, recording, link)
-        cmd = [sys.executable, "-m", "edge_runtime.cli.main", "run", "--config", str(config)]
-        cmd += ["--out", str(tmp_path / "out")]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        log = tmp_path / "run.log"
+        proc = _start_run(config, tmp_path / "out", log)
         try:
-            torque_on = lambda: all(chain.servo(i).torque_on for i in IDS)  # noqa: E731
-            assert _wait(torque_on, 60), "the runtime never enabled torque"
+            _wait_for_torque(chain, proc, log)
             os.kill(_control_child(proc.pid), signal.SIGKILL)
-            output, _ = proc.communicate(timeout=30)
         finally:
-            if proc.poll() is None:
-                proc.kill()
-        text = output.decode(errors="replace")
+            text = _finish(proc, log)
         assert proc.returncode == 1, text
         assert "the control process died" in text
         assert not any(chain.servo(i).torque_on for i in IDS)

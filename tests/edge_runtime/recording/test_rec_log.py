@@ -137,7 +137,7 @@ def test_rec_damaged_segment_costs_only_itself(tmp_path: Path) -> None:
     assert reader.report.corrupt_tail
     assert [middle.name in p for p in reader.report.problems()] == [True]
     assert got >= full - 10  # one segment's tail lost, the later segments still read
-    assert reader.report.segments[-1].problem is None
+    assert reader.report.segments[-1].damage == []
 
 
 def test_rec_context_manager_finishes_the_log(tmp_path: Path) -> None:
