@@ -7,19 +7,21 @@
   latest-value slot): the inference worker reads the joints *at a frame's capture time* (the
   newest state may be 10-20 ms later, i.e. 10-20 mrad away on a moving arm) and the surprise
   monitor what was actually commanded between two frames.
-- stop: one event either side sets; the control process then turns torque off and exits.
+- stop: one flag either side sets; the control process then turns torque off and exits.
+- attached: the control process sets it first thing; the runtime then unlinks every name, so
+  a kill of the whole process group leaves nothing in /dev/shm (`edge_runtime.ipc.names`).
 The control process never blocks on any of them (`SharedArraySlot.get` and
 `SharedRing.append` give up rather than wait), so a busy runtime process cannot delay a tick.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from edge_runtime.ipc.shared_flag import SharedFlag
 from edge_runtime.ipc.shared_ring import SharedRing
 from edge_runtime.ipc.shared_slot import SharedArraySlot
 from edge_runtime.pipeline.observer import ActionChunk, TickRecord
@@ -108,19 +110,20 @@ class Channels:
     joint_state: SharedArraySlot
     ticks: SharedRing
     history: SharedArraySlot
-    stop: Any  # multiprocessing Event
+    stop: SharedFlag
+    attached: SharedFlag
 
     @staticmethod
-    def create(joints: int, horizon: int, ctx: Any = None) -> Channels:
-        ctx = ctx or mp.get_context("spawn")
+    def create(joints: int, horizon: int) -> Channels:
         return Channels(
             joints=joints,
             horizon=horizon,
-            chunks=SharedArraySlot((), chunk_dtype(horizon, joints), ctx=ctx),
-            joint_state=SharedArraySlot((), joints_dtype(joints), ctx=ctx),
-            ticks=SharedRing(TICK_CAPACITY, tick_dtype(joints), ctx=ctx),
-            history=SharedArraySlot((), history_dtype(joints), ctx=ctx),
-            stop=ctx.Event(),
+            chunks=SharedArraySlot((), chunk_dtype(horizon, joints), tag="chunks"),
+            joint_state=SharedArraySlot((), joints_dtype(joints), tag="joints"),
+            ticks=SharedRing(TICK_CAPACITY, tick_dtype(joints), tag="ticks"),
+            history=SharedArraySlot((), history_dtype(joints), tag="history"),
+            stop=SharedFlag("stop"),
+            attached=SharedFlag("attached"),
         )
 
     # -- runtime process side --------------------------------------------------------------
@@ -201,13 +204,14 @@ class Channels:
         self.history.put(ring)
 
     def _parts(self) -> tuple[Any, ...]:
-        return (self.chunks, self.joint_state, self.ticks, self.history)
+        return (self.chunks, self.joint_state, self.ticks, self.history, self.stop, self.attached)
 
     def close(self) -> None:
         for part in self._parts():
             part.close()
 
     def unlink(self) -> None:
+        """Remove every name (the runtime, once the control process has attached); idempotent."""
         for part in self._parts():
             part.unlink()
 

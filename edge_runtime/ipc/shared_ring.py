@@ -4,26 +4,30 @@ The control process appends one record per tick; the runtime process drains them
 observers (recorder, reports). The writer never waits more than `max_wait_s` for the lock: a
 record it cannot place in time is counted as dropped rather than delaying a tick, and a
 reader that falls more than `capacity` records behind loses the oldest (also counted).
+The reader's wait is bounded as well: a writer SIGKILLed while holding the lock must not
+hang the runtime on its way to the backup torque-off (a drain then returns nothing).
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
-from multiprocessing import shared_memory
 from typing import Any
 
 import numpy as np
 
+from edge_runtime.ipc.names import create_segment
+from edge_runtime.ipc.shared_lock import SharedLock
+
 _HEADER = 16  # int64 records written, int64 records dropped by the writer
+DRAIN_WAIT_S = 0.5  # far above a tick's append (µs): only a dead or frozen writer exceeds it
 
 
 class SharedRing:
-    def __init__(self, capacity: int, dtype: Any, ctx: Any = None) -> None:
+    def __init__(self, capacity: int, dtype: Any, tag: str = "ring") -> None:
         self.capacity = int(capacity)
         self.dtype = np.dtype(dtype)
         size = _HEADER + self.capacity * self.dtype.itemsize
-        self._shm = shared_memory.SharedMemory(create=True, size=size)
-        self._lock = (ctx or mp.get_context("spawn")).Lock()
+        self._shm = create_segment(tag, size)
+        self._lock = SharedLock(tag)
         self._owner = True
         self._attach()
         self._counters[:] = 0
@@ -63,9 +67,12 @@ class SharedRing:
             self._lock.release()
         return True
 
-    def drain(self) -> np.ndarray:
-        """Reader: every record since the last drain, oldest first (a copy)."""
-        with self._lock:
+    def drain(self, max_wait_s: float = DRAIN_WAIT_S) -> np.ndarray:
+        """Reader: every record since the last drain, oldest first (a copy); none when the
+        lock stayed held for `max_wait_s`."""
+        if not self._lock.acquire(True, max_wait_s):
+            return np.zeros(0, self.dtype)
+        try:
             written = int(self._counters[0])
             pending = written - self._read
             if pending > self.capacity:
@@ -76,6 +83,8 @@ class SharedRing:
             indices = (start + np.arange(pending)) % self.capacity
             records = self._data[indices].copy()
             self._read = written
+        finally:
+            self._lock.release()
         return records
 
     @property
@@ -88,6 +97,8 @@ class SharedRing:
             self._shm.close()
 
     def unlink(self) -> None:
+        """Remove the names (creator, once every process has attached); idempotent."""
         if self._owner:
             self._owner = False
             self._shm.unlink()
+            self._lock.unlink()

@@ -89,7 +89,7 @@ class ControlLoop:
             self.stop_reason = f"safety stop: {command.events[-1][1]}"
             self.stop.set()
         kinds = [kind for kind, _ in command.events] + (["bus_error"] if bus_error else [])
-        reason = hold_reason or ("empty_queue" if command.mode != "run" else "")
+        reason = hold_reason or (self.safety.hold_reason if command.mode != "run" else "")
         self._send(tick, state, command.target_rad, proposed, command.mode, kinds, reason)
 
     def _send(

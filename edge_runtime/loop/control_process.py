@@ -9,7 +9,10 @@ event, SIGTERM/SIGINT, a fault — closes the bus, which turns torque off on eve
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing as mp
+import os
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -58,6 +61,7 @@ class ControlResult:
 
 def control_main(spec: ControlSpec, channels: Channels, conn: Any) -> None:
     """Child entry point. Sends one `ControlResult` on `conn`, whatever happens."""
+    channels.attached.set()  # every name is mapped here now: the runtime may unlink them
     logging.basicConfig(
         level=spec.log_level,
         format="%(asctime)s %(levelname)s %(name)s[control]: %(message)s",
@@ -111,17 +115,17 @@ def control_main(spec: ControlSpec, channels: Channels, conn: Any) -> None:
             chunks=loop.queue.counts() if loop else ChunkCounts(),
             ticks_dropped=channels.ticks.writer_dropped,
         )
-        conn.send(result)
+        with contextlib.suppress(OSError):  # a killed runtime is gone; torque is off already
+            conn.send(result)
         conn.close()
         channels.close()
 
 
 class _StopFlag:
-    """The shared stop event, plus a flag a signal handler may set without taking a lock.
+    """The shared stop flag, plus the signal a handler saw.
 
-    A handler runs in the main thread between bytecodes, possibly while that thread holds the
-    event's lock inside `is_set()`; calling `set()` there would deadlock the control loop.
-    `signalled` holds the signal's name ("" until one arrives).
+    A handler runs in the main thread between bytecodes; it only records the signal's name
+    here ("" until one arrives) and the loop reads it with the shared flag.
     """
 
     def __init__(self, event: Any) -> None:
@@ -136,10 +140,17 @@ class _StopFlag:
 
 
 def _die_with_parent() -> None:
-    """Ask Linux to SIGTERM this process if the runtime process dies (PR_SET_PDEATHSIG)."""
+    """Ask Linux to SIGTERM this process if the runtime process dies (PR_SET_PDEATHSIG).
+
+    A runtime killed before this call (while this process was still importing) sends no
+    signal: the parent is checked once more afterwards, and the same SIGTERM path taken.
+    """
     try:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: the safety hold timeout still stops it
         pass
+    parent = mp.parent_process()
+    if parent is not None and os.getppid() != parent.pid:
+        os.kill(os.getpid(), signal.SIGTERM)

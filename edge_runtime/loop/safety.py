@@ -1,7 +1,8 @@
 """The safety filter: every command passes through here, every period, before it is sent.
 
 Rules, in order:
-1. No usable plan (empty queue), a stale observation, or an unreadable joint state → *hold*:
+1. No usable plan (empty queue), a stale observation, an unreadable joint state or a
+   non-finite action → *hold*:
    command the last safe position. Holding longer than `hold_timeout_s` → *stop*: the runtime
    ends the run and turns torque off. Before the first usable plan the wait may be longer
    (`first_plan_timeout_s`), never endless.
@@ -63,6 +64,7 @@ class SafetyFilter:
     counts: Counter[str] = field(default_factory=Counter)
     _last: np.ndarray | None = None
     _hold_since_ns: int | None = None
+    hold_reason: str = ""  # why the last held command held (what the tick record says)
     _armed: bool = False
 
     def start(self, measured_rad: np.ndarray) -> None:
@@ -86,15 +88,15 @@ class SafetyFilter:
         if self._last is None:
             raise RuntimeError("SafetyFilter.start() must be called with the measured position")
         events: list[tuple[str, str]] = []
-        if hold_reason is not None or proposed_rad is None:
+        target = None if proposed_rad is None else np.asarray(proposed_rad, float)
+        if hold_reason is None and target is not None and not np.all(np.isfinite(target)):
+            hold_reason = "non_finite_action"  # a hold like any other: it times out
+        if hold_reason is not None or target is None:
             reason = hold_reason or "empty_queue"
             return self._hold(reason, now_ns, events)
         if self._hold_since_ns is not None:
             events.append(("resume", "plan available again"))
             self._hold_since_ns = None
-        target = np.asarray(proposed_rad, float)
-        if not np.all(np.isfinite(target)):
-            return self._hold("non_finite_action", now_ns, events)
         clamped = np.clip(target, self.limits.lower_rad, self.limits.upper_rad)
         if np.any(clamped != target):
             joints = np.flatnonzero(clamped != target).tolist()
@@ -109,6 +111,7 @@ class SafetyFilter:
 
     def _hold(self, reason: str, now_ns: int, events: list[tuple[str, str]]) -> Command:
         assert self._last is not None
+        self.hold_reason = reason
         if self._hold_since_ns is None:
             self._hold_since_ns = now_ns
             events.append(("hold", reason))

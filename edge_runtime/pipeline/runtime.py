@@ -6,23 +6,27 @@ joint states and tick records cross in shared memory (`edge_runtime.ipc.channels
 event ends both: a fault in any thread, SIGINT/SIGTERM, the end of the run or a safety stop.
 The control process turns torque off on its way out; should it die instead (killed, crashed),
 this process re-opens the bus and turns torque off itself, and the servos' own watchdogs stop
-them meanwhile.
+them meanwhile. SIGTERM/SIGINT are passed on to the control process at once, so a stop asked
+for takes effect at its next tick, not at this process's next look (every 50 ms).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
+import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import wait as wait_for_any
 from types import FrameType
 from typing import Any
 
 from edge_runtime.errors import EdgeRuntimeError, EngineError, RuntimeFault, SafetyStop
 from edge_runtime.ipc.channels import Channels, event_kinds
+from edge_runtime.ipc.names import remove_leftovers
 from edge_runtime.loop.clock import Clock, MonotonicClock
 from edge_runtime.loop.control_process import ControlResult, ControlSpec, control_main
 from edge_runtime.loop.settings import RuntimeSettings
@@ -81,7 +85,9 @@ class Runtime:
         self.clock: Clock = clock if clock is not None else MonotonicClock()
         self.observers = ObserverFanout(observers or [])
         self._ctx = mp.get_context("spawn")
-        self.channels = Channels.create(settings.joints, settings.chunk_length, self._ctx)
+        remove_leftovers()  # shared memory of runs killed before they could unlink it
+        self.channels = Channels.create(settings.joints, settings.chunk_length)
+        self._control_pid = 0
         self._fault = ""
         self._safety_stop = ""
         self._fault_lock = threading.Lock()
@@ -122,6 +128,9 @@ class Runtime:
         # Only a plain assignment here: the handler runs in the main thread, possibly while it
         # holds the stop event's lock (inside `is_set`), so calling `set()` could deadlock.
         self.stop_reason = self.stop_reason or f"signal {signal.Signals(signum).name}"
+        if self._control_pid:  # the control loop stops at its next tick, torque off
+            with contextlib.suppress(OSError):
+                os.kill(self._control_pid, signum)
 
     def _stopping(self) -> bool:
         return bool(self.stop_reason) or self.channels.stop.is_set()
@@ -152,12 +161,16 @@ class Runtime:
                 target=control_main, args=(spec, self.channels, child_conn), name="edgerun-control"
             )
             control.start()
+            self._control_pid = control.pid
             child_conn.close()
             while control.is_alive() and not self._stopping():
-                time.sleep(0.05)
+                wait_for_any([control.sentinel], 0.05)  # wakes at once if the process dies
+                if self.channels.attached.is_set():
+                    self.channels.unlink()  # attached: no kill can leave names behind now
                 self._forward_ticks()
         finally:
             self.channels.stop.set()
+            self._control_pid = 0
             if control is not None:
                 child = self._join_control(control, conn)
             self._forward_ticks()

@@ -10,23 +10,32 @@ share the runtime's GIL. In one process the simulated devices' Python threads (a
 every packet, rendering 30 frames/s, stepping physics) held the GIL the control thread
 waited for, stretching a tick's bus exchange from ~0.5 ms to 8 ms and adding misses the
 runtime would never see on hardware. In its own process the demo measures the runtime.
+
+Nothing outlives a killed runtime: the process ends when its pipe closes or its parent is
+gone, and the frame slot's names are unlinked once the process has attached (`ipc.names`),
+unless `share_camera` keeps them for another process (a fault campaign's runtime under test).
+The device faults it can inject and what its servos witnessed: `rig_device`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import numpy as np
-
 from edge_runtime.config import RobotConfig
 from edge_runtime.errors import EdgeRuntimeError
+from edge_runtime.ipc.names import remove_leftovers
+from edge_runtime.ipc.shared_lock import SharedSignal
 from edge_runtime.ipc.shared_slot import SharedArraySlot
+from edge_runtime.sensors.base import Intrinsics
+from edge_runtime.sim.rig_device import RigSpec, serve_rig
 from edge_runtime.sim.shared_camera import FrameCodec, SharedFrameCamera
 
 log = logging.getLogger(__name__)
@@ -35,17 +44,46 @@ DEPTH_SCALE_M = 0.001
 STARTUP_TIMEOUT_S = 60.0
 
 
+@dataclass(frozen=True)
+class CameraLink:
+    """What another process needs to read the rig's camera (pickles by shared-memory name)."""
+
+    slot: SharedArraySlot
+    new_frame: SharedSignal
+    codec: FrameCodec
+    intrinsics: Intrinsics
+
+    def open(self) -> SharedFrameCamera:
+        return SharedFrameCamera(
+            self.slot, self.new_frame, self.codec, self.intrinsics, DEPTH_SCALE_M
+        )
+
+
 class SimRig:
-    def __init__(self, config: RobotConfig, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        config: RobotConfig,
+        seed: int | None = None,
+        witness: bool = False,
+        share_camera: bool = False,
+    ) -> None:
         self.config = config
         self.seed = config.sim.seed if seed is None else seed
+        self.witness = witness  # the servos record every goal and torque write
+        self.share_camera = share_camera  # keep the frame slot's names for `camera_link`
         self._ctx = mp.get_context("spawn")
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._process: Any = None
         self._conn: Any = None
         self._slot: SharedArraySlot | None = None
+        self._new_frame: SharedSignal | None = None
         self.camera: SharedFrameCamera | None = None
+        self.camera_link: CameraLink | None = None
         self.port = ""
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid if self._process is not None else 0
 
     def start(self) -> SimRig:
         cam = self.config.camera
@@ -54,30 +92,35 @@ class SimRig:
         if not self.port:
             self._tmp = tempfile.TemporaryDirectory(prefix="edgerun-sim-")
             self.port = str(Path(self._tmp.name) / "servos")
-        self._slot = SharedArraySlot((codec.nbytes,), "uint8", ctx=self._ctx)
-        new_frame = self._ctx.Event()
-        stop = self._ctx.Event()
+        remove_leftovers()
+        self._slot = SharedArraySlot((codec.nbytes,), "uint8", tag="frame")
+        self._new_frame = SharedSignal("frame")
         self._conn, child_conn = self._ctx.Pipe()
-        self._stop_event = stop
+        spec = RigSpec(self.config, self.seed, self.port, os.getpid(), self.witness)
         self._process = self._ctx.Process(
-            target=_serve,
-            args=(self.config, self.seed, self.port, self._slot, new_frame, stop, child_conn),
+            target=serve_rig,
+            args=(spec, self._slot, self._new_frame, child_conn),
             name="edgerun-sim",
             daemon=True,
         )
         self._process.start()
+        child_conn.close()  # ours is the only other end: the child sees EOF when we go
         try:
             if not self._conn.poll(STARTUP_TIMEOUT_S):
                 raise EdgeRuntimeError("the simulated robot did not start within 60 s")
-            reply = self._conn.recv()
+            try:
+                reply = self._conn.recv()
+            except EOFError:
+                reply = {"error": f"its process exited (code {self._process.exitcode})"}
             if "error" in reply:
                 raise EdgeRuntimeError(f"the simulated robot failed to start: {reply['error']}")
         except BaseException:
             self.stop()
             raise
-        self.camera = SharedFrameCamera(
-            self._slot, new_frame, codec, reply["intrinsics"], DEPTH_SCALE_M
-        )
+        self.camera_link = CameraLink(self._slot, self._new_frame, codec, reply["intrinsics"])
+        self.camera = self.camera_link.open()
+        if not self.share_camera:
+            self._unlink_names()  # the child has attached: no kill can leave them behind
         log.info(
             "simulated arm ready in process %d: servos on %s (seed %d)",
             self._process.pid,
@@ -86,11 +129,23 @@ class SimRig:
         )
         return self
 
-    def _ask(self, what: str) -> Any:
+    def _ask(self, what: Any) -> Any:
         self._conn.send(what)
         if not self._conn.poll(10.0):
-            raise EdgeRuntimeError(f"the simulated robot did not answer '{what}'")
+            raise EdgeRuntimeError(f"the simulated robot did not answer {what!r}")
         return self._conn.recv()
+
+    def inject(self, fault: str, **params: Any) -> int:
+        """Turn on a device fault (see `rig_device`); the monotonic ns when it took effect."""
+        reply = self._ask((fault, params))
+        if "error" in reply:
+            raise EdgeRuntimeError(f"the simulated robot refused {fault}: {reply['error']}")
+        return int(reply["applied_ns"])
+
+    def witnessed(self, since: int = 0) -> tuple[int, list[tuple[int, int, str, int]]]:
+        """(entries so far, the entries after the first `since`): see `ServoWitness`."""
+        reply = self._ask(("witness", {"since": since}))
+        return int(reply["count"]), reply["entries"]
 
     def task_result(self) -> dict[str, Any]:
         return self._ask("task")
@@ -101,19 +156,26 @@ class SimRig:
 
     def stop(self) -> None:
         if self._process is not None:
-            self._stop_event.set()
+            with contextlib.suppress(OSError):
+                self._conn.send("stop")
             self._process.join(timeout=5.0)
             if self._process.is_alive():
                 self._process.kill()
                 self._process.join(timeout=2.0)
             self._process = None
+            self._conn.close()
+        self._unlink_names()
         if self._slot is not None:
             self._slot.close()
-            self._slot.unlink()
             self._slot = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+    def _unlink_names(self) -> None:
+        for part in (self._slot, self._new_frame):
+            if part is not None:
+                part.unlink()
 
     def __enter__(self) -> SimRig:
         return self.start()
@@ -125,71 +187,3 @@ class SimRig:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def _serve(
-    config: RobotConfig,
-    seed: int,
-    link: str,
-    slot: SharedArraySlot,
-    new_frame: Any,
-    stop: Any,
-    conn: Any,
-) -> None:
-    """The simulator process: world, servos on the pty, camera frames into shared memory."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the runtime; it stops us
-    os.environ.setdefault("MUJOCO_GL", "osmesa")
-    os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
-    from edge_runtime.sim.camera import SimCamera
-    from edge_runtime.sim.plant import MujocoPlant
-    from edge_runtime.sim.world import SimWorld
-    from firmware_bridge.sim.servo_device import SimServoChain
-
-    world = chain = camera = None
-    try:
-        world = SimWorld(seed=seed, realtime=True)
-        if list(world.joint_names) != config.joint_names:
-            raise ValueError(
-                f"the simulated arm has joints {list(world.joint_names)} but the config lists "
-                f"{config.joint_names}"
-            )
-        plant = MujocoPlant(world, list(world.joint_names))
-        chain = SimServoChain(config.motor_ids, plant=plant, link=link, baud=config.motors.baud)
-        chain.start()
-        cam = config.camera
-        camera = SimCamera(world, width=cam.width, height=cam.height, fps=cam.fps)
-        camera.start()
-        conn.send({"intrinsics": camera.intrinsics})
-    except Exception as exc:
-        conn.send({"error": str(exc)})
-        for part in (camera, chain):
-            if part is not None:
-                part.stop()
-        return
-    codec = FrameCodec(config.camera.height, config.camera.width)
-    packed = np.zeros(codec.nbytes, dtype=np.uint8)
-    version = 0
-    try:
-        while not stop.is_set():
-            frame, version = camera.wait_frame(version, timeout_s=0.05)
-            if frame is not None:
-                codec.pack(frame, packed)
-                slot.put(packed)
-                new_frame.set()
-            while conn.poll():
-                request = conn.recv()
-                if request == "task":
-                    conn.send(
-                        {
-                            "target_distance_mm": round(float(world.distance_to_goal()) * 1000, 1),
-                            "success": bool(world.task_success()),
-                        }
-                    )
-                elif request == "torque":
-                    conn.send([bool(chain.servo(i).torque_on) for i in config.motor_ids])
-    finally:
-        camera.stop()
-        chain.stop()
-        slot.close()

@@ -3,8 +3,9 @@
 The simulated robot runs in its own process (see `rig.py`), like a real robot's devices run
 outside the robot computer's Python. Its renderer packs each frame — colour, depth and the
 frame's stamps — into one `SharedArraySlot`, so colour, depth and stamps always belong to the
-same frame, and sets an event. `SharedFrameCamera` is the `Camera` port on the runtime side:
-its capture thread blocks on that event (in C, without the GIL) and unpacks the newest frame.
+same frame, and sets a signal (`SharedSignal`). `SharedFrameCamera` is the `Camera` port on
+the runtime side: its capture thread blocks on that signal (in C, without the GIL) and
+unpacks the newest frame.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class SharedFrameCamera(Camera):
     def __init__(
         self,
         slot: SharedArraySlot,
-        new_frame: Any,  # a multiprocessing Event the writer sets after each frame
+        new_frame: Any,  # a SharedSignal the writer sets after each frame
         codec: FrameCodec,
         intrinsics: Intrinsics,
         depth_scale_m: float,

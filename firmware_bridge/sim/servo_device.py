@@ -7,7 +7,10 @@ and before answering a read of present values it calls `plant.measure()`; arrays
 order of the ids given at construction, sorted.
 
 The chain reads the line's baud rate from the pty's termios, so a driver that opens the port
-at another rate than the servos use hears nothing, as on a real bus.
+at another rate than the servos use hears nothing, as on a real bus. Device faults for fault
+campaigns live here too: `silence(ids)` (a servo that hears and answers nothing, e.g. a broken
+daisy-chain cable, while its own watchdog still runs), `hardware_error(id, bits)`, byte faults
+(`faults`), `unplug()`; a `ServoWitness` records every goal and torque write accepted.
 """
 
 from __future__ import annotations
@@ -27,9 +30,7 @@ from firmware_bridge.dynamixel.control_table import (
     CENTER_TICKS,
     RAD_PER_TICK,
     RAD_S_PER_TICK,
-    TABLE_SIZE,
 )
-from firmware_bridge.dynamixel.instructions import encode_fast_sync_reply
 from firmware_bridge.dynamixel.protocol import (
     BROADCAST_ID,
     Instruction,
@@ -40,11 +41,14 @@ from firmware_bridge.dynamixel.protocol import (
 from firmware_bridge.sim.plant import FirstOrderPlant, ServoPlant
 from firmware_bridge.sim.pty_port import PtyDevice
 from firmware_bridge.sim.servo_faults import FaultInjector, ServoFaults
+from firmware_bridge.sim.servo_group import PRESENT, bulk_instruction, sync_instruction
 from firmware_bridge.sim.servo_model import SimServo
+from firmware_bridge.sim.servo_witness import ServoWitness
 
-_PRESENT = range(120, 148)  # reads overlapping this ask the plant first
 _PRESENT_STRUCT = struct.Struct("<hii")  # present current, velocity, position at 126
 _READS = {Instruction.READ, Instruction.SYNC_READ, Instruction.BULK_READ}
+_GOAL_POSITION = range(116, 120)
+_TORQUE_ENABLE = 64
 _SPEEDS = {
     getattr(termios, name): int(name[1:])
     for name in dir(termios)
@@ -71,6 +75,7 @@ class SimServoChain(PtyDevice):
         fast_sync_read: bool = True,
         model_number: int = 1020,
         firmware: int = 46,
+        witness: ServoWitness | None = None,
     ) -> None:
         super().__init__(link=link, name="sim-servos")
         order = sorted(int(i) for i in ids)
@@ -79,6 +84,8 @@ class SimServoChain(PtyDevice):
         self.servos = [SimServo(i, baud, model_number, firmware) for i in order]
         self.plant: ServoPlant = plant if plant is not None else FirstOrderPlant(len(order))
         self.faults = FaultInjector(faults)
+        self.silent: set[int] = set()
+        self.witness = witness
         self.fast_sync_read = fast_sync_read
         self.stats = ChainStats()
         self._stream = PacketStream()
@@ -115,6 +122,44 @@ class SimServoChain(PtyDevice):
             if servo.id == servo_id:
                 return servo
         return None
+
+    def silence(self, ids: Iterable[int]) -> None:
+        """These servos hear and answer nothing from now on (empty: all talk again)."""
+        with self._lock:
+            self.silent = {int(i) for i in ids}
+
+    def hardware_error(self, servo_id: int, bits: int) -> None:
+        """Latch a hardware error on one servo (e.g. 0x20 overload), as its firmware would."""
+        with self._lock:
+            servo = self.servo(servo_id)
+            if servo is None:
+                raise ValueError(f"no servo {servo_id} on this chain")
+            if servo.hardware_error(bits):
+                self._witness(servo, "shutdown", bits)
+                self._command_plant()
+
+    def power_cycle(self) -> None:
+        """What cutting and restoring the servos' power does: RAM defaults (torque off,
+        watchdog and hardware errors cleared), goal := present."""
+        with self._lock:
+            for servo in self.servos:
+                servo.reset_ram()
+            self._sync_goals_to_present()
+
+    def _witness(self, servo: SimServo, kind: str, value: int) -> None:
+        if self.witness is not None:
+            self.witness.record(servo.id, kind, value)
+
+    def _accept(self, servo: SimServo, address: int, value: bytes) -> bool:
+        """Store a write `check_write` accepted; True when it touched a goal or torque."""
+        servo.apply_write(address, value)
+        end = address + len(value)
+        if self.witness is not None:
+            if address < _GOAL_POSITION.stop and _GOAL_POSITION.start < end:
+                self._witness(servo, "goal", struct.unpack_from("<i", servo.table, 116)[0])
+            if address <= _TORQUE_ENABLE < end:
+                self._witness(servo, "torque", servo.table[_TORQUE_ENABLE])
+        return servo.touches_goal(address, len(value))
 
     def _line_baud(self) -> int | None:
         try:
@@ -159,6 +204,7 @@ class SimServoChain(PtyDevice):
             self._refresh_present()
             for servo in tripped:
                 servo.table[116:120] = servo.table[132:136]
+                self._witness(servo, "watchdog", 1)
             self._command_plant()
 
     # -- bytes in, bytes out -------------------------------------------------------------------
@@ -182,7 +228,9 @@ class SimServoChain(PtyDevice):
             self.send(b"".join(out))
 
     def _listening(self, baud: int | None) -> list[SimServo]:
-        return [s for s in self.servos if baud is None or s.baud == baud]
+        return [
+            s for s in self.servos if (baud is None or s.baud == baud) and s.id not in self.silent
+        ]
 
     def _handle(self, packet: Packet) -> list[bytes]:
         servos = self._listening(self._line_baud())
@@ -192,9 +240,9 @@ class SimServoChain(PtyDevice):
         broadcast = packet.id == BROADCAST_ID
         targets = servos if broadcast else [s for s in servos if s.id == packet.id]
         if inst in (Instruction.SYNC_READ, Instruction.FAST_SYNC_READ, Instruction.SYNC_WRITE):
-            return self._sync(packet, servos, now)
+            return sync_instruction(self, packet, servos, now)
         if inst in (Instruction.BULK_READ, Instruction.BULK_WRITE):
-            return self._bulk(packet, servos, now)
+            return bulk_instruction(self, packet, servos, now)
         replies: list[bytes] = []
         changed = False
         for servo in sorted(targets, key=lambda s: s.id):
@@ -205,15 +253,14 @@ class SimServoChain(PtyDevice):
                 data = bytes(servo.table[0:2]) + bytes(servo.table[6:7])
             elif inst == Instruction.READ and len(p) == 4:
                 address, length = struct.unpack("<HH", p)
-                if address < _PRESENT.stop and _PRESENT.start < address + length:
+                if address < PRESENT.stop and PRESENT.start < address + length:
                     self._refresh_present()
                 err, data = servo.read(address, length)
             elif inst in (Instruction.WRITE, Instruction.REG_WRITE) and len(p) >= 3:
                 address = p[0] | (p[1] << 8)
                 err = servo.check_write(address, p[2:])
                 if not err and inst == Instruction.WRITE:
-                    servo.apply_write(address, p[2:])
-                    changed |= servo.touches_goal(address, len(p) - 2)
+                    changed |= self._accept(servo, address, p[2:])
                 elif not err:
                     servo.pending = (address, p[2:])
                     servo.table[69] = 1
@@ -221,8 +268,7 @@ class SimServoChain(PtyDevice):
                 if servo.pending is not None:
                     address, value = servo.pending
                     if not servo.check_write(address, value):
-                        servo.apply_write(address, value)
-                        changed |= servo.touches_goal(address, len(value))
+                        changed |= self._accept(servo, address, value)
                     servo.pending = None
                     servo.table[69] = 0
             elif inst == Instruction.REBOOT:
@@ -236,7 +282,7 @@ class SimServoChain(PtyDevice):
                 err = 2  # instruction error
             unicast_or_ping = not broadcast or inst == Instruction.PING
             if unicast_or_ping and self._answers(servo, inst):
-                replies.append(encode_status(reply_id, err, data))
+                replies.append(encode_status(reply_id, err | servo.alert, data))
         if changed:
             if inst == Instruction.REBOOT:
                 self._sync_goals_to_present()
@@ -247,89 +293,3 @@ class SimServoChain(PtyDevice):
     def _answers(servo: SimServo, inst: int) -> bool:
         level = servo.table[68]
         return inst == Instruction.PING or level >= 2 or (level == 1 and inst in _READS)
-
-    def _sync(self, packet: Packet, servos: list[SimServo], now: float) -> list[bytes]:
-        p = packet.params
-        if len(p) < 4:
-            return []
-        address, length = struct.unpack_from("<HH", p)
-        by_id = {s.id: s for s in servos}
-        if packet.instruction == Instruction.SYNC_WRITE:
-            changed = False
-            for k in range(4, len(p) - length, length + 1):
-                servo = by_id.get(p[k])
-                if servo is None:
-                    continue
-                servo.feed(now)
-                value = bytes(p[k + 1 : k + 1 + length])
-                if not servo.check_write(address, value):
-                    servo.apply_write(address, value)
-                    changed |= servo.touches_goal(address, length)
-            if changed:
-                self._command_plant()
-            return []
-        ids = list(p[4:])
-        if address < _PRESENT.stop and _PRESENT.start < address + length:
-            self._refresh_present()
-        if packet.instruction == Instruction.FAST_SYNC_READ:
-            if not self.fast_sync_read:
-                return []  # older firmware: a broadcast it does not know goes unanswered
-            if length == 0 or address + length > TABLE_SIZE:
-                return []  # outside the control table: no servo can build this answer
-            blocks = []
-            for servo_id in ids:
-                servo = by_id.get(servo_id)
-                if servo is None:
-                    break  # the servos after a silent one never get their turn
-                servo.feed(now)
-                err, data = servo.read(address, length)
-                blocks.append((servo_id, err, data.ljust(length, b"\0")))
-            if not blocks:
-                return []
-            frame = encode_fast_sync_reply(blocks)
-            if len(blocks) < len(ids):
-                # The header announced every servo; the chain stops where one is missing.
-                full = 1 + len(ids) * (length + 4)
-                frame = frame[:5] + bytes((full & 0xFF, full >> 8)) + frame[7:-2]
-            return [frame]
-        replies = []
-        for servo_id in ids:
-            servo = by_id.get(servo_id)
-            if servo is None:
-                continue
-            servo.feed(now)
-            err, data = servo.read(address, length)
-            if self._answers(servo, Instruction.SYNC_READ):
-                replies.append(encode_status(servo.id, err, data))
-        return replies
-
-    def _bulk(self, packet: Packet, servos: list[SimServo], now: float) -> list[bytes]:
-        p = packet.params
-        by_id = {s.id: s for s in servos}
-        replies: list[bytes] = []
-        changed = False
-        refreshed = False
-        k = 0
-        while k + 5 <= len(p):
-            servo_id, address, length = struct.unpack_from("<BHH", p, k)
-            k += 5
-            servo = by_id.get(servo_id)
-            if packet.instruction == Instruction.BULK_WRITE:
-                value = bytes(p[k : k + length])
-                k += length
-                if servo is not None and len(value) == length:
-                    servo.feed(now)
-                    if not servo.check_write(address, value):
-                        servo.apply_write(address, value)
-                        changed |= servo.touches_goal(address, length)
-            elif servo is not None:
-                servo.feed(now)
-                if not refreshed and address < _PRESENT.stop and _PRESENT.start < address + length:
-                    self._refresh_present()
-                    refreshed = True
-                err, data = servo.read(address, length)
-                if self._answers(servo, Instruction.BULK_READ):
-                    replies.append(encode_status(servo.id, err, data))
-        if changed:
-            self._command_plant()
-        return replies

@@ -46,9 +46,13 @@ class FaultInjector:
     """Applies `ServoFaults` to byte strings with its own RNG, counting what it did."""
 
     def __init__(self, faults: ServoFaults | None = None) -> None:
-        self.faults = faults or ServoFaults()
-        self._rng = random.Random(self.faults.seed)
         self.counts = FaultCounts()
+        self.set(faults or ServoFaults())
+
+    def set(self, faults: ServoFaults) -> None:
+        """Inject these faults from now on (a campaign turns them on mid-run); counts go on."""
+        self.faults = faults
+        self._rng = random.Random(faults.seed)
 
     def _corrupt(self, data: bytes, rate: float) -> tuple[bytes, int]:
         if rate <= 0.0:

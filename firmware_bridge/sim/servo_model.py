@@ -4,7 +4,9 @@ The rules a driver must cope with are kept: EEPROM items (below address 64) refu
 torque on, read-only items refuse writes, out-of-range values give a Data Range error, and the
 Bus Watchdog (address 98, 20 ms units) watches the time between instruction packets while
 torque is on. When it expires the servo stops where it is, the item reads -1 and goal items
-refuse writes (Access error) until the host writes 0 to the watchdog.
+refuse writes (Access error) until the host writes 0 to the watchdog. A hardware error
+(overload, overheating, ...) sets Hardware Error Status, raises the alert bit in every status
+packet and, for the kinds Shutdown selects, turns torque off; only a reboot clears it.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from firmware_bridge.dynamixel.control_table import (
 ERR_RANGE = 4
 ERR_LENGTH = 5
 ERR_ACCESS = 7
+ALERT = 0x80  # status ERR bit: read Hardware Error Status
 
 _TORQUE = item("torque_enable")
 _WATCHDOG = item("bus_watchdog")
+_SHUTDOWN = item("shutdown")
+_HARDWARE_ERROR = item("hardware_error_status")
 _GOALS = (item("goal_pwm"), item("goal_current"), item("goal_velocity"), item("goal_position"))
 _GOAL_RANGE = range(_GOALS[0].address, _GOALS[-1].address + 4)
 _OPERATING_MODES = {0, 1, 3, 4, 5, 16}
@@ -94,16 +99,29 @@ class SimServo:
         return self.table[_TORQUE.address] == 1
 
     @property
+    def alert(self) -> int:
+        """The alert bit every status packet carries while a hardware error is latched."""
+        return ALERT if self.table[_HARDWARE_ERROR.address] else 0
+
+    def hardware_error(self, bits: int) -> bool:
+        """Latch hardware error `bits`; True when Shutdown made it turn torque off."""
+        self.table[_HARDWARE_ERROR.address] |= bits
+        if bits & self.table[_SHUTDOWN.address] and self.torque_on:
+            self.table[_TORQUE.address] = 0
+            return True
+        return False
+
+    @property
     def watchdog_latched(self) -> bool:
         return self.get(_WATCHDOG) < 0
 
     def read(self, address: int, length: int) -> tuple[int, bytes]:
         """(ERR, data) for a READ of `length` bytes at `address`."""
         if length == 0:
-            return ERR_LENGTH, b""
+            return ERR_LENGTH | self.alert, b""
         if address < 0 or address + length > TABLE_SIZE:
-            return ERR_ACCESS, b""
-        return 0, bytes(self.table[address : address + length])
+            return ERR_ACCESS | self.alert, b""
+        return self.alert, bytes(self.table[address : address + length])
 
     def check_write(self, address: int, data: bytes) -> int:
         """The ERR a real servo answers to this write (0 when it accepts it)."""
@@ -175,4 +193,5 @@ class SimServo:
         for entry in ITEMS.values():
             if not entry.eeprom and entry.writable:
                 self._set(entry, entry.default)
+        self.table[_HARDWARE_ERROR.address] = 0
         self.pending = None

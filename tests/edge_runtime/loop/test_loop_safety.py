@@ -76,6 +76,15 @@ def test_non_finite_action_holds(safety: SafetyFilter) -> None:
     assert np.all(np.isfinite(cmd.target_rad))
 
 
+def test_a_model_that_keeps_answering_nan_is_stopped(safety: SafetyFilter) -> None:
+    # Found by `edgerun bench faults` (nan_actions): each NaN chunk counted as a plan
+    # available again, which restarted the hold timer, so the arm held forever.
+    modes = [safety.filter(np.array([np.nan, np.inf]), None, t * 10 * MS).mode for t in range(8)]
+    assert modes[0] == "hold"
+    assert modes[-1] == "stop"
+    assert safety.counts["resume"] == 0
+
+
 def test_no_stop_before_armed() -> None:
     limits = SafetyLimits.from_joints([-1], [1], [1], 0.01, 0.01)
     f = SafetyFilter(limits)

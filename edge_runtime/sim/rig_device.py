@@ -1,0 +1,176 @@
+"""The simulated robot's process: MuJoCo world, servos on a pty, camera into shared memory.
+
+The far side of `SimRig` (rig.py). Besides serving the devices it answers requests on its
+pipe: the task's result, the servos' torque, what the servos witnessed, and the device faults
+a fault campaign injects (the twin's faults, never hooks in the runtime):
+
+- servos: `unplug` (the pty vanishes, like a pulled USB adapter), `corrupt` (byte flips on
+  both directions), `silence` (servos that hear and answer nothing), `hardware_error`;
+- camera: `camera_stall` (no frame for `seconds`), `camera_gone` (no frame any more);
+- `clear`: every fault off again and the servos power-cycled (the pty plugged back, torque
+  off, hardware errors and watchdog trips cleared, frames flowing): a clean start per run.
+
+Each fault answers the CLOCK_MONOTONIC time at which it took effect. The process ends when
+asked, when its pipe reaches end of file or when its parent is gone: it never outlives the
+runtime that started it (a kill -9 of `edgerun demo` used to leave it spinning).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from edge_runtime.config import RobotConfig
+from edge_runtime.ipc.shared_lock import SharedSignal
+from edge_runtime.ipc.shared_slot import SharedArraySlot
+from edge_runtime.sim.shared_camera import FrameCodec
+
+FRAME_WAIT_S = 0.05  # how often the loop looks at its pipe and its parent, at the latest
+
+
+@dataclass(frozen=True)
+class RigSpec:
+    config: RobotConfig
+    seed: int
+    link: str
+    parent_pid: int
+    witness: bool = False  # record every goal and torque write the servos accept
+
+
+class RigDevice:
+    """The devices, their faults and the request handlers (lives in the rig's process)."""
+
+    def __init__(self, spec: RigSpec) -> None:
+        from edge_runtime.sim.camera import SimCamera
+        from edge_runtime.sim.plant import MujocoPlant
+        from edge_runtime.sim.world import SimWorld
+        from firmware_bridge.sim.servo_device import SimServoChain
+        from firmware_bridge.sim.servo_witness import ServoWitness
+
+        config = spec.config
+        self.ids = config.motor_ids
+        self.world = self.chain = self.camera = None
+        try:
+            self.world = SimWorld(seed=spec.seed, realtime=True)
+            if list(self.world.joint_names) != config.joint_names:
+                raise ValueError(
+                    f"the simulated arm has joints {list(self.world.joint_names)} but the "
+                    f"config lists {config.joint_names}"
+                )
+            plant = MujocoPlant(self.world, list(self.world.joint_names))
+            witness = ServoWitness() if spec.witness else None
+            self.chain = SimServoChain(
+                self.ids, plant=plant, link=spec.link, baud=config.motors.baud, witness=witness
+            )
+            self.chain.start()
+            cam = config.camera
+            self.camera = SimCamera(self.world, width=cam.width, height=cam.height, fps=cam.fps)
+            self.camera.start()
+        except BaseException:
+            self.stop()
+            raise
+        self.frames_paused_until_ns = 0  # camera stall (or gone: the end of time)
+
+    def stop(self) -> None:
+        for part in (self.camera, self.chain):
+            if part is not None:
+                part.stop()
+
+    def publishing(self) -> bool:
+        return time.monotonic_ns() >= self.frames_paused_until_ns
+
+    def answer(self, request: Any) -> Any:
+        """The reply to one request from `SimRig` (see the module docstring)."""
+        kind, params = (request, {}) if isinstance(request, str) else request
+        if kind == "task":
+            return {
+                "target_distance_mm": round(float(self.world.distance_to_goal()) * 1000, 1),
+                "success": bool(self.world.task_success()),
+            }
+        if kind == "torque":
+            return [bool(self.chain.servo(i).torque_on) for i in self.ids]
+        if kind == "witness":
+            witness = self.chain.witness
+            return {"count": witness.count, "entries": witness.since(params.get("since", 0))}
+        return self._fault(kind, params)
+
+    def _fault(self, kind: str, params: dict[str, Any]) -> Any:
+        from firmware_bridge.sim.servo_faults import ServoFaults
+
+        chain = self.chain
+        if kind == "unplug":
+            chain.unplug()
+        elif kind == "corrupt":
+            rate = float(params["rate"])
+            chain.faults.set(
+                ServoFaults(corrupt_rate=rate, corrupt_rx_rate=rate, seed=params["seed"])
+            )
+        elif kind == "silence":
+            chain.silence(params["ids"])
+        elif kind == "hardware_error":
+            chain.hardware_error(int(params["id"]), int(params["bits"]))
+        elif kind == "camera_stall":
+            self.frames_paused_until_ns = time.monotonic_ns() + int(params["seconds"] * 1e9)
+        elif kind == "camera_gone":
+            self.frames_paused_until_ns = 2**63 - 1
+        elif kind == "clear":
+            self._clear()
+        else:
+            return {"error": f"unknown request {kind!r}"}
+        return {"applied_ns": time.monotonic_ns()}
+
+    def _clear(self) -> None:
+        from firmware_bridge.sim.servo_faults import ServoFaults
+
+        chain = self.chain
+        chain.replug()
+        chain.faults.set(ServoFaults())
+        chain.silence(())
+        chain.power_cycle()
+        self.frames_paused_until_ns = 0
+
+
+def serve_rig(spec: RigSpec, slot: SharedArraySlot, new_frame: SharedSignal, conn: Any) -> None:
+    """The simulator process's entry point (see the module docstring)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the runtime; it stops us
+    os.environ.setdefault("MUJOCO_GL", "osmesa")
+    os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+    try:
+        device = RigDevice(spec)
+    except Exception as exc:
+        conn.send({"error": str(exc)})
+        return
+    conn.send({"intrinsics": device.camera.intrinsics})
+    codec = FrameCodec(spec.config.camera.height, spec.config.camera.width)
+    packed = np.zeros(codec.nbytes, dtype=np.uint8)
+    version = 0
+    try:
+        while os.getppid() == spec.parent_pid:
+            frame, version = device.camera.wait_frame(version, timeout_s=FRAME_WAIT_S)
+            if frame is not None and device.publishing():
+                codec.pack(frame, packed)
+                if slot.put(packed):  # skipped when a killed reader holds the lock
+                    new_frame.set()
+            if not _serve_requests(device, conn):
+                break
+    finally:
+        device.stop()
+        slot.close()
+
+
+def _serve_requests(device: RigDevice, conn: Any) -> bool:
+    """Answer what is waiting on the pipe; False when asked to stop or the parent is gone."""
+    try:
+        while conn.poll():
+            request = conn.recv()
+            if request == "stop":
+                return False
+            conn.send(device.answer(request))
+    except (EOFError, OSError):  # the pipe's other end is gone: so is our parent
+        return False
+    return True
