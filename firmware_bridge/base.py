@@ -75,6 +75,22 @@ class MotorBus(abc.ABC):
     def disable(self) -> None:
         """Torque off on every motor, continuing past motors that fail."""
 
+    def emergency_stop(self) -> bool:
+        """Latch the device's own stop, before torque off, when a run ends in a safety stop.
+
+        Never raises; True if the device confirmed. Devices without an e-stop of their own
+        (Dynamixel servos: torque off is all there is) return False.
+        """
+        return False
+
+    def clear_device_stop(self) -> str:
+        """Clear a stop the device latched in an earlier run, so this run may arm.
+
+        Returns what was cleared ("" for nothing). The runtime calls it only when its own gate
+        has opened (a latched safety stop needs `edgerun ack` before `run` gets this far).
+        """
+        return ""
+
     def close(self) -> None:
         """Torque off, then release the port. Idempotent."""
         if self._closed:

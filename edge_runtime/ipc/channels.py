@@ -8,6 +8,8 @@
   newest state may be 10-20 ms later, i.e. 10-20 mrad away on a moving arm) and the surprise
   monitor what was actually commanded between two frames.
 - stop: one event either side sets; the control process then turns torque off and exits.
+- emergency: set with `stop` when the run ends in a safety stop or a fault, so the control
+  process latches the motors' own e-stop (an MCU's) before torque off.
 The control process never blocks on any of them (`SharedArraySlot.get` and
 `SharedRing.append` give up rather than wait), so a busy runtime process cannot delay a tick.
 """
@@ -101,6 +103,7 @@ class Channels:
     ticks: SharedRing
     history: SharedArraySlot
     stop: Any  # multiprocessing Event
+    emergency: Any  # multiprocessing Event: the stop is a safety stop or a fault
 
     @staticmethod
     def create(joints: int, horizon: int, ctx: Any = None) -> Channels:
@@ -113,6 +116,7 @@ class Channels:
             ticks=SharedRing(TICK_CAPACITY, tick_dtype(joints), ctx=ctx),
             history=SharedArraySlot((), history_dtype(joints), ctx=ctx),
             stop=ctx.Event(),
+            emergency=ctx.Event(),
         )
 
     # -- runtime process side --------------------------------------------------------------

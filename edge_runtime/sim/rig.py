@@ -1,9 +1,10 @@
 """The simulated robot, in its own process, seen by the runtime exactly like a real one.
 
-`SimRig` starts a child process holding the MuJoCo world in real time, a simulated Dynamixel
-chain on a pseudo terminal whose servos are the MuJoCo arm's joints, and the workspace
-camera's renderer. The runtime reaches the servos through the real `DynamixelBus` over the
-pty and the camera through shared memory (`SharedFrameCamera`).
+`SimRig` starts a child process holding the MuJoCo world in real time, the arm's motors on a
+pseudo terminal (a simulated Dynamixel chain, or with `[motors] type = "mcu"` the simulated
+MCU board: `motor_device.SimMotors`), and the workspace camera's renderer. The runtime reaches
+the motors through its real `DynamixelBus` or `McuBus` over the pty and the camera through
+shared memory (`SharedFrameCamera`).
 
 Why a process: on a real robot the servos and the camera are other devices; they do not
 share the runtime's GIL. In one process the simulated devices' Python threads (answering
@@ -96,8 +97,12 @@ class SimRig:
         return self._ask("task")
 
     def torque_enabled(self) -> list[bool]:
-        """What the simulated servos themselves say: used to prove torque-off on exit."""
+        """Which motors hold torque in the simulated arm: used to prove torque-off on exit."""
         return self._ask("torque")
+
+    def motor_status(self) -> dict[str, Any]:
+        """The simulated motor device's own view (MCU state, fault, e-stops; servo trips)."""
+        return self._ask("motors")
 
     def stop(self) -> None:
         if self._process is not None:
@@ -136,18 +141,18 @@ def _serve(
     stop: Any,
     conn: Any,
 ) -> None:
-    """The simulator process: world, servos on the pty, camera frames into shared memory."""
+    """The simulator process: world, motors on the pty, camera frames into shared memory."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the runtime; it stops us
     os.environ.setdefault("MUJOCO_GL", "osmesa")
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
     from edge_runtime.sim.camera import SimCamera
+    from edge_runtime.sim.motor_device import SimMotors
     from edge_runtime.sim.plant import MujocoPlant
     from edge_runtime.sim.world import SimWorld
-    from firmware_bridge.sim.servo_device import SimServoChain
 
-    world = chain = camera = None
+    world = motors = camera = None
     try:
         world = SimWorld(seed=seed, realtime=True)
         if list(world.joint_names) != config.joint_names:
@@ -156,15 +161,14 @@ def _serve(
                 f"{config.joint_names}"
             )
         plant = MujocoPlant(world, list(world.joint_names))
-        chain = SimServoChain(config.motor_ids, plant=plant, link=link, baud=config.motors.baud)
-        chain.start()
+        motors = SimMotors(config, plant, link)
         cam = config.camera
         camera = SimCamera(world, width=cam.width, height=cam.height, fps=cam.fps)
         camera.start()
         conn.send({"intrinsics": camera.intrinsics})
     except Exception as exc:
         conn.send({"error": str(exc)})
-        for part in (camera, chain):
+        for part in (camera, motors):
             if part is not None:
                 part.stop()
         return
@@ -188,8 +192,10 @@ def _serve(
                         }
                     )
                 elif request == "torque":
-                    conn.send([bool(chain.servo(i).torque_on) for i in config.motor_ids])
+                    conn.send(motors.torque_on())
+                elif request == "motors":
+                    conn.send(motors.status())
     finally:
         camera.stop()
-        chain.stop()
+        motors.stop()
         slot.close()
