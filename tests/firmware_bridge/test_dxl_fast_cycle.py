@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import struct
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from firmware_bridge.dynamixel import instructions as ins
 from firmware_bridge.dynamixel.fast_cycle import FastStateReply, GoalFrame
 from firmware_bridge.dynamixel.protocol import decode_frame
-from hypothesis import given
-from hypothesis import strategies as st
 
 GOAL_ADDRESS = 116
 STATE_ADDRESS, STATE_SIZE, FIELDS = 126, 10, "hii"
