@@ -20,12 +20,14 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.config import RobotConfig, load_config
+from edge_runtime.errors import ConfigError
 from edge_runtime.loop.clock import MonotonicClock
 from edge_runtime.pipeline.observer import LoopObserver
 from edge_runtime.pipeline.policy import BundlePolicy
 from edge_runtime.pipeline.report import plot_loop_timing, run_report, write_report_json
 from edge_runtime.pipeline.runtime import RunResult, Runtime
 from edge_runtime.robot import (
+    MOTOR_BUSES,
     check_bundle_matches,
     joint_calibration,
     open_camera,
@@ -110,7 +112,10 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
         runtime = Runtime(bus_factory, camera, make_policy, settings, observers, clock, setup)
         result = runtime.run(options.duration_s)
         task = rig.task_result() if rig is not None else None
+        sim_motors = rig.motor_status() if rig is not None else None
     report = run_report(result, task)
+    if sim_motors is not None:  # the simulated motor device's own account (MCU e-stops, ...)
+        report["sim_motors"] = sim_motors
     report["bundle"] = {
         "path": str(options.bundle or config.model.bundle),
         "signed_by": bundle.signed_by,
@@ -124,11 +129,18 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
     return DriveOutcome(result, report, report_path, plot_path)
 
 
-def demo_config() -> RobotConfig:
-    """The simulated arm's robot config (MuJoCo world, servos on a pty, rendered camera)."""
+def demo_config(motors: str = "dynamixel") -> RobotConfig:
+    """The simulated arm's robot config (MuJoCo world, motors on a pty, rendered camera).
+
+    `motors` picks the arm's motor device: Dynamixel servos (robot.toml's) or `"mcu"`, the
+    simulated MCU board behind `McuBus`, so `run` with `[motors] type = "mcu"` runs end to end.
+    """
     config_path = resources.files("edge_runtime.sim").joinpath(SIM_CONFIG)
     with resources.as_file(config_path) as path:
-        return load_config(path)
+        config = load_config(path)
+    if motors not in MOTOR_BUSES:
+        raise ConfigError(f"unknown motors '{motors}'; choose one of {', '.join(MOTOR_BUSES)}")
+    return replace(config, motors=replace(config.motors, type=motors))
 
 
 def demo_bundle(out_dir: Path) -> Path:

@@ -8,9 +8,12 @@ drivers talking to simulated devices on a pty) all implement this. Following pyt
 from __future__ import annotations
 
 import abc
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+_FLOAT64 = np.dtype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,9 @@ class JointState:
 
     @property
     def ok(self) -> bool:
-        return not self.errors and bool(np.all(np.isfinite(self.positions_rad)))
+        # Python floats, not a numpy ufunc: this runs every control tick, and a ufunc's
+        # dispatch costs more than 12 isfinite calls on a cold cache (docs/perf/motors.md).
+        return not self.errors and all(map(math.isfinite, self.positions_rad.tolist()))
 
 
 class MotorBus(abc.ABC):
@@ -54,12 +59,14 @@ class MotorBus(abc.ABC):
 
     def write_goal(self, positions_rad: np.ndarray) -> None:
         """Send goal positions (radians) to every motor in one exchange."""
-        positions = np.asarray(positions_rad, dtype=np.float64)
+        positions = positions_rad
+        if type(positions) is not np.ndarray or positions.dtype is not _FLOAT64:
+            positions = np.asarray(positions_rad, dtype=np.float64)
         if positions.shape != (len(self.motor_ids),):
             raise ValueError(
                 f"write_goal expects {len(self.motor_ids)} positions, got shape {positions.shape}"
             )
-        if not np.all(np.isfinite(positions)):
+        if not all(map(math.isfinite, positions.tolist())):  # see JointState.ok
             raise ValueError(f"write_goal refuses non-finite positions {positions.tolist()}")
         self._write_goal(positions)
 
@@ -74,6 +81,22 @@ class MotorBus(abc.ABC):
     @abc.abstractmethod
     def disable(self) -> None:
         """Torque off on every motor, continuing past motors that fail."""
+
+    def emergency_stop(self) -> bool:
+        """Latch the device's own stop, before torque off, when a run ends in a safety stop.
+
+        Never raises; True if the device confirmed. Devices without an e-stop of their own
+        (Dynamixel servos: torque off is all there is) return False.
+        """
+        return False
+
+    def clear_device_stop(self) -> str:
+        """Clear a stop the device latched in an earlier run, so this run may arm.
+
+        Returns what was cleared ("" for nothing). The runtime calls it only when its own gate
+        has opened (a latched safety stop needs `edgerun ack` before `run` gets this far).
+        """
+        return ""
 
     def close(self) -> None:
         """Torque off, then release the port. Idempotent."""

@@ -11,6 +11,7 @@ over the pty, back to back; it says what the host side costs, not what a real RS
 from __future__ import annotations
 
 import gc
+import math
 import os
 import subprocess
 import sys
@@ -39,11 +40,15 @@ class _Ours:
 
         # Patient timeouts: this machine is shared, and a timeout would measure the machine.
         self.bus = DynamixelBus(port, ids, latency_s=0.05, verify=False)
-        self.goal = np.zeros(len(ids))
+        self.n = len(ids)
+        self.goals: dict[int, np.ndarray] = {}
+
+    def prepare(self, ks: range) -> None:
+        """The block's goals, made before the clock starts: the driver is measured, not sin()."""
+        self.goals = {k: np.full(self.n, 0.1 * math.sin(k * 0.01)) for k in ks}
 
     def cycle(self, k: int) -> bool:
-        self.goal[:] = 0.1 * np.sin(k * 0.01)
-        self.bus.write_goal(self.goal)
+        self.bus.write_goal(self.goals[k])
         return self.bus.read_state().ok
 
     def close(self) -> None:
@@ -69,11 +74,18 @@ class _Sdk:
         for servo_id in ids:
             self.reader.addParam(servo_id)
 
+    def prepare(self, ks: range) -> None:
+        """The block's goals as the SDK takes them (4 little-endian bytes), made beforehand."""
+        self.goals = {
+            k: (2048 + round(651.9 * 0.1 * math.sin(k * 0.01))).to_bytes(4, "little", signed=True)
+            for k in ks
+        }
+
     def cycle(self, k: int) -> bool:
-        goal = 2048 + int(100 * np.sin(k * 0.01))
+        goal = self.goals[k]
         self.writer.clearParam()
         for servo_id in self.ids:
-            self.writer.addParam(servo_id, goal.to_bytes(4, "little", signed=True))
+            self.writer.addParam(servo_id, goal)
         self.writer.txPacket()
         ok = self.reader.txRxPacket() == self.sdk.COMM_SUCCESS
         get = self.reader.getData
@@ -135,6 +147,7 @@ def pty_floor_us(answer_bytes: int, rounds: int = 1000) -> dict[str, float]:
 def _block(driver: _Ours | _Sdk, start: int, cycles: int, walls: list[float]) -> tuple[float, int]:
     """Run `cycles` back-to-back cycles: (CPU seconds of this thread, failed reads)."""
     failed = 0
+    driver.prepare(range(start, start + cycles))
     cpu0 = time.thread_time()
     for k in range(start, start + cycles):
         t0 = time.perf_counter()

@@ -41,5 +41,11 @@ class CalibratedBus(MotorBus):
     def disable(self) -> None:
         self.inner.disable()
 
+    def emergency_stop(self) -> bool:
+        return self.inner.emergency_stop()
+
+    def clear_device_stop(self) -> str:
+        return self.inner.clear_device_stop()
+
     def _close(self) -> None:
         self.inner.close()

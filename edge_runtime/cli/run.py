@@ -38,6 +38,8 @@ def register(cli: CommandTree) -> None:
     demo.add_argument("--bundle", help="bundle to run (default: the analytic reference policy)")
     add_trust_flags(demo, allow_unsigned=False)
     demo.add_argument("--seed", type=int, default=0, help="target placement seed")
+    demo.add_argument("--motors", choices=("dynamixel", "mcu"), default="dynamixel",
+                      help="the arm's motors: servos, or the simulated MCU board")  # fmt: skip
     _common(demo, default_duration=20.0)
     status = cli.command("status", "show a latched stop, the last ack, bundle slots", _status)
     ack = cli.command("ack", "clear a latched safety stop once a person has looked (logged)", _ack)
@@ -87,7 +89,7 @@ def _demo(args: argparse.Namespace) -> int:
     from edge_runtime.drive import demo_bundle, demo_config, drive
 
     bundle = Path(args.bundle) if args.bundle else demo_bundle(Path(args.out))
-    return _finish(drive(demo_config(), _options(args, bundle, args.seed)))
+    return _finish(drive(demo_config(args.motors), _options(args, bundle, args.seed)))
 
 
 def _finish(outcome: DriveOutcome) -> int:

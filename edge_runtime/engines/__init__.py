@@ -9,11 +9,14 @@ config, the CLI's `choices=` and the device commands.
 from __future__ import annotations
 
 import importlib.util
+import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from edge_runtime.engines.base import Engine, TensorSpec
 from edge_runtime.errors import BackendUnavailableError, ConfigError
 
+log = logging.getLogger(__name__)
 BACKENDS = ("auto", "onnxruntime", "tensorrt")
 # Where `edgerun build` puts TensorRT engines and `run` finds them ([model] engine_cache).
 DEFAULT_ENGINE_CACHE = "~/.cache/edge-runtime/engines"
@@ -24,7 +27,11 @@ def tensorrt_available() -> bool:
 
 
 def select_backend(requested: str) -> str:
-    """`auto` means TensorRT where it is installed (a Jetson), ONNX Runtime elsewhere."""
+    """`auto` means TensorRT where it is installed (a Jetson), ONNX Runtime elsewhere.
+
+    What to *build* for (`deploy`, `verify`); what to *run* also needs the engines to exist
+    on this device: `resolve_backend`.
+    """
     if requested not in BACKENDS:
         raise ConfigError(f"unknown backend '{requested}'; choose one of {', '.join(BACKENDS)}")
     if requested == "auto":
@@ -36,6 +43,38 @@ def select_backend(requested: str) -> str:
             'edge-runtime[jetson]`, elsewhere use backend = "onnxruntime"'
         )
     return requested
+
+
+def resolve_backend(
+    requested: str,
+    models: Sequence[tuple[Path, str, str | None]],
+    engine_cache: str | Path = DEFAULT_ENGINE_CACHE,
+) -> str:
+    """The backend to run `models` (onnx path, precision, sha256) on.
+
+    `auto` is TensorRT only where it is installed *and* every model has a valid engine for
+    this device in the cache; otherwise ONNX Runtime, with one warning that names `edgerun
+    build`, so a robot whose engines are not built yet still runs (slower) instead of refusing
+    to start. An explicit `tensorrt` still refuses without engines (`open_engine` says why).
+    """
+    chosen = select_backend(requested)
+    if requested != "auto" or chosen != "tensorrt":
+        return chosen
+    from edge_runtime.engines.trt_cache import find_engine, probe
+
+    try:
+        device = probe()
+        for onnx_path, precision, sha in models:
+            find_engine(Path(engine_cache).expanduser(), onnx_path, precision, device,
+                        onnx_sha256=sha)  # fmt: skip
+    except Exception as exc:  # a stale cache, no GPU visible, pycuda failing to init
+        log.warning(
+            "backend auto: running on ONNX Runtime (CPU), NOT TensorRT: %s; build this "
+            "device's engines with `edgerun build BUNDLE` (or `edgerun deploy`)",
+            exc,
+        )
+        return "onnxruntime"
+    return "tensorrt"
 
 
 def open_engine(
@@ -74,6 +113,7 @@ __all__ = [
     "Engine",
     "TensorSpec",
     "open_engine",
+    "resolve_backend",
     "select_backend",
     "tensorrt_available",
 ]

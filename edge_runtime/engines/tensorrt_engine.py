@@ -1,22 +1,27 @@
 """TensorRT engine (Jetson), written to the TensorRT 10.3 API with pycuda.
 
-Every CUDA call happens on the thread that created the engine: pycuda contexts belong to the
-thread that made them, so the inference worker creates, uses and closes its engines itself.
-Host buffers are page-locked so copies run asynchronously on one stream; the only
-synchronisation per inference is `stream.synchronize()` after the device-to-host copies.
-Engines are never built here (that takes minutes): `edgerun build` makes them beforehand.
+Every CUDA call happens on the thread that opened the engine, inside that thread's one CUDA
+context (`cuda_context.CudaThreadContext`: the device's primary context, which TensorRT's own
+runtime-API allocations use too, and one stream shared by every engine of the thread). Host
+buffers are page-locked so copies run asynchronously on that stream; the only synchronisation
+per inference is `stream.synchronize()` after the device-to-host copies. Engines are never
+built here (that takes minutes): `edgerun build` makes them beforehand.
+
+Teardown order follows TensorRT's rule (execution context, then engine, then runtime) and
+frees every buffer with the context current; the shared context is released by the last
+engine to close, so a bundle's engines close in any order.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from edge_runtime.engines.base import Engine, TensorSpec
+from edge_runtime.engines.cuda_context import CudaThreadContext
 from edge_runtime.errors import BackendUnavailableError, EngineError
 
 log = logging.getLogger(__name__)
@@ -53,14 +58,21 @@ class TensorRTEngine(Engine):
                 f"TensorRT engine {self.engine_path} does not exist; run `edgerun build BUNDLE` "
                 "on this device first"
             )
-        self._owner = threading.get_ident()
-        cuda.init()
-        self._context_cuda = cuda.Device(device_index).make_context()
+        self._inputs, self._outputs = [], []
+        self._host: dict[str, np.ndarray] = {}
+        self._device: dict[str, Any] = {}
+        self._execution: Any = None
+        self._engine: Any = None
+        self._runtime: Any = None
+        self.gpu_memory_bytes = 0  # device memory this engine took when it loaded
+        self._shared: CudaThreadContext | None = CudaThreadContext.acquire(cuda, device_index)
         try:
-            self._load(trt, cuda)
+            free_before = self._shared.free_memory_bytes()
+            with self._shared.active():
+                self._load(trt, cuda)
+            self.gpu_memory_bytes = max(0, free_before - self._shared.free_memory_bytes())
         except BaseException:
-            self._context_cuda.pop()
-            self._context_cuda.detach()
+            self.close()
             raise
 
     def _load(self, trt: Any, cuda: Any) -> None:
@@ -74,53 +86,65 @@ class TensorRTEngine(Engine):
                 "another TensorRT version or GPU; rebuild it with `edgerun build BUNDLE`"
             )
         self._engine = engine
-        self._context = engine.create_execution_context()
-        self._stream = cuda.Stream()
-        self._inputs = []
-        self._outputs = []
-        self._host: dict[str, np.ndarray] = {}
-        self._device: dict[str, Any] = {}
+        self._execution = engine.create_execution_context()
         for index in range(engine.num_io_tensors):
             name = engine.get_tensor_name(index)
-            shape = tuple(engine.get_tensor_shape(name))
+            shape = tuple(int(d) for d in engine.get_tensor_shape(name))
             if any(d < 0 for d in shape):
                 raise EngineError(
                     f"{self.engine_path}: tensor '{name}' has a dynamic shape {shape}"
                 )
             dtype = np.dtype(trt.nptype(engine.get_tensor_dtype(name)))
-            spec = TensorSpec(name=name, shape=shape, dtype=dtype)
+            nbytes = int(trt.volume(shape)) * dtype.itemsize
             host = cuda.pagelocked_empty(shape, dtype)
-            device = cuda.mem_alloc(host.nbytes)
-            self._host[name], self._device[name] = host, device
-            self._context.set_tensor_address(name, int(device))
-            if engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT:
-                self._inputs.append(spec)
-            else:
-                self._outputs.append(spec)
+            self._host[name] = host
+            self._device[name] = cuda.mem_alloc(nbytes)
+            if host.nbytes != nbytes:  # never copy more than the device buffer holds
+                raise EngineError(f"{self.engine_path}: host buffer of '{name}' has wrong size")
+            if not self._execution.set_tensor_address(name, int(self._device[name])):
+                raise EngineError(f"{self.engine_path}: TensorRT refused the buffer of '{name}'")
+            spec = TensorSpec(name=name, shape=shape, dtype=dtype)
+            is_input = engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT
+            (self._inputs if is_input else self._outputs).append(spec)
 
     def _infer(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        if threading.get_ident() != self._owner:
-            raise EngineError("a TensorRT engine must be used on the thread that created it")
-        cuda = self._cuda
-        for spec in self._inputs:
-            np.copyto(self._host[spec.name], feeds[spec.name])
-            cuda.memcpy_htod_async(self._device[spec.name], self._host[spec.name], self._stream)
-        if not self._context.execute_async_v3(stream_handle=self._stream.handle):
-            raise EngineError(f"TensorRT execution failed for {self.engine_path}")
-        for spec in self._outputs:
-            cuda.memcpy_dtoh_async(self._host[spec.name], self._device[spec.name], self._stream)
-        self._stream.synchronize()
+        shared = self._shared
+        if shared is None:
+            raise EngineError(f"the TensorRT engine {self.engine_path.name} is closed")
+        cuda, stream = self._cuda, shared.stream
+        with shared.active():
+            for spec in self._inputs:
+                np.copyto(self._host[spec.name], feeds[spec.name])
+                cuda.memcpy_htod_async(self._device[spec.name], self._host[spec.name], stream)
+            if not self._execution.execute_async_v3(stream_handle=stream.handle):
+                raise EngineError(f"TensorRT execution failed for {self.engine_path}")
+            for spec in self._outputs:
+                cuda.memcpy_dtoh_async(self._host[spec.name], self._device[spec.name], stream)
+            stream.synchronize()
         return {spec.name: self._host[spec.name].copy() for spec in self._outputs}
 
     def close(self) -> None:
-        context = getattr(self, "_context_cuda", None)
-        if context is None:
+        """Free this engine's buffers and objects in order; the last engine releases the context.
+
+        Must run on the thread that opened the engine (an `EngineError` says so otherwise,
+        and nothing is freed from the wrong thread). Idempotent.
+        """
+        shared = self._shared
+        if shared is None:
             return
-        self._context_cuda = None
-        for buffer in self._device.values():
-            buffer.free()
-        self._device.clear()
-        self._context = None
-        self._engine = None
-        context.pop()
-        context.detach()
+        shared.check_thread("close")
+        self._shared = None
+        try:
+            with shared.active():
+                shared.stream.synchronize()  # no copy or execution may still use the buffers
+                self._execution = None  # TensorRT: execution context, then engine, then runtime
+                self._engine = None
+                self._runtime = None
+                for buffer in self._device.values():
+                    buffer.free()
+                for host in self._host.values():
+                    host.base.free()  # page-locked memory belongs to the context too
+                self._device.clear()
+                self._host.clear()
+        finally:
+            shared.release()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from edge_runtime.bundle.reader import Bundle
 from edge_runtime.config import RobotConfig
-from edge_runtime.engines import open_engine, select_backend
+from edge_runtime.engines import open_engine, resolve_backend, select_backend
 from edge_runtime.errors import EdgeRuntimeError
 from edge_runtime.field.selftest_devices import device_checks
 from edge_runtime.field.selftest_report import Check, ParityCheck, SelftestReport
@@ -69,17 +69,26 @@ def _engines_and_parity(
     if bundle is None:
         return [Check("engines", "skip", "no bundle"), Check("golden parity", "skip", "no bundle")]
     cache = config.model.engine_cache
+    roles = bundle.manifest.roles
+    gpu_mb: dict[str, float] = {}
     try:
-        backend = select_backend(config.model.backend)
-        for spec in bundle.manifest.roles.values():
-            model = bundle.path(spec.file)
-            sha = bundle.manifest.files[spec.file]
-            with open_engine(model, backend, precision=spec.precision, engine_cache=cache,
-                             onnx_sha256=sha):  # fmt: skip
-                pass
+        models = [(bundle.path(s.file), s.precision, bundle.manifest.files[s.file])
+                  for s in roles.values()]  # fmt: skip
+        backend = resolve_backend(config.model.backend, models, cache)
+        for role, (model, precision, sha) in zip(roles, models):
+            with open_engine(model, backend, precision=precision, engine_cache=cache,
+                             onnx_sha256=sha) as engine:  # fmt: skip
+                if hasattr(engine, "gpu_memory_bytes"):  # TensorRT: what it took on the GPU
+                    gpu_mb[role] = round(engine.gpu_memory_bytes / 1e6, 1)
     except EdgeRuntimeError as exc:
         return [Check("engines", "fail", str(exc)), Check("golden parity", "skip", "no engines")]
-    engines = Check("engines", "ok", f"{backend}: {', '.join(bundle.manifest.roles)} open")
+    detail = f"{backend}: {', '.join(roles)} open"
+    if gpu_mb:
+        detail += "; GPU memory " + ", ".join(f"{r} {mb:g} MB" for r, mb in gpu_mb.items())
+    fell_back = backend != select_backend(config.model.backend)  # auto without built engines
+    if fell_back:
+        detail += " (auto: no TensorRT engines for this device; run `edgerun build BUNDLE`)"
+    engines = Check("engines", "warn" if fell_back else "ok", detail, {"gpu_mb": gpu_mb})
     if parity is None:
         return [engines, Check("golden parity", "skip", "needs the export package's verify")]
     try:

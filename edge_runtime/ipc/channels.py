@@ -8,6 +8,8 @@
   newest state may be 10-20 ms later, i.e. 10-20 mrad away on a moving arm) and the surprise
   monitor what was actually commanded between two frames.
 - stop: one flag either side sets; the control process then turns torque off and exits.
+- emergency: set with `stop` when the run ends in a safety stop or a fault, so the control
+  process latches the motors' own e-stop (an MCU's) before torque off.
 - attached: the control process sets it first thing; the runtime then unlinks every name, so
   a kill of the whole process group leaves nothing in /dev/shm (`edge_runtime.ipc.names`).
 The control process never blocks on any of them (`SharedArraySlot.get` and
@@ -111,6 +113,7 @@ class Channels:
     ticks: SharedRing
     history: SharedArraySlot
     stop: SharedFlag
+    emergency: SharedFlag  # the stop is a safety stop or a fault
     attached: SharedFlag
 
     @staticmethod
@@ -123,6 +126,7 @@ class Channels:
             ticks=SharedRing(TICK_CAPACITY, tick_dtype(joints), tag="ticks"),
             history=SharedArraySlot((), history_dtype(joints), tag="history"),
             stop=SharedFlag("stop"),
+            emergency=SharedFlag("emergency"),
             attached=SharedFlag("attached"),
         )
 
@@ -204,7 +208,10 @@ class Channels:
         self.history.put(ring)
 
     def _parts(self) -> tuple[Any, ...]:
-        return (self.chunks, self.joint_state, self.ticks, self.history, self.stop, self.attached)
+        return (
+            self.chunks, self.joint_state, self.ticks, self.history,
+            self.stop, self.emergency, self.attached,
+        )  # fmt: skip
 
     def close(self) -> None:
         for part in self._parts():

@@ -52,7 +52,14 @@ class ControlLoop:
         self._nan = np.full(len(bus.motor_ids), np.nan)
 
     def start(self) -> None:
-        """Read where the arm is, start the safety filter there, then turn torque on."""
+        """Read where the arm is, start the safety filter there, then turn torque on.
+
+        A stop the motors' device latched in an earlier run (an MCU e-stop or watchdog) is
+        cleared first: by now the runtime's own gate has let this run arm.
+        """
+        cleared = self.bus.clear_device_stop()
+        if cleared:
+            log.warning("the motor device had latched a %s stop earlier; cleared to arm", cleared)
         for _attempt in range(STARTUP_READS):  # one lost reply must not refuse to start
             state = self.bus.read_state()
             if state.ok:

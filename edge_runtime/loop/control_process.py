@@ -101,6 +101,12 @@ def control_main(spec: ControlSpec, channels: Channels, conn: Any) -> None:
     finally:
         channels.stop.set()
         if bus is not None:
+            safety_stop = loop is not None and loop.stop_reason.startswith("safety stop")
+            emergency = armed and (safety_stop or fault or channels.emergency.is_set())
+            # Latch the device's own stop first (an MCU e-stop): it holds even if the
+            # torque-off below, or this process, fails halfway.
+            if emergency and bus.emergency_stop():
+                log.warning("the motor device latched its e-stop; torque off follows")
             try:
                 bus.close()  # torque off on every motor, continuing past failures
             except BaseException as exc:

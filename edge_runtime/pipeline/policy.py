@@ -13,7 +13,7 @@ import numpy as np
 
 from edge_runtime.bundle.manifest import role_order
 from edge_runtime.bundle.reader import Bundle
-from edge_runtime.engines import DEFAULT_ENGINE_CACHE, Engine, open_engine
+from edge_runtime.engines import DEFAULT_ENGINE_CACHE, Engine, open_engine, resolve_backend
 from edge_runtime.errors import BundleError
 from edge_runtime.pipeline.preprocess import FramePreprocessor
 from edge_runtime.sensors.base import Frame
@@ -37,12 +37,18 @@ class BundlePolicy:
         wanted = roles or (self.action.output.split(".", 1)[0],)
         self.order = role_order(inputs, wanted)
         self.engines: dict[str, Engine] = {}
+        roles_to_open = (*self.order, *(r for r in extra_roles if r not in self.order))
+        models = [
+            (bundle.path(s.file), s.precision, manifest.files[s.file])
+            for s in (manifest.roles[r] for r in roles_to_open)
+        ]
+        self.backend = resolve_backend(backend, models, engine_cache)  # one backend for all
         try:
-            for role in (*self.order, *(r for r in extra_roles if r not in self.order)):
+            for role in roles_to_open:
                 spec = manifest.roles[role]
                 engine = open_engine(
                     bundle.path(spec.file),
-                    backend,
+                    self.backend,
                     precision=spec.precision,
                     intra_op_threads=intra_op_threads,
                     engine_cache=engine_cache,

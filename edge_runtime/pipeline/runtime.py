@@ -111,6 +111,7 @@ class Runtime:
                 self._fault = f"{where}: {exc}"
                 log.error("fault, stopping the robot: %s", self._fault, exc_info=exc)
         self.observers.on_event("fault", f"{where}: {exc}", self.clock.now_ns())
+        self.channels.emergency.set()
         self.channels.stop.set()
 
     def safety_stop(self, reason: str) -> None:
@@ -122,6 +123,7 @@ class Runtime:
                 log.error("safety stop: %s", reason)
         if first:  # observers hear it now (the service latches it before anything else)
             self.observers.on_event("stop", reason, self.clock.now_ns())
+        self.channels.emergency.set()
         self.channels.stop.set()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -198,6 +200,7 @@ class Runtime:
     def _backup_torque_off(self) -> None:
         try:
             bus = self.bus_factory()
+            bus.emergency_stop()  # the death is a fault: latch the device's own stop first
             bus.close()
             log.warning("torque turned off by the runtime process after the control process died")
         except Exception as exc:

@@ -42,6 +42,11 @@ class MujocoPlant:
         self._torque_on = np.ones(len(self.joint_names), dtype=bool)
         self.set_torque(np.zeros(len(self.joint_names), dtype=bool))
 
+    @property
+    def torque_on(self) -> np.ndarray:
+        """Which motors are engaged now (a copy)."""
+        return self._torque_on.copy()
+
     def set_torque(self, torque_on: np.ndarray) -> None:
         """Engage (stiff) or release (limp) each motor; a real servo powers up limp."""
         torque_on = np.asarray(torque_on, dtype=bool)

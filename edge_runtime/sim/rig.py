@@ -151,8 +151,12 @@ class SimRig:
         return self._ask("task")
 
     def torque_enabled(self) -> list[bool]:
-        """What the simulated servos themselves say: used to prove torque-off on exit."""
+        """Which motors hold torque in the simulated arm: used to prove torque-off on exit."""
         return self._ask("torque")
+
+    def motor_status(self) -> dict[str, Any]:
+        """The simulated motor device's own view (MCU state, fault, e-stops; servo trips)."""
+        return self._ask("motors")
 
     def stop(self) -> None:
         if self._process is not None:

@@ -47,14 +47,14 @@ class RigDevice:
 
     def __init__(self, spec: RigSpec) -> None:
         from edge_runtime.sim.camera import SimCamera
+        from edge_runtime.sim.motor_device import SimMotors
         from edge_runtime.sim.plant import MujocoPlant
         from edge_runtime.sim.world import SimWorld
-        from firmware_bridge.sim.servo_device import SimServoChain
         from firmware_bridge.sim.servo_witness import ServoWitness
 
         config = spec.config
         self.ids = config.motor_ids
-        self.world = self.chain = self.camera = None
+        self.world = self.motors = self.chain = self.camera = None
         try:
             self.world = SimWorld(seed=spec.seed, realtime=True)
             if list(self.world.joint_names) != config.joint_names:
@@ -64,10 +64,9 @@ class RigDevice:
                 )
             plant = MujocoPlant(self.world, list(self.world.joint_names))
             witness = ServoWitness() if spec.witness else None
-            self.chain = SimServoChain(
-                self.ids, plant=plant, link=spec.link, baud=config.motors.baud, witness=witness
-            )
-            self.chain.start()
+            self.motors = SimMotors(config, plant, spec.link, witness=witness)
+            if self.motors.kind != "mcu":  # the servo faults below act on the chain itself
+                self.chain = self.motors.device
             cam = config.camera
             self.camera = SimCamera(self.world, width=cam.width, height=cam.height, fps=cam.fps)
             self.camera.start()
@@ -77,7 +76,7 @@ class RigDevice:
         self.frames_paused_until_ns = 0  # camera stall (or gone: the end of time)
 
     def stop(self) -> None:
-        for part in (self.camera, self.chain):
+        for part in (self.camera, self.motors):
             if part is not None:
                 part.stop()
 
@@ -93,8 +92,12 @@ class RigDevice:
                 "success": bool(self.world.task_success()),
             }
         if kind == "torque":
+            if self.chain is None:
+                return self.motors.torque_on()
             return [bool(self.chain.servo(i).torque_on) for i in self.ids]
-        if kind == "witness":
+        if kind == "motors":
+            return self.motors.status()
+        if kind == "witness" and self.chain is not None:
             witness = self.chain.witness
             return {"count": witness.count, "entries": witness.since(params.get("since", 0))}
         return self._fault(kind, params)
@@ -103,6 +106,9 @@ class RigDevice:
         from firmware_bridge.sim.servo_faults import ServoFaults
 
         chain = self.chain
+        if chain is None and kind in ("unplug", "corrupt", "silence", "hardware_error", "clear"):
+            # (and "witness" below): the campaign's servo twin; the MCU has its own tests
+            return {"error": f"{kind!r} is a fault of the simulated servos, not of the MCU"}
         if kind == "unplug":
             chain.unplug()
         elif kind == "corrupt":

@@ -56,6 +56,8 @@ class DynamixelLink:
         self._closed = False
         self._dirty = True
         self._fd = -1
+        self._poll: select.poll | None = None
+        self._fixed_timeouts: dict[tuple[int, int], float] = {}
 
     # -- port lifetime -------------------------------------------------------------------------
 
@@ -63,6 +65,7 @@ class DynamixelLink:
         """Open the port (PortNotFoundError with a sentence saying what to check if it can't)."""
         self._serial = _open_serial(self.port, self.baud)
         self._fd = self._serial.fileno()
+        self._poll = None
         self._dirty = True
         self._closed = False
         warn_if_slow_adapter(self.port)
@@ -91,6 +94,14 @@ class DynamixelLink:
                 self._serial.close()
         self._serial = None
         self._fd = -1
+        self._poll = None
+
+    def _readable(self) -> select.poll:
+        """A poll object for the open port's fd, made once per open (cheaper than select)."""
+        if self._poll is None:
+            self._poll = select.poll()
+            self._poll.register(self._fd, select.POLLIN)
+        return self._poll
 
     def _ensure_open(self) -> serial.Serial:
         if self._serial is not None:
@@ -215,6 +226,45 @@ class DynamixelLink:
             self.stats.crc_errors = stream.crc_errors
             self.stats.discarded_bytes = stream.discarded_bytes
         return packets
+
+    def exchange_fixed(self, frame: bytes | bytearray, answer: bytearray) -> int:
+        """Send `frame` and read its answer of exactly `len(answer)` bytes into `answer`.
+
+        The control period's read (`fast_cycle`): no packet stream, no allocation per byte,
+        one poll + one read when the answer arrives in one piece. Returns how many bytes came;
+        fewer is a timeout, and any leftover input is drained before the next request.
+        """
+        self.stats.exchanges += 1
+        self.send(frame)
+        size = len(answer)
+        view = memoryview(answer)
+        got = 0
+        key = (len(frame), size)
+        timeout_s = self._fixed_timeouts.get(key)
+        if timeout_s is None:
+            timeout_s = self._fixed_timeouts[key] = self.timing.timeout_s(len(frame), size, 1)
+        deadline = time.monotonic() + timeout_s
+        try:
+            poll = self._readable()
+            while got < size:
+                remaining_ms = (deadline - time.monotonic()) * 1000.0
+                if remaining_ms <= 0:
+                    self.stats.timeouts += 1
+                    break
+                if not poll.poll(remaining_ms):
+                    continue
+                try:
+                    n = os.readv(self._fd, [view[got:]])
+                except BlockingIOError:
+                    continue
+                if not n:
+                    raise OSError(errno.EIO, "the port hung up")
+                got += n
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise self._fail(exc) from exc
+        finally:
+            self._dirty = got != size
+        return got
 
     def exchange(self, frame: bytes, count: int, rx_bytes: int) -> list[Packet]:
         """Send `frame` and collect `count` answers totalling about `rx_bytes` bytes."""

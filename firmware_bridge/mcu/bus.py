@@ -13,6 +13,7 @@ an exception per period, never a long block; on success HELLO runs again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -266,6 +267,22 @@ class McuBus(MotorBus):
             log.error("%s: e-stop not confirmed: %s", self.port, exc)
             return False
         return any(r is not None and r.body.get("code") == Status.OK for r in replies)
+
+    def emergency_stop(self) -> bool:
+        """`MotorBus` hook: the MCU e-stop (`estop()`), sent before torque off."""
+        return self.estop()
+
+    def clear_device_stop(self) -> str:
+        """`MotorBus` hook: clear a fault latched before this run (asks the MCU first)."""
+        # TELEMETRY carries the MCU's state and fault; unknown: enable() says if still latched
+        with contextlib.suppress(MotorTimeoutError, McuLinkError):
+            self.read_state()
+        if self.mcu_state != McuState.FAULT:
+            return ""
+        fault = self.fault.name.lower()
+        self.clear_fault()
+        log.warning("%s: cleared the MCU's latched %s fault from an earlier stop", self.port, fault)
+        return fault
 
     def clear_fault(self) -> None:
         """Clear a latched fault (torque stays off; call enable() to resume)."""

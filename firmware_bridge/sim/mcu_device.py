@@ -16,6 +16,7 @@ corrupts reply bytes, delays replies or goes silent; `unplug()` / `replug()` com
 
 from __future__ import annotations
 
+import collections
 import heapq
 import logging
 import random
@@ -93,6 +94,9 @@ class SimulatedMcu(PtyDevice):
         self.goal = np.zeros(motors)
         self._last_feed_s = 0.0
         self.counters = {"rx_frames": 0, "rx_bad": 0, "rx_dropped": 0, "applied": 0, "estops": 0}
+        # The newest host frames acted on, oldest first, by type: what tests read the host's
+        # order of e-stop and torque-off from (STATE_REQ and COMMAND are not kept).
+        self.recent: collections.deque[str] = collections.deque(maxlen=32)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -114,6 +118,12 @@ class SimulatedMcu(PtyDevice):
         super().replug()
         with self._cond:
             self._reader = frame.FrameReader()  # half a frame from before the unplug is gone
+
+    def status(self) -> dict[str, Any]:
+        """State, fault, counters and the newest host frames, read consistently (for tests)."""
+        with self._cond:
+            return {"state": self.state.name, "fault": self.fault.name,
+                    "recent": list(self.recent), **self.counters}  # fmt: skip
 
     @property
     def host_ns_at_mcu_zero(self) -> int:
@@ -139,6 +149,9 @@ class SimulatedMcu(PtyDevice):
             frames.sort(key=lambda f: f.msg_type != MsgType.ESTOP)
             for f in frames:
                 self.counters["rx_frames"] += 1
+                if f.msg_type not in (MsgType.STATE_REQ, MsgType.COMMAND):
+                    known = f.msg_type in MsgType._value2member_map_
+                    self.recent.append(MsgType(f.msg_type).name if known else hex(f.msg_type))
                 self._handle(f)
             self._cond.notify_all()
 

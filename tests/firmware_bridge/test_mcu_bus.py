@@ -250,3 +250,17 @@ def test_mcu_bus_close_turns_torque_off_and_is_idempotent(sim: SimulatedMcu) -> 
     assert not np.any(sim.plant.torque_on)
     with pytest.raises(MotorBusError):
         bus.read_state()
+
+
+def test_mcu_bus_motorbus_hooks_latch_and_clear_across_runs(sim: SimulatedMcu) -> None:
+    """`emergency_stop` latches the MCU; the next run's `clear_device_stop` lets it arm."""
+    with McuBus(sim.port, IDS, period_s=PERIOD_S) as first_run:
+        first_run.enable()
+        assert first_run.emergency_stop()
+    assert sim.status()["fault"] == "ESTOP"  # survives the close (DISABLE keeps the latch)
+    with McuBus(sim.port, IDS, period_s=PERIOD_S) as next_run:
+        assert next_run.clear_device_stop() == "estop"
+        assert next_run.clear_device_stop() == ""  # nothing latched any more
+        next_run.enable()
+        assert sim.state == McuState.ARMED
+    assert sim.status()["recent"][-3:] == ["CLEAR", "ENABLE", "DISABLE"]
