@@ -301,3 +301,17 @@ TABLE_COLUMNS = [
     ("scheduler_us_p50", "sched p50 µs"),
     ("cpu_percent", "cpu %"),
 ]
+
+
+def load_caption(load: dict[str, Any]) -> str:
+    """What loaded the machine beside the loop, for the table's caption."""
+    return (
+        f"load: {load['kind']}, model {load['model_ms']} ms ({load['conv_layers']} convs), "
+        f"worker iteration p50 {load['iteration_ms_p50']} ms; tick cost = step + scheduler"
+    )
+
+
+def json_payload(result: dict[str, Any]) -> dict[str, Any]:
+    """The JSON `bench loop --json` writes: the runs without their raw samples ("_" keys)."""
+    clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in result["runs"]]
+    return {"runs": clean, "load": result["load"]}

@@ -11,7 +11,7 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +48,24 @@ def print_table(
     caption: str | None = None,
 ) -> Table:
     """Print `rows` with `columns` = [(key path, header), ...]; numbers right-aligned."""
+    table = make_table(title, rows, columns, caption)
+    (console or Console()).print(table)
+    return table
+
+
+def make_table(
+    title: str,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    caption: str | None = None,
+) -> Table:
+    """The table `print_table` prints (for a live view that redraws it)."""
     table = Table(title=title, caption=caption)
     for path, header in columns:
         numeric = any(isinstance(lookup(r, path), (int, float)) for r in rows)
         table.add_column(header, justify="right" if numeric else "left")
     for row in rows:
         table.add_row(*(_cell(lookup(row, path)) for path, _ in columns))
-    (console or Console()).print(table)
     return table
 
 
@@ -104,3 +115,17 @@ def write_json(path: str | os.PathLike[str], payload: dict[str, Any]) -> Path:
     payload = {"machine": machine_info(), **payload} if "machine" not in payload else payload
     out.write_text(json.dumps(payload, indent=2) + "\n")
     return out
+
+
+def write_outputs(
+    result: dict[str, Any],
+    json_path: str | None,
+    plot_path: str | None = None,
+    plot: Callable[[dict[str, Any], str], Path] | None = None,
+    echo: Callable[[str], Any] = print,
+) -> None:
+    """The `--plot PNG` and `--json FILE` every reporting command offers, said the same way."""
+    if plot is not None and plot_path:
+        echo(f"plot: {plot(result, plot_path)}")
+    if json_path:
+        echo(f"json: {write_json(json_path, result)}")

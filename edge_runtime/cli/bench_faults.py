@@ -28,8 +28,9 @@ def register(cli: CommandTree) -> None:
 
 def _bench(args: argparse.Namespace) -> int:
     from edge_runtime.bench.faults import run_bench
+    from edge_runtime.bench.faults_plot import plot_faults
     from edge_runtime.bench.faults_summary import TABLE_COLUMNS
-    from edge_runtime.bench.report import print_table, write_json
+    from edge_runtime.bench.report import print_table, write_outputs
 
     def progress(name: str, repeat: int, run: dict) -> None:
         print(f"  {name} #{repeat + 1}: {run['outcome']}", flush=True)
@@ -37,10 +38,5 @@ def _bench(args: argparse.Namespace) -> int:
     result = run_bench(args.repeats, args.faults, args.seed, args.duration, progress=progress)
     print_table("fault campaign (torque off in control periods)", result["faults"], TABLE_COLUMNS)
     print("\n".join(result["verdicts"]))
-    if args.plot:
-        from edge_runtime.bench.faults_plot import plot_faults
-
-        print(f"plot: {plot_faults(result, args.plot)}")
-    if args.json:
-        print(f"json: {write_json(args.json, result)}")
+    write_outputs(result, args.json, args.plot, plot_faults)
     return 0

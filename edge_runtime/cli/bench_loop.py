@@ -74,8 +74,14 @@ def register(cli: CommandTree) -> None:
 def _bench_loop(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from edge_runtime.bench.loop_bench import TABLE_COLUMNS, LoopSettings, run_loop_bench
-    from edge_runtime.bench.report import print_table, write_json
+    from edge_runtime.bench.loop_bench import (
+        TABLE_COLUMNS,
+        LoopSettings,
+        json_payload,
+        load_caption,
+        run_loop_bench,
+    )  # fmt: skip
+    from edge_runtime.bench.report import print_table, write_outputs
 
     console = Console(width=None if sys.stdout.isatty() else 150)
     switch_interval_s = None if args.switch_interval_us is None else args.switch_interval_us / 1e6
@@ -101,24 +107,13 @@ def _bench_loop(args: argparse.Namespace) -> int:
         on_run=on_run,
     )
     runs = result["runs"]
-    load = result["load"]
-    print_table(
-        "control loop lateness (µs) under load",
-        runs,
-        TABLE_COLUMNS,
-        console,
-        caption=(
-            f"load: {load['kind']}, model {load['model_ms']} ms ({load['conv_layers']} convs), "
-            f"worker iteration p50 {load['iteration_ms_p50']} ms; tick cost = step + scheduler"
-        ),
-    )
+    print_table("control loop lateness (µs) under load", runs, TABLE_COLUMNS, console,
+                caption=load_caption(result["load"]))  # fmt: skip
     for line in result["verdicts"]:
         console.print(line)
     if args.plot:
         from edge_runtime.bench.loop_plot import plot_lateness
 
         console.print(f"plot: {plot_lateness(runs, args.plot)}")
-    if args.json:
-        clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in runs]
-        console.print(f"json: {write_json(args.json, {'runs': clean, 'load': load})}")
+    write_outputs(json_payload(result), args.json, echo=console.print)
     return 0

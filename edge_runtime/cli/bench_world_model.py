@@ -27,8 +27,9 @@ def register(cli: CommandTree) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from edge_runtime.bench.report import print_table, write_json
+    from edge_runtime.bench.report import print_table, write_outputs
     from edge_runtime.bench.world_model import report_tables, run_bench
+    from edge_runtime.bench.world_model_plot import plot_world_model
 
     result = run_bench(
         args.bundle,
@@ -41,10 +42,5 @@ def _bench(args: argparse.Namespace) -> int:
     )
     for title, rows, columns, caption in report_tables(result):
         print_table(title, rows, columns, caption=caption)
-    if args.plot:
-        from edge_runtime.bench.world_model_plot import plot_world_model
-
-        print(f"plot: {plot_world_model(result, args.plot)}")
-    if args.json:
-        print(f"json: {write_json(args.json, result)}")
+    write_outputs(result, args.json, args.plot, plot_world_model)
     return 0

@@ -34,9 +34,7 @@ def register(cli: CommandTree) -> None:
     source.add_argument("--serial", help="serial number of a live camera ('' = first found)")
     source.add_argument("--playback", metavar="FILE", help="a .db3 (or .bag) recording")
     check.add_argument("--seconds", type=float, default=3.0, help="live: how long to read")
-    check.add_argument("--width", type=int, default=640)
-    check.add_argument("--height", type=int, default=480)
-    check.add_argument("--fps", type=int, default=30)
+    _stream_args(check)
     check.add_argument("--json", metavar="FILE", help="also write the result as JSON")
 
     synth = cli.command(
@@ -47,9 +45,7 @@ def register(cli: CommandTree) -> None:
     )
     synth.add_argument("out", metavar="OUT.db3")
     synth.add_argument("--frames", type=int, default=90)
-    synth.add_argument("--width", type=int, default=640)
-    synth.add_argument("--height", type=int, default=480)
-    synth.add_argument("--fps", type=int, default=30)
+    _stream_args(synth)
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument(
         "--no-compress",
@@ -70,6 +66,11 @@ def register(cli: CommandTree) -> None:
     bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
 
 
+def _stream_args(parser: argparse.ArgumentParser) -> None:
+    for flag, default in (("--width", 640), ("--height", 480), ("--fps", 30)):
+        parser.add_argument(flag, type=int, default=default)
+
+
 def _list(_args: argparse.Namespace) -> int:
     from edge_runtime.bench.report import print_table
     from edge_runtime.sensors.camera_check import list_cameras
@@ -84,7 +85,7 @@ def _list(_args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from edge_runtime.bench.report import print_table, write_json
+    from edge_runtime.bench.report import print_table, write_outputs
     from edge_runtime.sensors import camera_check
 
     if args.playback:
@@ -94,8 +95,7 @@ def _check(args: argparse.Namespace) -> int:
             args.serial, args.seconds, args.width, args.height, args.fps
         )
     print_table("camera check", camera_check.check_rows(result), [("what", ""), ("value", "")])
-    if args.json:
-        print(f"json: {write_json(args.json, result)}")
+    write_outputs(result, args.json)
     for problem in result.get("problems", []):  # what the runtime cannot use: refused, exit 2
         print(f"edgerun: {problem}", file=sys.stderr)
     return 2 if result.get("problems") else 0
@@ -120,17 +120,11 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from edge_runtime.bench.report import print_table, write_json
-    from edge_runtime.sensors.camera_check import bench_playback
+    from edge_runtime.bench.report import print_table, write_outputs
+    from edge_runtime.sensors.camera_check import bench_playback, bench_rows
 
     result = bench_playback(args.playback, args.runs)
-    rows = [{"run": i + 1, **r} for i, r in enumerate(result["runs"])]
-    caption = (
-        f"median {result['fps_median']:.0f} fps at {result['width']}x{result['height']} "
-        f"(target >= {result['target_fps']})"
-    )
-    cols = [("run", "run"), ("paired", "frames"), ("seconds", "s"), ("fps", "fps")]
-    print_table("bench camera (playback, paired + aligned)", rows, cols, caption=caption)
-    if args.json:
-        print(f"json: {write_json(args.json, result)}")
+    rows, columns, caption = bench_rows(result)
+    print_table("bench camera (playback, paired + aligned)", rows, columns, caption=caption)
+    write_outputs(result, args.json)
     return 0

@@ -12,7 +12,7 @@ from edge_runtime.cli import mcu_bench
 from edge_runtime.cli.groups import SIM
 from edge_runtime.cli.tree import CommandTree
 from firmware_bridge.mcu.errors import McuConfigError
-from firmware_bridge.sim.mcu_device import McuFaults, SimulatedMcu
+from firmware_bridge.sim.mcu_device import McuFaults, SimulatedMcu, check_sim_mcu_ranges
 from firmware_bridge.sim.serve import check_link_path, serve_until_signal
 
 
@@ -44,27 +44,13 @@ def register(cli: CommandTree) -> None:
     mcu_bench.register(cli)
 
 
-def _check_ranges(args: argparse.Namespace) -> None:
-    checks = [
-        (1 <= args.motors <= 64, f"--motors {args.motors} is out of range; use 1-64"),
-        (1 <= args.period_ms <= 1000, f"--period-ms {args.period_ms} is out of range; use 1-1000"),
-        (
-            3 <= args.watchdog_periods <= 5,
-            f"--watchdog-periods {args.watchdog_periods} is out of range; use 3-5",
-        ),
-        (0 <= args.drop_rate <= 1, f"--drop-rate {args.drop_rate} is not in [0, 1]"),
-        (0 <= args.corrupt_rate <= 1, f"--corrupt-rate {args.corrupt_rate} is not in [0, 1]"),
-        (0 <= args.delay_ms <= 1000, f"--delay-ms {args.delay_ms} is out of range; use 0-1000"),
-    ]
-    for ok, sentence in checks:
-        if not ok:
-            raise McuConfigError(sentence)
-
-
 def sim_mcu(args: argparse.Namespace) -> int:
     """Serve the simulated MCU until Ctrl-C or SIGTERM, then print its counters."""
     link = check_link_path(args.link, McuConfigError)
-    _check_ranges(args)
+    check_sim_mcu_ranges(
+        args.motors, args.period_ms, args.watchdog_periods, args.drop_rate, args.corrupt_rate,
+        args.delay_ms,
+    )  # fmt: skip
     faults = McuFaults(
         drop_tx_rate=args.drop_rate,
         corrupt_byte_rate=args.corrupt_rate,

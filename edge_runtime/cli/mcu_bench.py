@@ -24,10 +24,9 @@ def register(cli: CommandTree) -> None:
 
 def _bench(args: argparse.Namespace) -> int:
     from edge_runtime.bench.mcu import measure, summary  # numpy-heavy work only when asked for
-    from edge_runtime.bench.report import print_summary, write_json
+    from edge_runtime.bench.report import print_summary, write_outputs
 
     result = measure(args.motors, args.cycles, args.period_ms / 1000)
     print_summary(*summary(result))
-    if args.json:
-        print(f"json: {write_json(args.json, result)}")
+    write_outputs(result, args.json)
     return 0

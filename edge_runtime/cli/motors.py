@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 from edge_runtime.cli import motors_bench, motors_sim
 from edge_runtime.cli.tree import CommandTree, Handler
@@ -79,28 +80,17 @@ def _reboot(args: argparse.Namespace) -> int:
 
 def _monitor(args: argparse.Namespace) -> int:
     from rich.live import Live
-    from rich.table import Table
 
+    from edge_runtime.bench.report import make_table
     from firmware_bridge.dynamixel import DynamixelBus
 
     baud = dxl.parse_baud(args.baud)
     ids = dxl.parse_ids(args.ids) if args.ids else dxl.find_servos(args.port, baud)
     bus = DynamixelBus(args.port, ids, baud=baud)
+    title = f"{args.port} @ {baud} baud"
 
-    def table() -> Table:
-        state = bus.read_state()
-        view = Table(title=f"{args.port} @ {baud} baud")
-        for column in ("id", "position rad", "velocity rad/s", "current A", "error"):
-            view.add_column(column, justify="right")
-        for k, servo_id in enumerate(ids):
-            view.add_row(
-                str(servo_id),
-                f"{state.positions_rad[k]:+.4f}",
-                f"{state.velocities_rad_s[k]:+.3f}",
-                f"{state.currents_a[k]:+.3f}",
-                state.errors.get(servo_id, ""),
-            )
-        return view
+    def table() -> Any:
+        return make_table(title, dxl.state_rows(bus.read_state(), ids), dxl.STATE_COLUMNS)
 
     frames = 0
     # Only the link is closed, not the bus: closing a bus turns torque off, and monitoring

@@ -24,13 +24,12 @@ def register(cli: CommandTree) -> None:
 
 def _bench(args: argparse.Namespace) -> int:
     from edge_runtime.bench.motors import measure, summary  # numpy and the SDK only when asked
-    from edge_runtime.bench.report import print_summary, write_json
+    from edge_runtime.bench.report import print_summary, write_outputs
 
     print(f"benchmarking {args.servos} simulated servos, {args.cycles} cycles per driver ...")
     result = measure(args.servos, args.cycles, realtime=args.rt)
     if args.rt and not result["sched_fifo"]:
         print("--rt: SCHED_FIFO not permitted here (needs root or CAP_SYS_NICE)")
     print_summary(*summary(result))
-    if args.json:
-        print(f"json: {write_json(args.json, result)}")
+    write_outputs(result, args.json)
     return 0

@@ -125,28 +125,22 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from edge_runtime.bench.report import print_table, write_json
-    from edge_runtime.recording.replay import COLUMNS, replay_bundle
+    from edge_runtime.bench.report import print_table, write_outputs
+    from edge_runtime.recording.replay import COLUMNS, replay_bundle, replay_caption
 
     result = replay_bundle(
         args.log, args.bundle, args.trusted_key, args.allow_unsigned, args.backend, args.max_frames
     )
-    caption = (
-        f"{result['frames']} frames, {result['chunk_actions_compared']} chunk actions and "
-        f"{result['command_actions_compared']} commands compared (radians)"
-    )
-    print_table(
-        f"replay {args.log} through {args.bundle}", result["per_joint"], COLUMNS, caption=caption
-    )
+    title = f"replay {args.log} through {args.bundle}"
+    print_table(title, result["per_joint"], COLUMNS, caption=replay_caption(result))
     for warning in result["warnings"]:
         print(f"warning: {warning}")
-    if args.json:
-        print(f"json: {write_json(args.json, result)}")
+    write_outputs(result, args.json)
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from edge_runtime.bench.report import print_table, write_json
+    from edge_runtime.bench.report import print_table, write_outputs
     from edge_runtime.recording.bench import CODEC_COLUMNS, LOOP_COLUMNS, run_recorder_bench
 
     result = run_recorder_bench(args.seconds, args.rate, not args.no_realtime, args.dir)
@@ -161,6 +155,5 @@ def _bench(args: argparse.Namespace) -> int:
         LOOP_COLUMNS,
         caption="targets: lateness p99 <= 300 µs, 0 missed, 0 drops",
     )
-    if args.json:
-        print(f"json: {write_json(args.json, result)}")
+    write_outputs(result, args.json)
     return 0

@@ -200,3 +200,11 @@ COLUMNS = [
     ("rmse_vs_command_rad", "RMSE vs sent command"),
     ("max_vs_command_rad", "max"),
 ]
+
+
+def replay_caption(result: dict[str, Any]) -> str:
+    """What `replay_bundle` compared, under its per-joint table."""
+    return (
+        f"{result['frames']} frames, {result['chunk_actions_compared']} chunk actions and "
+        f"{result['command_actions_compared']} commands compared (radians)"
+    )

@@ -176,3 +176,14 @@ def bench_playback(path: str | Path, runs: int = 3) -> dict[str, Any]:
         "height": results[0]["intrinsics"].get("height"),
         "target_fps": 300,
     }
+
+
+def bench_rows(result: dict[str, Any]) -> tuple[list[dict[str, Any]], list[tuple[str, str]], str]:
+    """`bench camera`'s table: (rows, columns, caption) of `bench_playback`'s result."""
+    rows = [{"run": i + 1, **r} for i, r in enumerate(result["runs"])]
+    caption = (
+        f"median {result['fps_median']:.0f} fps at {result['width']}x{result['height']} "
+        f"(target >= {result['target_fps']})"
+    )
+    columns = [("run", "run"), ("paired", "frames"), ("seconds", "s"), ("fps", "fps")]
+    return rows, columns, caption

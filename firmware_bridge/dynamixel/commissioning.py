@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from firmware_bridge.base import JointState
 from firmware_bridge.dynamixel.bus import DynamixelConfigError
 from firmware_bridge.dynamixel.client import ServoClient
 from firmware_bridge.dynamixel.control_table import BAUD_INDEX, Item, describe_hardware_error, item
@@ -185,3 +186,24 @@ def reboot(port: str, baud: int, servo_id: int) -> None:
     """Reboot one servo: it answers, restarts with torque off and its hardware errors clear."""
     with open_client(port, baud) as client:
         client.reboot(servo_id)
+
+
+# `edgerun motors monitor`'s columns: (key, header) of `state_rows`.
+STATE_COLUMNS = (
+    ("id", "id"), ("position", "position rad"), ("velocity", "velocity rad/s"),
+    ("current", "current A"), ("error", "error"),
+)  # fmt: skip
+
+
+def state_rows(state: JointState, ids: Sequence[int]) -> list[dict[str, str]]:
+    """One row per servo of a joint state, formatted for a live table."""
+    return [
+        {
+            "id": str(servo_id),
+            "position": f"{state.positions_rad[k]:+.4f}",
+            "velocity": f"{state.velocities_rad_s[k]:+.3f}",
+            "current": f"{state.currents_a[k]:+.3f}",
+            "error": state.errors.get(servo_id, ""),
+        }
+        for k, servo_id in enumerate(ids)
+    ]

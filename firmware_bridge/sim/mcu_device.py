@@ -31,6 +31,7 @@ import numpy as np
 
 from firmware_bridge.errors import ProtocolError
 from firmware_bridge.mcu import frame, messages
+from firmware_bridge.mcu.errors import McuConfigError
 from firmware_bridge.mcu.messages import Fault, McuState, MsgType, Status
 from firmware_bridge.sim.plant import FirstOrderPlant, ServoPlant
 from firmware_bridge.sim.pty_port import PtyDevice
@@ -340,3 +341,28 @@ class SimulatedMcu(PtyDevice):
                 if self._outbox:
                     deadlines.append(self._outbox[0][0])
                 self._cond.wait(max(0.0, min(deadlines) - now))
+
+
+def check_sim_mcu_ranges(
+    motors: int,
+    period_ms: float,
+    watchdog_periods: int,
+    drop_rate: float,
+    corrupt_rate: float,
+    delay_ms: float,
+) -> None:
+    """`edgerun sim mcu`'s settings within what the link allows: McuConfigError otherwise."""
+    checks = [
+        (1 <= motors <= 64, f"--motors {motors} is out of range; use 1-64"),
+        (1 <= period_ms <= 1000, f"--period-ms {period_ms} is out of range; use 1-1000"),
+        (
+            3 <= watchdog_periods <= 5,
+            f"--watchdog-periods {watchdog_periods} is out of range; use 3-5",
+        ),
+        (0 <= drop_rate <= 1, f"--drop-rate {drop_rate} is not in [0, 1]"),
+        (0 <= corrupt_rate <= 1, f"--corrupt-rate {corrupt_rate} is not in [0, 1]"),
+        (0 <= delay_ms <= 1000, f"--delay-ms {delay_ms} is out of range; use 0-1000"),
+    ]
+    for ok, sentence in checks:
+        if not ok:
+            raise McuConfigError(sentence)
