@@ -129,3 +129,16 @@ def write_outputs(
         echo(f"plot: {plot(result, plot_path)}")
     if json_path:
         echo(f"json: {write_json(json_path, result)}")
+
+
+def count_progress(what: str, step_fraction: float = 0.05) -> Callable[[int, int], None]:
+    """A `progress(done, total)` that prints one line every ~5% (logs stay readable)."""
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        step = max(1, round(total * step_fraction))
+        if done == total or done // step != shown[0]:
+            shown[0] = done // step
+            print(f"  {what}: {done}/{total}", flush=True)
+
+    return progress

@@ -27,7 +27,7 @@ def register(cli: CommandTree) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from edge_runtime.bench.report import print_table, write_outputs
+    from edge_runtime.bench.report import count_progress, print_table, write_outputs
     from edge_runtime.bench.world_model import report_tables, run_bench
     from edge_runtime.bench.world_model_plot import plot_world_model
 
@@ -39,6 +39,7 @@ def _bench(args: argparse.Namespace) -> int:
         workers=args.workers,
         trusted_keys=tuple(args.trusted_key),
         development_mode=args.allow_unsigned,
+        progress=count_progress("episodes"),
     )
     for title, rows, columns, caption in report_tables(result):
         print_table(title, rows, columns, caption=caption)
