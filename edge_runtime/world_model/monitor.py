@@ -131,12 +131,14 @@ class SurpriseMonitor:
                 self.reset()  # the chain of steps is broken: start a new one here
             else:
                 self._executed.append(np.asarray(executed, np.float32)[None])
-        reference = self._frames[-1][2] if self._frames else None
         self._frames.append((t_ns, self._feeds(values), self._rgbd(values)))
         if len(self._frames) <= s.horizon_steps:
             return Verdict("none")
-        if self.relighter is not None and reference is not None:
-            values = {**values, **self.relighter.relit(values, reference)}
+        if self.relighter is not None:
+            # In the light of the frame the prediction starts from: the prediction is that
+            # frame's latent rolled forward, so any change of light since then must cancel
+            # (matched to the previous frame instead, a change 1-2 steps ago stayed in).
+            values = {**values, **self.relighter.relit(values, self._frames[0][2])}
         state = dict(self._frames[0][1])
         for actions in self._executed:
             predicted = self.engine.infer({**state, self._executed_name: actions})

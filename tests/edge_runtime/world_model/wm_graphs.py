@@ -20,7 +20,7 @@ GOAL = np.array([0.3, -0.2, 0.1, 0.2], dtype=np.float32)
 LATENT_SOURCE = "encoder.latent4"
 
 
-def _save(graph: object, path: Path) -> None:
+def save_graph(graph: object, path: Path) -> None:
     import onnx
     from onnx import helper
 
@@ -56,7 +56,7 @@ def write_rollout(path: Path) -> RoleSpec:
             numpy_helper.from_array(np.array([1, 2], np.int64), "axes"),
         ],
     )
-    _save(graph, path)
+    save_graph(graph, path)
     return RoleSpec(
         file=path.name,
         precision="fp32",
@@ -100,7 +100,7 @@ def write_predictor(path: Path) -> RoleSpec:
         ],
         initializer=[numpy_helper.from_array(np.array(K - 1, np.int64), "last")],
     )
-    _save(graph, path)
+    save_graph(graph, path)
     return RoleSpec(
         file=path.name,
         precision="fp32",
