@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from wm_graphs import LATENT_SOURCE, D, J, K, save_graph, predictor_engine
+from wm_graphs import LATENT_SOURCE, D, J, K, predictor_engine, save_graph
 
 from edge_runtime.bundle.manifest import RoleSpec, TensorEntry
 from edge_runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
