@@ -6,9 +6,10 @@ on the reference encoder: x1.5 brightness moves the latent ~20x more than a 2.8 
 bump). Before the monitor compares a frame with its prediction, the frame is encoded again
 with each colour channel's mean and spread matched to those of the frame the prediction
 started from: a global change of light and tint cancels, a local lamp mostly does, while
-geometry (where things are, and the depth channel, left untouched) does not. On the reference bundle this took the per-episode max
-latent score under lighting changes from a median of 14.8 to 2.3 (nominal: 1.4), while camera
-bumps stayed at a median of 23. One extra encoder call per compared frame.
+geometry (where things are, and the depth channel, left untouched) does not. On the reference
+bundle this took the per-episode max latent score under lighting changes from a median of 14.8
+to 2.3 (nominal: 1.4), while camera bumps stayed at a median of 23. One extra encoder call per
+compared frame.
 """
 
 from __future__ import annotations
