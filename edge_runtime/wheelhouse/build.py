@@ -219,9 +219,19 @@ def download(
     command += ["--dest", str(wheel_dir), *platform.pip_target_flags()]
     for link in find_links:
         command += ["--find-links", str(link)]
-    process = subprocess.Popen(
-        [*command, *requirements], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    with tempfile.TemporaryDirectory(prefix="wheelhouse-pins-") as scratch:
+        if platform.constraints:
+            pins = Path(scratch) / "constraints.txt"
+            pins.write_text("\n".join(platform.constraints) + "\n")
+            command += ["--constraint", str(pins)]
+        _run_download([*command, *requirements], platform, report)
+
+
+def _run_download(
+    command: list[str], platform: TargetPlatform, report: Callable[[str], None]
+) -> None:
+    """Run pip download, passing its per-package lines on as progress."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
     errors: list[str] = []
     saved = 0
@@ -258,6 +268,7 @@ def platform_entry(
         "glibc": ".".join(map(str, platform.glibc)),
         "requirement": requirement,
         "extras": list(chosen),
+        "constraints": list(platform.constraints),
         "left_out": gaps,
         "packages": dict(sorted(resolved.items())),
         "wheels": {path.name: path.stat().st_size for path in sorted(wheel_dir.glob("*.whl"))},

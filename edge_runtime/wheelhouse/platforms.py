@@ -19,7 +19,8 @@ What goes where, and why:
   Jetson once and handed in as device wheels, or the wheelhouse leaves their extra out and
   says so.
 - The x86-64 workstation (CPython 3.11) exports, calibrates and simulates: `all` (camera,
-  sim, export, calibration, data). torch comes from whatever index pip is configured with.
+  sim, export, calibration, data). torch is pinned as tools/setup.sh pins it; which build
+  that is (CPU or CUDA) is up to the indexes pip is configured with.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class TargetPlatform:
     python_full_version: str  # "3.10.12"
     glibc: tuple[int, int]  # the newest manylinux level the machine's glibc accepts
     extras: tuple[str, ...]  # edge-runtime extras this machine needs
+    constraints: tuple[str, ...] = ()  # pins pip must respect for this machine (pip -c)
 
     @property
     def python_version(self) -> str:
@@ -130,6 +132,9 @@ WORKSTATION = TargetPlatform(
     python_full_version="3.11.7",
     glibc=(2, 35),
     extras=("all",),
+    # The CPU torch tools/setup.sh installs (keep the two in step): an unpinned torch resolves
+    # to the newest CUDA build, 3.3 GB with its nvidia-* wheels, for a workstation without GPU.
+    constraints=("torch==2.13.0",),
 )
 PLATFORMS: tuple[TargetPlatform, ...] = (JETSON, WORKSTATION)
 
