@@ -75,10 +75,7 @@ def test_each_platform_directory_holds_that_platforms_wheels(unpacked: Path) -> 
 
 
 def test_a_missing_dependency_fails_both_the_closure_check_and_pip(unpacked: Path) -> None:
-    jetson_dir = unpacked / JETSON.name
-    requirement = read_manifest(unpacked)["platforms"][JETSON.name]["requirement"]
-    for wheel in jetson_dir.glob("numpy-*.whl"):
-        wheel.unlink()
+    jetson_dir, requirement = _jetson_without(unpacked, "numpy")
     with pytest.raises(WheelhouseError, match="numpy"):
         check_platform(jetson_dir, JETSON, requirement)
     with pytest.raises(WheelhouseError, match="without an index"):
@@ -86,10 +83,7 @@ def test_a_missing_dependency_fails_both_the_closure_check_and_pip(unpacked: Pat
 
 
 def test_a_dependency_only_the_target_python_needs_is_caught(unpacked: Path) -> None:
-    jetson_dir = unpacked / JETSON.name
-    requirement = read_manifest(unpacked)["platforms"][JETSON.name]["requirement"]
-    for wheel in jetson_dir.glob("tomli-*.whl"):
-        wheel.unlink()
+    jetson_dir, requirement = _jetson_without(unpacked, "tomli")
     with pytest.raises(WheelhouseError, match="tomli"):
         check_platform(jetson_dir, JETSON, requirement)
     if sys.version_info >= (3, 11):  # pip judges markers by its own Python: it misses this
@@ -139,3 +133,11 @@ def _setup(wheelhouse: Path, venv: Path, *, flag: bool = False) -> subprocess.Co
     return subprocess.run(
         command, capture_output=True, text=True, env=environment, check=False, timeout=120
     )
+
+
+def _jetson_without(unpacked: Path, package: str) -> tuple[Path, str]:
+    """The Jetson's directory with one package's wheels taken away, and what it must install."""
+    jetson_dir = unpacked / JETSON.name
+    for wheel in jetson_dir.glob(f"{package}-*.whl"):
+        wheel.unlink()
+    return jetson_dir, read_manifest(unpacked)["platforms"][JETSON.name]["requirement"]
