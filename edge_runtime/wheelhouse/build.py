@@ -92,8 +92,8 @@ def build_wheelhouse(
             for sentence in gaps:
                 report(f"wheelhouse: {sentence}")
             left_out += gaps
-            requirement = f"edge-runtime[{','.join(chosen)}]=={version}" if chosen else ""
-            requirement = requirement or f"edge-runtime=={version}"
+            listed_extras = f"[{','.join(chosen)}]" if chosen else ""
+            requirement = f"edge-runtime{listed_extras}=={version}"
             wheel_dir = root / platform.name
             wheel_dir.mkdir(parents=True)
             shutil.copy2(project_wheel, wheel_dir)

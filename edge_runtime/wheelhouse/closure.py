@@ -73,14 +73,29 @@ def incompatible_wheels(wheel_dir: Path, platform: TargetPlatform) -> list[str]:
     )
 
 
+@dataclass(frozen=True)
+class Closure:
+    """What the target would install from the directory, and what it would not find."""
+
+    installed: dict[str, str]  # canonical name -> version of each wheel the walk followed
+    missing: list[MissingRequirement]  # empty: the directory is complete for the roots
+
+
 def missing_requirements(
     wheel_dir: Path, platform: TargetPlatform, roots: list[Requirement]
 ) -> list[MissingRequirement]:
     """Each requirement reachable from the roots that no wheel in the directory satisfies.
 
-    Each prints as `numpy>=1.24 (needed by edge-runtime 0.1.0)`; empty means the closure is
-    complete. Only wheels whose tags the platform accepts count. Among several satisfying
-    versions the newest is followed, as pip's resolver prefers it.
+    Each prints as `numpy>=1.24 (needed by edge-runtime 0.1.0)`; empty means complete.
+    """
+    return walk_closure(wheel_dir, platform, roots).missing
+
+
+def walk_closure(wheel_dir: Path, platform: TargetPlatform, roots: list[Requirement]) -> Closure:
+    """Follow Requires-Dist from the roots through the directory, as the target would.
+
+    Only wheels whose tags the platform accepts count. Among several satisfying versions the
+    newest is followed, as pip's resolver prefers it.
     """
     supported = platform.supported_tags()
     wheels: dict[NormalizedName, list[WheelFile]] = {}
@@ -90,6 +105,7 @@ def missing_requirements(
             wheels.setdefault(wheel.name, []).append(wheel)
     environment = platform.marker_environment()
     missing: dict[str, MissingRequirement] = {}
+    installed: dict[str, str] = {}
     seen: set[tuple[NormalizedName, frozenset[str]]] = set()
     queue: list[tuple[Requirement, str]] = [(root, "the release") for root in roots]
     while queue:
@@ -109,10 +125,14 @@ def missing_requirements(
             continue
         seen.add((name, extras))
         chosen = max(candidates, key=lambda wheel: wheel.version)
+        installed[chosen.name] = str(chosen.version)
         for dependency in chosen.requires:
             if _applies(dependency, extras, environment):
                 queue.append((_without_marker(dependency), f"{chosen.name} {chosen.version}"))
-    return [missing[key] for key in sorted(missing)]
+    return Closure(
+        installed=dict(sorted(installed.items())),
+        missing=[missing[key] for key in sorted(missing)],
+    )
 
 
 def _applies(dependency: Requirement, extras: frozenset[str], environment: dict[str, str]) -> bool:

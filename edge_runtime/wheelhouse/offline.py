@@ -23,7 +23,7 @@ from packaging.requirements import Requirement
 
 from edge_runtime.file_hash import sha256_file
 from edge_runtime.wheelhouse import WheelhouseError
-from edge_runtime.wheelhouse.closure import incompatible_wheels, missing_requirements
+from edge_runtime.wheelhouse.closure import incompatible_wheels, walk_closure
 from edge_runtime.wheelhouse.platforms import TargetPlatform, platform_named
 
 SUMS_NAME = "SHA256SUMS"
@@ -115,20 +115,27 @@ def resolve_offline(wheel_dir: Path, platform: TargetPlatform, requirement: str)
 
 
 def check_platform(wheel_dir: Path, platform: TargetPlatform, requirement: str) -> dict[str, str]:
-    """Raise unless the directory installs the requirement on the platform; {name: version}."""
+    """Raise unless the directory installs the requirement on the platform.
+
+    Returns {name: version} as the target installs it (the closure walk, markers judged for
+    the target); pip's offline resolution must succeed as well, but it judges markers with
+    the builder's Python, so its list can lack a target-only package such as tomli.
+    """
     refused = incompatible_wheels(wheel_dir, platform)
     if refused:
         raise WheelhouseError(
             f"{wheel_dir} holds wheels {platform.name} cannot install ({', '.join(refused)}); "
             "remove them (device wheels must be built on that machine) and rebuild."
         )
-    missing = missing_requirements(wheel_dir, platform, [Requirement(requirement)])
-    if missing:
+    closure = walk_closure(wheel_dir, platform, [Requirement(requirement)])
+    if closure.missing:
+        needed = "; ".join(map(str, closure.missing))
         raise WheelhouseError(
-            f"{wheel_dir} lacks wheels {platform.name} needs: {'; '.join(map(str, missing))}; "
+            f"{wheel_dir} lacks wheels {platform.name} needs: {needed}; "
             "rebuild the wheelhouse with network."
         )
-    return resolve_offline(wheel_dir, platform, requirement)
+    resolve_offline(wheel_dir, platform, requirement)
+    return closure.installed
 
 
 @dataclass(frozen=True)
@@ -170,7 +177,10 @@ def unpack(archive: Path, destination: Path) -> Path:
                         f"{archive} holds {member.name!r}, which is not a plain file inside the "
                         "archive; do not install it, copy it again from the release."
                     )
-            tar.extractall(destination)  # every member checked above
+            if hasattr(tarfile, "data_filter"):  # 3.10.12+, 3.11.4+: the library checks too
+                tar.extractall(destination, filter="data")
+            else:
+                tar.extractall(destination)  # every member checked above
     except (OSError, tarfile.TarError) as exc:
         raise WheelhouseError(
             f"{archive} is not a readable wheelhouse archive ({exc}); copy it again."
