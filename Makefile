@@ -10,7 +10,7 @@ comma := ,
 export MUJOCO_GL ?= osmesa
 export PYOPENGL_PLATFORM ?= osmesa
 
-.PHONY: demo test lint install reference-models bench clean fuzz
+.PHONY: demo test lint install reference-models bench clean fuzz wheelhouse
 
 $(STAMP): pyproject.toml tools/setup.sh
 	VENV=$(VENV) EXTRAS=$(EXTRAS) bash tools/setup.sh
@@ -61,3 +61,13 @@ FUZZ_TARGETS ?=
 fuzz:
 	$(MAKE) install EXTRAS=all,dev,fuzz
 	$(PY) fuzz/campaign.py --seconds $(FUZZ_SECONDS) --runs $(FUZZ_RUNS) $(FUZZ_TARGETS)
+
+# Offline install (docs/fleet.md): every wheel the Jetson (aarch64, CPython 3.10) and the x86-64
+# workstation (CPython 3.11) need, in out/wheelhouse/edge-runtime-wheelhouse-VERSION.tar with
+# SHA256SUMS and a manifest; written only once both resolve without an index. Install with
+# `WHEELHOUSE=out/wheelhouse/....tar tools/setup.sh`. DEVICE_WHEELS=DIR adds wheels built on a
+# Jetson (pycuda, pyrealsense2: PyPI has none for it; without them their extras are left out).
+DEVICE_WHEELS ?=
+wheelhouse: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(PY) tools/wheelhouse.py build --out out/wheelhouse \
+	  $(if $(DEVICE_WHEELS),--device-wheels $(DEVICE_WHEELS))

@@ -2,10 +2,16 @@
 # Creates the virtualenv and installs edge-runtime with its extras.
 #   VENV    where to put it (default .venv)
 #   EXTRAS  pip extras (default all,dev; on a Jetson: camera,jetson,dev)
+#   WHEELHOUSE (or --wheelhouse PATH)  install offline from `make wheelhouse`'s archive: its
+#           checksums are verified first, then pip installs with --no-index (no network);
+#           EXTRAS defaults to what the archive holds for this machine (see its manifest.json)
 # Debian packages are installed only when running as root; otherwise we say
 # which ones are missing and go on.
 set -euo pipefail
+WHEELHOUSE=${WHEELHOUSE:-}
+if [ "${1:-}" = "--wheelhouse" ]; then WHEELHOUSE=${2:?"setup: --wheelhouse needs the archive's path"}; fi
 VENV=${VENV:-.venv}
+EXTRAS_GIVEN=${EXTRAS:-}
 EXTRAS=${EXTRAS:-all,dev}
 DEB_PACKAGES=(libusb-1.0-0 libosmesa6 libgl1)
 # The test tools (dev) beside torch (export/all) include lerobot, to load exported datasets
@@ -14,6 +20,7 @@ LEROBOT=""
 case ",$EXTRAS," in
   *,dev,*) case ",$EXTRAS," in *,export,*|*,all,*) LEROBOT=1 ;; esac ;;
 esac
+if [ -n "$WHEELHOUSE" ]; then LEROBOT=""; fi  # test tooling, not part of an offline release
 if [ -n "$LEROBOT" ]; then DEB_PACKAGES+=(ffmpeg); fi
 
 missing=()
@@ -21,7 +28,9 @@ for pkg in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  if [ -n "$WHEELHOUSE" ]; then
+    echo "setup: missing Debian packages (offline: install them from your apt mirror): ${missing[*]}" >&2
+  elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing Debian packages: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
@@ -40,12 +49,19 @@ fi
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
   || { echo "setup: $PYTHON is older than 3.10; install Python 3.10 or newer" >&2; exit 2; }
 
+if [ -n "$WHEELHOUSE" ]; then
+  # shellcheck source=tools/setup_wheelhouse.sh
+  source "$(dirname "$0")/setup_wheelhouse.sh"
+  wheelhouse_verify  # before anything is created: a tampered archive installs nothing
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
   venv_flags=()
   # On a Jetson, TensorRT's Python bindings come from apt: let the venv see them.
   if "$PYTHON" -c 'import tensorrt' 2>/dev/null; then venv_flags+=(--system-site-packages); fi
   "$PYTHON" -m venv "${venv_flags[@]}" "$VENV"
 fi
+if [ -n "$WHEELHOUSE" ]; then wheelhouse_install; exit 0; fi
 PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
 "${PIP[@]}" --upgrade pip
 case ",$EXTRAS," in
