@@ -14,6 +14,7 @@ compared frame.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import numpy as np
@@ -26,14 +27,55 @@ RGBD_SOURCE = "observation.rgbd"
 COLOUR_CHANNELS = 3  # channels 0-2 of observation.rgbd; channel 3 (depth) is left as it is
 
 
+TILE_PX = 32  # colour is matched per ~32 px tile: a desk lamp lights one side of the table
+GAIN_RANGE = (0.4, 2.5)  # what a change of light does to a tile's contrast, at most
+
+
 def match_colours(frame: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """`frame` (1, 4, H, W) with each colour channel's mean and std set to `reference`'s."""
+    """`frame` (1, 4, H, W) in `reference`'s light: per colour channel, a gain and an offset
+    that vary smoothly over the image (per tile, bilinearly interpolated between tile
+    centres) match each tile's mean and spread to the reference's. A global change of light
+    is the special case of equal tiles; a lamp on one side changes the tiles near it. Smooth,
+    so the correction draws no tile seams that the encoder would read as edges."""
     out = np.array(frame, dtype=np.float32, copy=True)
+    height, width = frame.shape[2:]
+    rows, cols = max(1, round(height / TILE_PX)), max(1, round(width / TILE_PX))
     for c in range(COLOUR_CHANNELS):
-        channel, ref = frame[0, c], reference[0, c]
-        spread = float(channel.std()) or 1.0
-        out[0, c] = (channel - channel.mean()) * (float(ref.std()) / spread) + ref.mean()
+        mean, std = _tile_stats(frame[0, c], rows, cols)
+        ref_mean, ref_std = _tile_stats(reference[0, c], rows, cols)
+        # A flat tile (bare table) has almost no spread: its gain would amplify noise, so the
+        # spread is floored at a tenth of the image's and the gain kept within a light's range.
+        floor, ref_floor = (0.1 * float(x[0, c].std()) + 1e-6 for x in (frame, reference))
+        gain = np.clip(np.maximum(ref_std, ref_floor) / np.maximum(std, floor), *GAIN_RANGE)
+        offset = ref_mean - gain * mean
+        out[0, c] = frame[0, c] * _smooth(gain, height, width) + _smooth(offset, height, width)
     return out
+
+
+def _tile_stats(channel: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each tile's mean and standard deviation, (rows, cols) each."""
+    tiles = [np.array_split(band, cols, axis=1) for band in np.array_split(channel, rows, axis=0)]
+    mean = np.array([[t.mean() for t in band] for band in tiles], np.float64)
+    std = np.array([[t.std() for t in band] for band in tiles], np.float64)
+    return mean, std
+
+
+def _smooth(per_tile: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(rows, cols) values at the tile centres, bilinearly interpolated to (height, width)."""
+    rows, cols = per_tile.shape
+    return _weights(height, rows) @ per_tile @ _weights(width, cols).T
+
+
+@functools.lru_cache(maxsize=8)
+def _weights(pixels: int, tiles: int) -> np.ndarray:
+    """(pixels, tiles) linear-interpolation weights from tile centres to pixel centres."""
+    at = np.clip((np.arange(pixels) + 0.5) / pixels * tiles - 0.5, 0, tiles - 1)
+    low = np.floor(at).astype(int)
+    high = np.minimum(low + 1, tiles - 1)
+    weights = np.zeros((pixels, tiles))
+    weights[np.arange(pixels), low] += 1.0 - (at - low)
+    weights[np.arange(pixels), high] += at - low
+    return weights
 
 
 class Relighter:
