@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from importlib.metadata import entry_points
 
 from edge_runtime import __version__
 from edge_runtime.cli.tree import CommandTree
@@ -22,6 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"edgerun {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     tree = CommandTree(parser)
+    # Here, not at the top: the control process re-imports this module (multiprocessing's
+    # spawn re-runs `__main__`) and must not carry importlib.metadata (docs/perf/memory.md).
+    from importlib.metadata import entry_points
+
     for entry in sorted(entry_points(group="edgerun.commands"), key=lambda e: e.name):
         try:
             register = entry.load()

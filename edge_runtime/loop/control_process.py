@@ -22,6 +22,7 @@ from edge_runtime.ipc.channels import Channels
 from edge_runtime.loop.chunks import ChunkCounts
 from edge_runtime.loop.clock import Clock, MonotonicClock
 from edge_runtime.loop.control import ControlLoop
+from edge_runtime.loop.process_memory import ProcessMemory, process_memory
 from edge_runtime.loop.realtime import available_cpus, configure_realtime
 from edge_runtime.loop.safety import SafetyFilter
 from edge_runtime.loop.scheduler import FixedRateScheduler
@@ -57,6 +58,7 @@ class ControlResult:
     bus_errors: int = 0
     chunks: ChunkCounts = field(default_factory=ChunkCounts)
     ticks_dropped: int = 0  # tick records the ring could not take in time
+    memory: ProcessMemory = field(default_factory=ProcessMemory)  # this process's, at its end
 
 
 def control_main(spec: ControlSpec, channels: Channels, conn: Any) -> None:
@@ -120,6 +122,7 @@ def control_main(spec: ControlSpec, channels: Channels, conn: Any) -> None:
             bus_errors=loop.bus_errors if loop else 0,
             chunks=loop.queue.counts() if loop else ChunkCounts(),
             ticks_dropped=channels.ticks.writer_dropped,
+            memory=process_memory(),
         )
         with contextlib.suppress(OSError):  # a killed runtime is gone; torque is off already
             conn.send(result)

@@ -15,7 +15,15 @@ Per process:
 - `gc.freeze()`: moves every object alive now out of the collector's sight, so a full
   collection (which runs in whichever thread triggers it, holding the GIL) walks only new
   objects: a few hundred µs instead of milliseconds with torch or onnx imported.
-- `mlockall(MCL_CURRENT | MCL_FUTURE)`: no page fault ever sends the control thread to disk.
+- `mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)`: no page the process has touched, or
+  touches later, is ever paged out, so no page fault sends the control thread to disk. ONFAULT
+  (Linux >= 4.4) locks pages as they are touched instead of populating every mapping at once:
+  without it, numpy's OpenBLAS alone wired 32 MB of never-used buffer per BLAS thread plus an
+  8 MB stack per thread, and the control process held ~160 MB of RAM the GPU shares on a
+  Jetson (docs/perf/memory.md). Older kernels get the plain lock. Malloc arenas are capped at
+  one first: under MCL_FUTURE each new per-thread arena's 64 MB reservation counts as locked
+  memory (VmLck, RLIMIT_MEMLOCK), and the control process has no allocation contention to gain
+  from more.
 What this cannot fix: a control *thread* shares the GIL with the inference worker. Measured
 under load (docs/perf/loop.md), a shorter GIL switch interval (`set_gil_switch_interval`)
 did not bring a thread's p99 lateness under a millisecond, because the worker often holds
@@ -33,6 +41,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from errno import EINVAL
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +49,8 @@ PR_SET_TIMERSLACK = 29
 PR_GET_TIMERSLACK = 30
 MCL_CURRENT = 1
 MCL_FUTURE = 2
+MCL_ONFAULT = 4
+M_ARENA_MAX = -8  # mallopt parameter (glibc malloc.h)
 
 
 @dataclass
@@ -157,4 +168,10 @@ def _set_fifo(priority: int) -> None:
 
 
 def _lock_memory() -> None:
-    _check(_libc().mlockall(MCL_CURRENT | MCL_FUTURE), "mlockall")
+    libc = _libc()
+    libc.mallopt(M_ARENA_MAX, 1)  # returns 0 where unsupported: then arenas stay as they are
+    if libc.mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0:
+        return
+    if ctypes.get_errno() != EINVAL:  # EINVAL: a kernel without MCL_ONFAULT
+        _check(-1, "mlockall")
+    _check(libc.mlockall(MCL_CURRENT | MCL_FUTURE), "mlockall")
