@@ -42,8 +42,12 @@ class MotorBusSpec:
     latency_s: float | None = None
     joints: JointCalibration | None = None
 
+    def load_driver(self) -> type[MotorBus]:
+        """The driver class for `motor_type`, imported now (nothing is opened)."""
+        return load_class(MOTOR_BUSES[self.motor_type], f"motors type '{self.motor_type}'")
+
     def __call__(self) -> MotorBus:
-        cls = load_class(MOTOR_BUSES[self.motor_type], f"motors type '{self.motor_type}'")
+        cls = self.load_driver()
         kwargs: dict[str, Any] = {"baud": self.baud, "period_s": self.period_s}
         if self.watchdog_ms is not None:
             kwargs["watchdog_ms"] = self.watchdog_ms
