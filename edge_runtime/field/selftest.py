@@ -84,6 +84,7 @@ def _engines_and_parity(
     cache = config.model.engine_cache
     roles = bundle.manifest.roles
     gpu_mb: dict[str, float] = {}
+    context_mb: dict[str, float] = {}
     try:
         models = [(bundle.path(s.file), s.precision, bundle.manifest.files[s.file])
                   for s in roles.values()]  # fmt: skip
@@ -93,15 +94,19 @@ def _engines_and_parity(
                              onnx_sha256=sha) as engine:  # fmt: skip
                 if hasattr(engine, "gpu_memory_bytes"):  # TensorRT: what it took on the GPU
                     gpu_mb[role] = round(engine.gpu_memory_bytes / 1e6, 1)
+                    context_mb[role] = round(engine.context_memory_bytes / 1e6, 1)
     except EdgeRuntimeError as exc:
         return [Check("engines", "fail", str(exc)), Check("golden parity", "skip", "no engines")]
     detail = f"{backend}: {', '.join(roles)} open"
     if gpu_mb:
-        detail += "; GPU memory " + ", ".join(f"{r} {mb:g} MB" for r, mb in gpu_mb.items())
+        detail += "; GPU memory " + ", ".join(
+            f"{r} {mb:g} MB ({context_mb[r]:g} MB execution context)" for r, mb in gpu_mb.items()
+        )
     fell_back = backend != select_backend(config.model.backend)  # auto without built engines
     if fell_back:
         detail += " (auto: no TensorRT engines for this device; run `edgerun build BUNDLE`)"
-    engines = Check("engines", "warn" if fell_back else "ok", detail, {"gpu_mb": gpu_mb})
+    values = {"gpu_mb": gpu_mb, "context_mb": context_mb}
+    engines = Check("engines", "warn" if fell_back else "ok", detail, values)
     if parity is None:
         return [engines, Check("golden parity", "skip", "needs the export package's verify")]
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 KB_PER_MB = 1024.0
 
@@ -34,15 +35,20 @@ def process_memory(pid: int | str = "self", proc: Path = Path("/proc")) -> Proce
     )
 
 
-def memory_report(control: ProcessMemory, runtime: ProcessMemory) -> dict[str, float]:
+def memory_report(
+    control: ProcessMemory, runtime: ProcessMemory, gpu_mb: dict[str, float] | None = None
+) -> dict[str, Any]:
     """The run report's `memory`: the control process's (at the end of its loop) and the
-    runtime process's (at the end of the run); zeros where no control process ran."""
+    runtime process's (at the end of the run); zeros where no control process ran. `gpu_mb`:
+    device memory per engine (TensorRT on a Jetson), left out when empty."""
+    extra = {"gpu_mb": dict(gpu_mb)} if gpu_mb else {}
     return {
         "control_rss_mb": control.rss_mb,
         "control_peak_rss_mb": control.peak_rss_mb,
         "control_locked_mb": control.locked_mb,
         "runtime_rss_mb": runtime.rss_mb,
         "runtime_peak_rss_mb": runtime.peak_rss_mb,
+        **extra,
     }
 
 

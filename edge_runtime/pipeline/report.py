@@ -87,13 +87,15 @@ def print_report(report: dict[str, Any]) -> None:
     Console().print(table)
 
 
-def memory_row(memory: dict[str, float]) -> str:
+def memory_row(memory: dict[str, Any]) -> str:
     """Resident memory of both processes (goals, issue 12: control <= 60 MB, runtime <= 300 MB
-    without models); the control process's locked part is what the GPU can never have."""
+    without models; the control process's is locked, which the GPU can never have) and, on a
+    Jetson, the GPU memory each engine took."""
+    gpu = ", ".join(f"{role} {mb:g} MB" for role, mb in memory.get("gpu_mb", {}).items())
     return (
         f"control {memory['control_rss_mb']:g} MB ({memory['control_locked_mb']:g} MB locked, "
         f"peak {memory['control_peak_rss_mb']:g}), runtime {memory['runtime_rss_mb']:g} MB "
-        f"(peak {memory['runtime_peak_rss_mb']:g})"
+        f"(peak {memory['runtime_peak_rss_mb']:g})" + (f"; GPU {gpu}" if gpu else "")
     )
 
 

@@ -259,7 +259,7 @@ class Runtime:
             chunks=chunks,
             bus_errors=child.bus_errors,
             extra={
-                "memory": memory_report(child.memory, process_memory()),
+                "memory": memory_report(child.memory, process_memory(), self.worker.gpu_memory_mb),
                 **({"world_model": agent.summary()} if (agent := self.worker.agent) else {}),
             },
         )

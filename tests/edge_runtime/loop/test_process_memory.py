@@ -33,6 +33,8 @@ def test_the_memory_line_names_both_processes() -> None:
     assert memory_row(report) == (
         "control 38.5 MB (22.6 MB locked, peak 39), runtime 233.7 MB (peak 256)"
     )
+    gpu = memory_report(ProcessMemory(), ProcessMemory(), {"policy": 41.5, "encoder": 12.0})
+    assert memory_row(gpu).endswith("; GPU policy 41.5 MB, encoder 12 MB")
 
 
 def test_locking_memory_does_not_populate_untouched_reservations() -> None:
