@@ -10,6 +10,7 @@ from edge_runtime.loop.process_memory import ProcessMemory, memory_report, proce
 from edge_runtime.pipeline.report import memory_row
 
 RESERVED_MB = 256
+SHARED_MB = 4
 
 
 def test_process_memory_reads_status_and_smaps_rollup(tmp_path: Path) -> None:
@@ -41,18 +42,25 @@ def test_locking_memory_does_not_populate_untouched_reservations() -> None:
     # In a child: mlockall is process-wide. A never-touched mapping (as OpenBLAS's per-thread
     # buffers are in the control process) must stay out of RAM once memory is locked; a
     # plain MCL_CURRENT lock would make all of it resident.
+    # Shared memory (the tick ring, written every period) is the exception: made resident now.
     code = (
-        "import mmap; from edge_runtime.loop.realtime import configure_realtime as c;"
+        "import mmap; from multiprocessing.shared_memory import SharedMemory;"
+        "from edge_runtime.loop.realtime import configure_realtime as c;"
         "from edge_runtime.loop.process_memory import process_memory;"
         f"reserved = mmap.mmap(-1, {RESERVED_MB} << 20);"
+        f"shared = SharedMemory(create=True, size={SHARED_MB} << 20);"
         "r = c(priority=None, timer_slack_ns=None, freeze_gc=False);"
-        "m = process_memory(); print(r.memory_locked, m.rss_mb, m.locked_mb)"
+        "m = process_memory();"
+        "shm_kb = next(int(x.split()[1]) for x in open('/proc/self/status') if 'RssShmem' in x);"
+        "shared.close(); shared.unlink();"
+        "print(r.memory_locked, m.rss_mb, m.locked_mb, shm_kb / 1024)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
-    locked, rss_mb, locked_mb = out.stdout.split()
+    locked, rss_mb, locked_mb, shared_mb = out.stdout.split()
     if locked != "True":  # no permission to lock here: nothing to check
         return
     assert float(rss_mb) < RESERVED_MB
     assert float(locked_mb) > 0
+    assert float(shared_mb) >= SHARED_MB
