@@ -21,9 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"edgerun {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     tree = CommandTree(parser)
-    # Here, not at the top: the control process re-imports this module (multiprocessing's
-    # spawn re-runs `__main__`) and must not carry importlib.metadata (docs/perf/memory.md).
-    from importlib.metadata import entry_points
+    from importlib.metadata import entry_points  # not at the top: spawn re-imports this module
 
     for entry in sorted(entry_points(group="edgerun.commands"), key=lambda e: e.name):
         try:
