@@ -21,18 +21,18 @@ import numpy as np
 
 from edge_runtime.config import RobotConfig, load_config
 from edge_runtime.errors import ConfigError
+from edge_runtime.loop.bus_spec import MOTOR_BUSES
 from edge_runtime.loop.clock import MonotonicClock
 from edge_runtime.pipeline.observer import LoopObserver
 from edge_runtime.pipeline.policy import BundlePolicy
 from edge_runtime.pipeline.report import plot_loop_timing, run_report, write_report_json
 from edge_runtime.pipeline.runtime import RunResult, Runtime
 from edge_runtime.robot import (
-    MOTOR_BUSES,
     check_bundle_matches,
     joint_calibration,
+    motor_bus_spec,
     open_camera,
     open_model_bundle,
-    open_motor_bus,
     runtime_settings,
 )
 from edge_runtime.world_model.setup import agent_builder
@@ -88,7 +88,7 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
             camera, port = rig.camera, rig.port
         else:
             camera = open_camera(config, clock)
-        bus_factory = functools.partial(open_motor_bus, config, port, joints)
+        bus_factory = motor_bus_spec(config, port, joints)  # pickled to the control process
         with bus_factory():  # a wrong port, baud or id fails here, torque still off
             pass
         make_policy = functools.partial(

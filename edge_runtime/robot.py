@@ -7,43 +7,29 @@ one sentence naming the missing extra.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from edge_runtime.bundle import Bundle, open_bundle
 from edge_runtime.config import RobotConfig
 from edge_runtime.errors import CameraError, ConfigError
+from edge_runtime.loop.bus_spec import MotorBusSpec
 from edge_runtime.loop.clock import Clock
 from edge_runtime.loop.safety import SafetyLimits
 from edge_runtime.loop.settings import RuntimeSettings
+from edge_runtime.registry import load_class
 from edge_runtime.sensors.base import Camera
 from firmware_bridge.base import MotorBus
 
 if TYPE_CHECKING:
     from edge_runtime.calibration_artifacts.schemas import JointCalibration
 
-MOTOR_BUSES = {
-    "dynamixel": ("firmware_bridge.dynamixel.bus", "DynamixelBus", ""),
-    "mcu": ("firmware_bridge.mcu.bus", "McuBus", ""),
-}
 CAMERAS = {
     "realsense": ("edge_runtime.sensors.realsense", "RealSenseCamera", "camera"),
     "playback": ("edge_runtime.sensors.realsense_playback", "PlaybackCamera", "camera"),
 }
-
-
-def load_class(entry: tuple[str, str, str], what: str) -> Any:
-    module, name, extra = entry
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ImportError as exc:
-        hint = f"; install it with `pip install edge-runtime[{extra}]`" if extra else ""
-        raise ConfigError(
-            f"{what} needs {exc.name or module}, which is not installed{hint}"
-        ) from exc
 
 
 def joint_calibration(config: RobotConfig) -> JointCalibration | None:
@@ -59,21 +45,28 @@ def joint_calibration(config: RobotConfig) -> JointCalibration | None:
     return require_joint_calibration(config.resolve(config.calibration_dir), config.motor_ids)
 
 
+def motor_bus_spec(
+    config: RobotConfig, port: str | None = None, joints: JointCalibration | None = None
+) -> MotorBusSpec:
+    """How to open the configured bus (`port` overrides the config's): picklable, light."""
+    dynamixel = config.motors.type == "dynamixel"
+    return MotorBusSpec(
+        motor_type=config.motors.type,
+        port=port or config.motors.port,
+        motor_ids=tuple(config.motor_ids),
+        baud=config.motors.baud,
+        period_s=config.period_s,
+        watchdog_ms=config.motors.watchdog_ms if dynamixel else None,
+        latency_s=config.motors.latency_ms / 1000.0 if dynamixel else None,
+        joints=joints,
+    )
+
+
 def open_motor_bus(
     config: RobotConfig, port: str | None = None, joints: JointCalibration | None = None
 ) -> MotorBus:
     """The configured bus; with a joint calibration, positions are in the calibrated frame."""
-    cls = load_class(MOTOR_BUSES[config.motors.type], f"motors type '{config.motors.type}'")
-    kwargs: dict[str, Any] = {"baud": config.motors.baud, "period_s": config.period_s}
-    if config.motors.type == "dynamixel":
-        kwargs["watchdog_ms"] = config.motors.watchdog_ms
-        kwargs["latency_s"] = config.motors.latency_ms / 1000.0
-    bus = cls(port or config.motors.port, config.motor_ids, **kwargs)
-    if joints is None:
-        return bus
-    from edge_runtime.calibration_artifacts.offsets import CalibratedBus
-
-    return CalibratedBus(bus, joints)
+    return motor_bus_spec(config, port, joints)()
 
 
 def open_camera(config: RobotConfig, clock: Clock | None = None) -> Camera:

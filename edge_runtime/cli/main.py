@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from importlib.metadata import entry_points
 
 from edge_runtime import __version__
 from edge_runtime.cli.tree import CommandTree
@@ -22,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"edgerun {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     tree = CommandTree(parser)
+    from importlib.metadata import entry_points  # not at the top: spawn re-imports this module
+
     for entry in sorted(entry_points(group="edgerun.commands"), key=lambda e: e.name):
         try:
             register = entry.load()

@@ -46,6 +46,20 @@ def import_tensorrt() -> tuple[Any, Any]:
     return trt, cuda
 
 
+def context_memory_bytes(engine: Any) -> int:
+    """Device memory one execution context of `engine` takes (activations, scratch).
+
+    TensorRT's own figure, beside the free-memory difference `gpu_memory_bytes` (which on a
+    Jetson's shared memory also moves with other processes): `device_memory_size_v2` from
+    TensorRT 10.1, `device_memory_size` (deprecated there) before; 0 if neither exists.
+    """
+    for name in ("device_memory_size_v2", "device_memory_size"):
+        value = getattr(engine, name, None)
+        if value is not None:
+            return int(value)
+    return 0
+
+
 class TensorRTEngine(Engine):
     backend = "tensorrt"
 
@@ -65,6 +79,7 @@ class TensorRTEngine(Engine):
         self._engine: Any = None
         self._runtime: Any = None
         self.gpu_memory_bytes = 0  # device memory this engine took when it loaded
+        self.context_memory_bytes = 0  # of which its execution context's, as TensorRT says
         self._shared: CudaThreadContext | None = CudaThreadContext.acquire(cuda, device_index)
         try:
             free_before = self._shared.free_memory_bytes()
@@ -87,6 +102,7 @@ class TensorRTEngine(Engine):
             )
         self._engine = engine
         self._execution = engine.create_execution_context()
+        self.context_memory_bytes = context_memory_bytes(engine)
         for index in range(engine.num_io_tensors):
             name = engine.get_tensor_name(index)
             shape = tuple(int(d) for d in engine.get_tensor_shape(name))

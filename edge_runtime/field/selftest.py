@@ -8,6 +8,9 @@ Checks, in order (each one line of the report; all run, so one report shows ever
   export, and the command that offers selftest (export/cli_field.py) passes it in;
 - calibration: the joint calibration `run` would require;
 - disk: free space where reports, logs and bundle slots go;
+- memory: what the control process will hold (started as `run` starts it, memory locked; the
+  bus is not opened) and this process's peak, which has imported what the runtime imports
+  and opened every engine (docs/perf/memory.md);
 - camera, motors, loop timing (`selftest_devices`).
 """
 
@@ -25,7 +28,16 @@ from edge_runtime.field.selftest_devices import device_checks
 from edge_runtime.field.selftest_report import Check, ParityCheck, SelftestReport
 from edge_runtime.field.slots import pin_bundle
 from edge_runtime.field.state_dir import resolve_state_dir
-from edge_runtime.robot import check_bundle_matches, joint_calibration, open_model_bundle
+from edge_runtime.loop.control_process import control_footprint
+from edge_runtime.loop.process_memory import memory_report, process_memory
+from edge_runtime.robot import (
+    check_bundle_matches,
+    joint_calibration,
+    motor_bus_spec,
+    open_model_bundle,
+)
+
+CONTROL_GOAL_MB = 60.0  # resident, memory locked (issue 12)
 
 if TYPE_CHECKING:
     from edge_runtime.calibration_artifacts.schemas import JointCalibration
@@ -46,6 +58,7 @@ def run_selftest(
     joints, calibration = _calibration(config)
     checks.append(calibration)
     checks.append(disk_check((resolve_state_dir(config), *log_dirs), limits.min_free_disk_gb))
+    checks.append(memory_check(config, joints))
     checks += device_checks(config, joints)
     where = str(bundle.root) if bundle else str(bundle_path or config.model.bundle)
     return SelftestReport(config.name, where, tuple(checks), limits)
@@ -71,6 +84,7 @@ def _engines_and_parity(
     cache = config.model.engine_cache
     roles = bundle.manifest.roles
     gpu_mb: dict[str, float] = {}
+    context_mb: dict[str, float] = {}
     try:
         models = [(bundle.path(s.file), s.precision, bundle.manifest.files[s.file])
                   for s in roles.values()]  # fmt: skip
@@ -80,15 +94,19 @@ def _engines_and_parity(
                              onnx_sha256=sha) as engine:  # fmt: skip
                 if hasattr(engine, "gpu_memory_bytes"):  # TensorRT: what it took on the GPU
                     gpu_mb[role] = round(engine.gpu_memory_bytes / 1e6, 1)
+                    context_mb[role] = round(engine.context_memory_bytes / 1e6, 1)
     except EdgeRuntimeError as exc:
         return [Check("engines", "fail", str(exc)), Check("golden parity", "skip", "no engines")]
     detail = f"{backend}: {', '.join(roles)} open"
     if gpu_mb:
-        detail += "; GPU memory " + ", ".join(f"{r} {mb:g} MB" for r, mb in gpu_mb.items())
+        detail += "; GPU memory " + ", ".join(
+            f"{r} {mb:g} MB ({context_mb[r]:g} MB execution context)" for r, mb in gpu_mb.items()
+        )
     fell_back = backend != select_backend(config.model.backend)  # auto without built engines
     if fell_back:
         detail += " (auto: no TensorRT engines for this device; run `edgerun build BUNDLE`)"
-    engines = Check("engines", "warn" if fell_back else "ok", detail, {"gpu_mb": gpu_mb})
+    values = {"gpu_mb": gpu_mb, "context_mb": context_mb}
+    engines = Check("engines", "warn" if fell_back else "ok", detail, values)
     if parity is None:
         return [engines, Check("golden parity", "skip", "needs the export package's verify")]
     try:
@@ -105,6 +123,23 @@ def _calibration(config: RobotConfig) -> tuple[JointCalibration | None, Check]:
     except EdgeRuntimeError as exc:
         return None, Check("calibration", "fail", str(exc))
     return joints, Check("calibration", "ok", f"joint calibration for ids {config.motor_ids}")
+
+
+def memory_check(config: RobotConfig, joints: JointCalibration | None) -> Check:
+    """The control process's footprint against its goal (issue 12: <= 60 MB, it is locked and
+    the GPU shares the RAM), and this process's peak with the engines loaded (for scale)."""
+    control = control_footprint(motor_bus_spec(config, None, joints), lock_memory=True)
+    selftest = process_memory()
+    values = memory_report(control, selftest)
+    detail = (
+        f"control process {control.rss_mb:g} MB ({control.locked_mb:g} MB locked), "
+        f"runtime imports with the engines open {selftest.peak_rss_mb:g} MB peak"
+    )
+    if not control.rss_mb:
+        return Check("memory", "warn", "the control process did not report; " + detail, values)
+    if control.rss_mb > CONTROL_GOAL_MB:
+        return Check("memory", "warn", f"{detail}; goal <= {CONTROL_GOAL_MB:g} MB", values)
+    return Check("memory", "ok", detail, values)
 
 
 def disk_check(paths: tuple[Path, ...], min_free_gb: float) -> Check:

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge_runtime.ipc.channels import Channels
+from edge_runtime.loop.bus_spec import MotorBusSpec
 from edge_runtime.loop.chunks import ChunkCounts
 from edge_runtime.loop.clock import Clock, MonotonicClock
 from edge_runtime.loop.control import ControlLoop
+from edge_runtime.loop.process_memory import ProcessMemory, process_memory
 from edge_runtime.loop.realtime import available_cpus, configure_realtime
 from edge_runtime.loop.safety import SafetyFilter
 from edge_runtime.loop.scheduler import FixedRateScheduler
@@ -57,6 +59,7 @@ class ControlResult:
     bus_errors: int = 0
     chunks: ChunkCounts = field(default_factory=ChunkCounts)
     ticks_dropped: int = 0  # tick records the ring could not take in time
+    memory: ProcessMemory = field(default_factory=ProcessMemory)  # this process's, at its end
 
 
 def control_main(spec: ControlSpec, channels: Channels, conn: Any) -> None:
@@ -120,11 +123,48 @@ def control_main(spec: ControlSpec, channels: Channels, conn: Any) -> None:
             bus_errors=loop.bus_errors if loop else 0,
             chunks=loop.queue.counts() if loop else ChunkCounts(),
             ticks_dropped=channels.ticks.writer_dropped,
+            memory=process_memory(),
         )
         with contextlib.suppress(OSError):  # a killed runtime is gone; torque is off already
             conn.send(result)
         conn.close()
         channels.close()
+
+
+def control_footprint(
+    bus: MotorBusSpec, lock_memory: bool, timeout_s: float = 60.0
+) -> ProcessMemory:
+    """The memory a control process holds before its loop runs (zeros if it could not say).
+
+    A child started as `Runtime` starts the control process (spawn, this module, `bus`
+    pickled) imports the bus's driver and locks its memory as `run` would, then reports; the
+    bus is never opened, so torque stays off. For `edgerun selftest`: what `run` will cost.
+    """
+    ctx = mp.get_context("spawn")
+    conn, child_conn = ctx.Pipe(duplex=False)
+    child = ctx.Process(
+        target=_footprint_main, args=(bus, lock_memory, child_conn), name="edgerun-control"
+    )
+    child.start()
+    child_conn.close()
+    try:
+        return conn.recv() if conn.poll(timeout_s) else ProcessMemory()
+    except EOFError:  # it died before reporting (a failed import is logged by the child)
+        return ProcessMemory()
+    finally:
+        conn.close()
+        child.join(timeout=5.0)
+        if child.is_alive():
+            child.kill()
+            child.join()
+
+
+def _footprint_main(bus: MotorBusSpec, lock_memory: bool, conn: Any) -> None:
+    bus.load_driver()
+    if lock_memory:
+        configure_realtime(priority=None, timer_slack_ns=None, lock_memory=True)
+    conn.send(process_memory())
+    conn.close()
 
 
 class _StopFlag:

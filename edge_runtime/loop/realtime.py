@@ -15,7 +15,15 @@ Per process:
 - `gc.freeze()`: moves every object alive now out of the collector's sight, so a full
   collection (which runs in whichever thread triggers it, holding the GIL) walks only new
   objects: a few hundred µs instead of milliseconds with torch or onnx imported.
-- `mlockall(MCL_CURRENT | MCL_FUTURE)`: no page fault ever sends the control thread to disk.
+- `mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)`: no page the process has touched, or
+  touches later, is ever paged out, so no page fault sends the control thread to disk. ONFAULT
+  (Linux >= 4.4) locks pages as they are touched instead of populating every mapping at once:
+  without it, numpy's OpenBLAS alone wired 32 MB of never-used buffer per BLAS thread plus an
+  8 MB stack per thread, and the control process held ~160 MB of RAM the GPU shares on a
+  Jetson (docs/perf/memory.md). Older kernels get the plain lock. Malloc arenas are capped at
+  one first: under MCL_FUTURE each new per-thread arena's 64 MB reservation counts as locked
+  memory (VmLck, RLIMIT_MEMLOCK), and the control process has no allocation contention to gain
+  from more. Shared memory (the tick ring, written every period) is populated at once.
 What this cannot fix: a control *thread* shares the GIL with the inference worker. Measured
 under load (docs/perf/loop.md), a shorter GIL switch interval (`set_gil_switch_interval`)
 did not bring a thread's p99 lateness under a millisecond, because the worker often holds
@@ -33,6 +41,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from errno import EINVAL
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +49,9 @@ PR_SET_TIMERSLACK = 29
 PR_GET_TIMERSLACK = 30
 MCL_CURRENT = 1
 MCL_FUTURE = 2
+MCL_ONFAULT = 4
+M_ARENA_MAX = -8  # mallopt parameter (glibc malloc.h)
+SHARED_MEMORY_DIR = "/dev/shm/"  # where POSIX shared memory (the ipc channels) lives
 
 
 @dataclass
@@ -157,4 +169,36 @@ def _set_fifo(priority: int) -> None:
 
 
 def _lock_memory() -> None:
-    _check(_libc().mlockall(MCL_CURRENT | MCL_FUTURE), "mlockall")
+    libc = _libc()
+    libc.mallopt(M_ARENA_MAX, 1)  # returns 0 where unsupported: then arenas stay as they are
+    if libc.mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0:
+        _populate_shared_memory(libc)
+        return
+    if ctypes.get_errno() != EINVAL:  # EINVAL: a kernel without MCL_ONFAULT
+        _check(-1, "mlockall")
+    _check(libc.mlockall(MCL_CURRENT | MCL_FUTURE), "mlockall")
+
+
+def _populate_shared_memory(libc: ctypes.CDLL) -> None:
+    """Fault in and lock every shared-memory mapping now (plain mlock populates).
+
+    The control process writes its tick ring (shared memory) every period: under MCL_ONFAULT
+    each new page of it would fault on its first write, in the loop, a few times a second.
+    A refusal is harmless (those pages then fault once each, and stay locked).
+    """
+    mlock = libc.mlock
+    mlock.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    for start, end in _mapped_ranges(SHARED_MEMORY_DIR):
+        mlock(start, end - start)
+
+
+def _mapped_ranges(path_prefix: str) -> list[tuple[int, int]]:
+    """Address ranges of this process's mappings of files under `path_prefix`."""
+    ranges = []
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split(maxsplit=5)
+            if len(fields) == 6 and fields[5].startswith(path_prefix):
+                start, end = fields[0].split("-")
+                ranges.append((int(start, 16), int(end, 16)))
+    return ranges

@@ -73,6 +73,7 @@ class InferenceWorker:
         self.inference_ns = SampleBuffer()  # engine + preprocessing time per chunk
         self.latency_ns = SampleBuffer()  # observation → chunk in queue
         self.stale_frames_skipped = 0
+        self.gpu_memory_mb: dict[str, float] = {}  # per engine, once the models are loaded
         self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
 
     def start(self) -> None:
@@ -86,6 +87,7 @@ class InferenceWorker:
     def _run(self) -> None:
         try:
             policy = self._make_policy()
+            self.gpu_memory_mb = policy.gpu_memory_mb()
             if self._link is not None:
                 self.agent = self._link.build(policy)
         except BaseException as exc:

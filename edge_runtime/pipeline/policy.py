@@ -60,6 +60,14 @@ class BundlePolicy:
             self.close()
             raise
 
+    def gpu_memory_mb(self) -> dict[str, float]:
+        """Device memory each engine took when it loaded, by role (TensorRT; {} on the CPU)."""
+        return {
+            role: round(engine.gpu_memory_bytes / 1e6, 1)
+            for role, engine in self.engines.items()
+            if hasattr(engine, "gpu_memory_bytes")
+        }
+
     def _check_io(self, role: str, engine: Engine) -> None:
         spec = self.bundle.manifest.roles[role]
         declared = {t.name: tuple(t.shape) for t in (*spec.inputs, *spec.outputs)}

@@ -74,6 +74,8 @@ def print_report(report: dict[str, Any]) -> None:
         "safety events", ", ".join(f"{k} {v}" for k, v in sorted(events.items())) or "none"
     )
     table.add_row("motor bus errors", str(report["bus_errors"]))
+    if memory := report.get("memory"):
+        table.add_row("memory", memory_row(memory))
     for name, value in world_model_rows(report.get("world_model")):
         table.add_row(name, value)
     if report["task"]:
@@ -83,6 +85,18 @@ def print_report(report: dict[str, Any]) -> None:
     if report["fault"]:
         table.add_row("FAULT", f"[red]{report['fault']}[/red]")
     Console().print(table)
+
+
+def memory_row(memory: dict[str, Any]) -> str:
+    """Resident memory of both processes (goals, issue 12: control <= 60 MB, runtime <= 300 MB
+    without models; the control process's is locked, which the GPU can never have) and, on a
+    Jetson, the GPU memory each engine took."""
+    gpu = ", ".join(f"{role} {mb:g} MB" for role, mb in memory.get("gpu_mb", {}).items())
+    return (
+        f"control {memory['control_rss_mb']:g} MB ({memory['control_locked_mb']:g} MB locked, "
+        f"peak {memory['control_peak_rss_mb']:g}), runtime {memory['runtime_rss_mb']:g} MB "
+        f"(peak {memory['runtime_peak_rss_mb']:g})" + (f"; GPU {gpu}" if gpu else "")
+    )
 
 
 def world_model_rows(summary: dict[str, Any] | None) -> list[tuple[str, str]]:

@@ -29,6 +29,7 @@ from edge_runtime.ipc.channels import Channels, event_kinds
 from edge_runtime.ipc.names import remove_leftovers
 from edge_runtime.loop.clock import Clock, MonotonicClock
 from edge_runtime.loop.control_process import ControlResult, ControlSpec, control_main
+from edge_runtime.loop.process_memory import memory_report, process_memory
 from edge_runtime.loop.settings import RuntimeSettings
 from edge_runtime.loop.summary import LoopSummary
 from edge_runtime.pipeline.inference import InferenceWorker, WorldModelLink
@@ -257,5 +258,8 @@ class Runtime:
             latency_us=self.worker.latency_ns.percentiles_us(50, 99),
             chunks=chunks,
             bus_errors=child.bus_errors,
-            extra={"world_model": agent.summary()} if (agent := self.worker.agent) else {},
+            extra={
+                "memory": memory_report(child.memory, process_memory(), self.worker.gpu_memory_mb),
+                **({"world_model": agent.summary()} if (agent := self.worker.agent) else {}),
+            },
         )

@@ -106,4 +106,4 @@ def test_deploy_selftest_rollback_on_the_simulated_robot(
     result = json.loads((tmp_path / "st.json").read_text())
     assert result["passed"]
     assert result["bundle"] == str(slots.path("a"))
-    assert {c["name"] for c in result["checks"]} >= {"loop timing", "disk", "calibration"}
+    assert {c["name"] for c in result["checks"]} >= {"loop timing", "disk", "calibration", "memory"}

@@ -94,6 +94,11 @@ def test_a_two_engine_bundle_shares_one_primary_context(model, bundle, tmp_path)
     try:
         assert policy.backend == "tensorrt"
         assert model.primary_retains == 1  # two engines, one retained context
+        gpu_bytes = {role: e.gpu_memory_bytes for role, e in policy.engines.items()}
+        assert len(gpu_bytes) == 2
+        assert all(n > 0 for n in gpu_bytes.values())
+        # The run report's GPU memory per engine:
+        assert policy.gpu_memory_mb() == {r: round(n / 1e6, 1) for r, n in gpu_bytes.items()}
         for _ in range(3):
             np.testing.assert_allclose(policy.act(frame(), JOINTS), reference, atol=1e-6)
             assert model.stack() == []  # nothing left current between calls
@@ -186,6 +191,7 @@ def test_gpu_memory_per_engine_is_measured(model, bundle, tmp_path) -> None:
     with TensorRTEngine(files["policy"]) as engine:
         io_bytes = 4 * (4 + 3 + 4 * 3)  # latent4, joints, actions: float32
         assert engine.gpu_memory_bytes == io_bytes + ACTIVATION_BYTES
+        assert engine.context_memory_bytes == ACTIVATION_BYTES  # TensorRT's own figure
     model.assert_clean()
 
 

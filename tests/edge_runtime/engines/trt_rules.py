@@ -94,6 +94,10 @@ class ICudaEngine:
         _track(self, "engine")
 
     @property
+    def device_memory_size_v2(self) -> int:  # TensorRT >= 10.1: what one execution context takes
+        return self.activation_bytes
+
+    @property
     def num_io_tensors(self) -> int:
         return len(self.io)
 

@@ -39,6 +39,9 @@ def test_closed_loop_moves_the_arm_and_ends_with_torque_off(rig: Rig) -> None:
     assert result.stop_reason == "duration reached"
     assert result.summary.ticks == 200
     assert result.chunks["received"] > 5
+    memory = result.extra["memory"]  # the control process reported its own
+    assert 0 < memory["control_rss_mb"] <= memory["control_peak_rss_mb"]
+    assert 0 < memory["runtime_rss_mb"] <= memory["runtime_peak_rss_mb"]
     run_ticks = [t for t in counter.ticks if t.mode == "run"]
     assert len(run_ticks) > 50
     # The test policy steps every joint upwards: the simulated arm must have followed.

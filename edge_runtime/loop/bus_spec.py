@@ -1,0 +1,61 @@
+"""`MotorBusSpec`: how the control process opens its motor bus, as plain picklable values.
+
+The control process is started with multiprocessing's spawn: its arguments are pickled, and
+unpickling imports every module their classes live in. A `functools.partial` over
+`edge_runtime.robot.open_motor_bus` and the `RobotConfig` dragged in the robot module's
+imports (bundle reader, signature checks with cryptography, config parsing) — ~10 MB of
+memory the control process then locked (docs/perf/memory.md). This spec holds only numbers,
+strings and the joint calibration, and imports the driver for its motor type when called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from edge_runtime.registry import load_class
+
+if TYPE_CHECKING:
+    from edge_runtime.calibration_artifacts.schemas import JointCalibration
+    from firmware_bridge.base import MotorBus
+
+MOTOR_BUSES = {
+    "dynamixel": ("firmware_bridge.dynamixel.bus", "DynamixelBus", ""),
+    "mcu": ("firmware_bridge.mcu.bus", "McuBus", ""),
+}
+
+
+@dataclass(frozen=True)
+class MotorBusSpec:
+    """One motor bus: its driver (a `MOTOR_BUSES` key), port, ids and the driver's settings.
+
+    Calling it opens the bus; with a joint calibration, positions are in the calibrated frame.
+    `watchdog_ms` and `latency_s` are the Dynamixel driver's (None for other drivers).
+    """
+
+    motor_type: str
+    port: str
+    motor_ids: tuple[int, ...]
+    baud: int
+    period_s: float
+    watchdog_ms: int | None = None
+    latency_s: float | None = None
+    joints: JointCalibration | None = None
+
+    def load_driver(self) -> type[MotorBus]:
+        """The driver class for `motor_type`, imported now (nothing is opened)."""
+        return load_class(MOTOR_BUSES[self.motor_type], f"motors type '{self.motor_type}'")
+
+    def __call__(self) -> MotorBus:
+        cls = self.load_driver()
+        kwargs: dict[str, Any] = {"baud": self.baud, "period_s": self.period_s}
+        if self.watchdog_ms is not None:
+            kwargs["watchdog_ms"] = self.watchdog_ms
+        if self.latency_s is not None:
+            kwargs["latency_s"] = self.latency_s
+        bus = cls(self.port, list(self.motor_ids), **kwargs)
+        if self.joints is None:
+            return bus
+        from edge_runtime.calibration_artifacts.offsets import CalibratedBus
+
+        return CalibratedBus(bus, self.joints)
