@@ -60,14 +60,22 @@ def joint_calibration(config: RobotConfig) -> JointCalibration | None:
 
 
 def open_motor_bus(
-    config: RobotConfig, port: str | None = None, joints: JointCalibration | None = None
+    config: RobotConfig,
+    port: str | None = None,
+    joints: JointCalibration | None = None,
+    verify: bool = True,
 ) -> MotorBus:
-    """The configured bus; with a joint calibration, positions are in the calibrated frame."""
+    """The configured bus; with a joint calibration, positions are in the calibrated frame.
+
+    `verify=False` skips the Dynamixel open-time ping of every servo: for an emergency torque
+    off, which must reach the wire before anything else (the ids were checked at the start).
+    """
     cls = load_class(MOTOR_BUSES[config.motors.type], f"motors type '{config.motors.type}'")
     kwargs: dict[str, Any] = {"baud": config.motors.baud, "period_s": config.period_s}
     if config.motors.type == "dynamixel":
         kwargs["watchdog_ms"] = config.motors.watchdog_ms
         kwargs["latency_s"] = config.motors.latency_ms / 1000.0
+        kwargs["verify"] = verify
     bus = cls(port or config.motors.port, config.motor_ids, **kwargs)
     if joints is None:
         return bus
