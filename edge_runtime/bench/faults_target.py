@@ -139,8 +139,11 @@ def _run(spec: TargetSpec, conn: Any) -> None:
     clock = MonotonicClock()
     recorder = EpisodeRecorder(spec.record_dir, clock=clock)
     recorder.start()
+    bus_factory = functools.partial(open_motor_bus, config, spec.port, None)
+    with bus_factory():  # as `edgerun run` does: ids checked, driver loaded, torque off
+        pass
     runtime = Runtime(
-        functools.partial(open_motor_bus, config, spec.port, None),
+        bus_factory,
         spec.camera.open(),
         make_policy,
         settings,
