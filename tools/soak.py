@@ -14,6 +14,7 @@ writes soak.json (samples, per-minute ticks and misses, the run report) and soak
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import os
 import threading
@@ -25,19 +26,19 @@ from edge_runtime.bench.process_tree import cmdline, descendants
 from edge_runtime.pipeline.observer import LoopObserver, TickRecord
 
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+MIN_RUN_S = 30.0  # no new run for less than this
+HANG_S = 60.0  # a run still going this long after its duration has hung
 
 
 class PerMinute(LoopObserver):
-    """Ticks and missed periods, bucketed per minute of the run."""
+    """Ticks and missed periods, bucketed per minute of the soak (all its runs)."""
 
     def __init__(self) -> None:
-        self.start_ns = 0
+        self.start_ns = time.monotonic_ns()  # the runtime's clock is CLOCK_MONOTONIC too
         self.ticks: dict[int, int] = {}
         self.missed: dict[int, int] = {}
 
     def on_tick(self, record: TickRecord) -> None:
-        if not self.start_ns:
-            self.start_ns = record.start_ns
         minute = (record.start_ns - self.start_ns) // 60_000_000_000
         self.ticks[minute] = self.ticks.get(minute, 0) + 1
         self.missed[minute] = self.missed.get(minute, 0) + record.missed
@@ -47,7 +48,11 @@ def _role(pid: int) -> str:
     line = cmdline(pid)
     if pid == os.getpid():
         return "runtime"
-    for marker, role in (("child_writer", "recorder"), ("spawn_main", "child"), ("resource_tracker", "resource tracker")):
+    for marker, role in (
+        ("child_writer", "recorder"),
+        ("spawn_main", "child"),
+        ("resource_tracker", "resource tracker"),
+    ):
         if marker in line:
             return role
     return line.split(" ")[0].rsplit("/", 1)[-1] or "?"
@@ -81,6 +86,7 @@ def soak(minutes: float, out_dir: Path, sample_s: float) -> dict[str, Any]:
     from edge_runtime.drive import DriveOptions, demo_bundle, demo_config, drive
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    hangs = open(out_dir / "hangs.txt", "w")  # noqa: SIM115 (open for the whole soak)
     counter = PerMinute()
     samples: list[dict[str, Any]] = []
     done = threading.Event()
@@ -92,25 +98,36 @@ def soak(minutes: float, out_dir: Path, sample_s: float) -> dict[str, Any]:
 
     thread = threading.Thread(target=sampler, daemon=True)
     thread.start()
-    options = DriveOptions(
-        duration_s=minutes * 60, out_dir=out_dir, bundle=demo_bundle(out_dir),
-        observers=(counter,), seed=0,
-    )  # fmt: skip
+    runs: list[dict[str, Any]] = []
     try:
-        outcome = drive(demo_config(), options)
+        # A run that stops early (a safety stop on an overloaded machine) is followed by the
+        # next one in this same process, until the time is up: each stop is in `runs`.
+        while (left_s := minutes * 60 - (time.monotonic() - t0)) > MIN_RUN_S:
+            options = DriveOptions(
+                duration_s=left_s, out_dir=out_dir, bundle=demo_bundle(out_dir),
+                observers=(counter,), seed=len(runs),
+            )  # fmt: skip
+            start_s = time.monotonic() - t0
+            # A run that does not end in time leaves every thread's stack here (a hang).
+            faulthandler.dump_traceback_later(left_s + HANG_S, file=hangs)
+            outcome = drive(demo_config(), options)
+            faulthandler.cancel_dump_traceback_later()
+            runs.append({
+                "start_s": round(start_s, 1), "end_s": round(time.monotonic() - t0, 1),
+                "stop_reason": outcome.result.stop_reason, "report": outcome.report,
+            })  # fmt: skip
     finally:
         done.set()
         thread.join()
     return {
         "minutes": minutes,
         "load_at_end": os.getloadavg(),
-        "stop_reason": outcome.result.stop_reason,
+        "runs": runs,
         "per_minute": [
             {"minute": m, "ticks": counter.ticks[m], "missed": counter.missed.get(m, 0)}
             for m in sorted(counter.ticks)
         ],
         "samples": samples,
-        "report": outcome.report,
     }
 
 
@@ -133,11 +150,14 @@ def plot(result: dict[str, Any], path: Path) -> None:
         fds.plot(t, fd, label=name)
     minutes = result["per_minute"]
     miss.bar([m["minute"] + 0.5 for m in minutes], [m["missed"] for m in minutes], width=0.8)
+    for run in result["runs"][1:]:  # a new run after an early stop
+        for axis in (mem, fds, miss):
+            axis.axvline(run["start_s"] / 60, color="red", linewidth=0.8, linestyle=":")
     mem.set_ylabel("RSS (MiB)")
     fds.set_ylabel("open fds")
     miss.set_ylabel("missed periods / min")
     miss.set_xlabel("minutes")
-    mem.legend(fontsize=7)
+    mem.legend(fontsize=6, ncol=2)
     mem.set_title("edgerun demo soak")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
