@@ -38,7 +38,7 @@ from edge_runtime.bench.faults_judge import JointLimits, judge_witness, log_loss
 from edge_runtime.bench.faults_summary import summarize, verdicts
 from edge_runtime.bench.faults_target import TargetSpec, target_main
 from edge_runtime.config import RobotConfig
-from edge_runtime.errors import ConfigError
+from edge_runtime.errors import ConfigError, EdgeRuntimeError
 from edge_runtime.ipc.names import entries_of
 
 ARM_TIMEOUT_S = 120.0  # spawn, imports and model warm-up on a loaded machine
@@ -150,13 +150,27 @@ def run_started(
     """`run_once`, again when the runtime failed before its first tick (before any fault:
     e.g. servos too slow to answer the enable on a loaded machine); such tries are counted."""
     errors: list[str] = []
-    run = run_once(campaign, fault, rng, repeat)
+    run = _run_guarded(campaign, fault, rng, repeat)
     while run["outcome"] == "did not start" and len(errors) + 1 < START_ATTEMPTS:
         errors.append(run.get("error", ""))
-        run = run_once(campaign, fault, rng, repeat)
+        run = _run_guarded(campaign, fault, rng, repeat)
     run["start_retries"] = len(errors)
     if errors:
         run["start_errors"] = errors
+    return run
+
+
+def _run_guarded(
+    campaign: Campaign, fault: Fault, rng: random.Random, repeat: int
+) -> dict[str, Any]:
+    """`run_once`; the arm restarted after a run that hung, or when the arm itself stopped
+    answering (the campaign goes on and the run says so)."""
+    try:
+        run = run_once(campaign, fault, rng, repeat)
+    except EdgeRuntimeError as exc:
+        run = {"repeat": repeat, "outcome": "campaign error", "error": str(exc)}
+    if run["outcome"] in ("hung", "campaign error"):
+        campaign.start_rig()
     return run
 
 

@@ -20,6 +20,7 @@ detail, t_ns) for stops and faults, ("injected", t_ns) when the model first misb
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import functools
 import logging
 import threading
@@ -37,6 +38,7 @@ from edge_runtime.sim.rig import CameraLink
 
 MODEL_FAULTS = ("overrun", "exception", "nan")
 OVERRUN_PERIODS = 3  # an inference that takes three control periods
+HANG_DUMP_AFTER_END_S = 25.0  # the campaign calls a run hung 30 s after its duration
 
 
 @dataclass(frozen=True)
@@ -92,14 +94,18 @@ class ModelFaultPolicy(BundlePolicy):
 class Tap(LoopObserver):
     """Tells the campaign when the loop is armed and when the runtime decided to stop."""
 
-    def __init__(self, send: Any) -> None:
+    def __init__(self, send: Any, hang_after_s: float) -> None:
         self._send = send
         self._armed = False
+        self._hang_after_s = hang_after_s
 
     def on_tick(self, record: TickRecord) -> None:
         if not self._armed:
             self._armed = True
             self._send(("armed", record.start_ns))
+            # Still running this long after the first tick: every thread's stack on stderr,
+            # just before the campaign kills this process as hung.
+            faulthandler.dump_traceback_later(self._hang_after_s)
 
     def on_event(self, kind: str, detail: str, stamp_ns: int) -> None:
         if kind in ("stop", "fault"):
@@ -147,7 +153,7 @@ def _run(spec: TargetSpec, conn: Any) -> None:
         spec.camera.open(),
         make_policy,
         settings,
-        [recorder, Tap(send)],
+        [recorder, Tap(send, spec.duration_s + HANG_DUMP_AFTER_END_S)],
         clock,
     )
     threading.Thread(target=_commands, args=(conn, switch), daemon=True).start()
