@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_runtime.bench.process_tree import cmdline, descendants
+from edge_runtime.errors import EdgeRuntimeError
 from edge_runtime.pipeline.observer import LoopObserver, TickRecord
 
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -110,11 +111,15 @@ def soak(minutes: float, out_dir: Path, sample_s: float) -> dict[str, Any]:
             start_s = time.monotonic() - t0
             # A run that does not end in time leaves every thread's stack here (a hang).
             faulthandler.dump_traceback_later(left_s + HANG_S, file=hangs)
-            outcome = drive(demo_config(), options)
+            try:
+                outcome = drive(demo_config(), options)
+                stop, report = outcome.result.stop_reason, outcome.report
+            except EdgeRuntimeError as exc:  # e.g. the arm did not start on a starved machine
+                stop, report = f"did not start: {exc}", {}
             faulthandler.cancel_dump_traceback_later()
             runs.append({
                 "start_s": round(start_s, 1), "end_s": round(time.monotonic() - t0, 1),
-                "stop_reason": outcome.result.stop_reason, "report": outcome.report,
+                "stop_reason": stop, "report": report,
             })  # fmt: skip
     finally:
         done.set()
