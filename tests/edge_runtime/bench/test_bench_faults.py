@@ -22,7 +22,8 @@ import pytest
 from edge_runtime.bench.faults import Campaign, run_started
 from edge_runtime.bench.faults_catalog import FAULT_NAMES, STOPPED, fault_named
 from edge_runtime.bench.faults_judge import JointLimits, judge_witness
-from edge_runtime.drive import demo_bundle, demo_config
+from edge_runtime.drive import demo_config
+from edge_runtime.sim.analytic_bundle import write_analytic_bundle
 from firmware_bridge.dynamixel.control_table import CENTER_TICKS, RAD_PER_TICK
 
 QUICK = ("servo_silent", "inference_exception", "sigkill_control")
@@ -31,7 +32,9 @@ QUICK = ("servo_silent", "inference_exception", "sigkill_control")
 @pytest.fixture(scope="module")
 def campaign(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Campaign]:
     work = tmp_path_factory.mktemp("faults")
-    campaign = Campaign(demo_config(), demo_bundle(work), work, duration_s=2.5)
+    # Fewer fitting samples than the demo's bundle: the faults do not judge the task.
+    bundle = write_analytic_bundle(work / "analytic-bundle", seed=0, samples=100)
+    campaign = Campaign(demo_config(), bundle, work, duration_s=2.5)
     try:
         campaign.start_rig()
         yield campaign
@@ -112,3 +115,15 @@ def test_judge_flags_a_servo_left_driving() -> None:
     assert verdict.unsafe_commands == 0
     assert verdict.driving_at_end == (1,)
     assert verdict.stopped_ns is None
+
+
+def test_plot_with_faults_that_never_stopped(tmp_path: Path) -> None:
+    from edge_runtime.bench.faults_plot import plot_faults
+
+    survived = {"name": "disk_full", "outcomes": {"survived": 1}, "runs": [{"outcome": "x"}]}
+    stopped = {
+        "name": "sigterm",
+        "outcomes": {"stopped safely": 1},
+        "runs": [{"torque_off_periods": 0.5, "torque_off_periods_from_injection": 0.5}],
+    }
+    assert plot_faults({"faults": [survived, stopped]}, tmp_path / "f.png").is_file()
