@@ -55,7 +55,13 @@ def test_fault_is_survived_or_stopped_safely(campaign: Campaign, name: str) -> N
     if skipped:
         pytest.skip(f"{name} cannot run here: {skipped}")
     run = run_started(campaign, fault, random.Random(FAULT_NAMES.index(name)), 0)
-    assert run["outcome"] in fault.expected, run
+    if run["outcome"] == STOPPED and STOPPED not in fault.expected:
+        # A survivable fault on a starved machine may still end in a safety stop (state or
+        # observation bad for the hold timeout): safe, and the bench counts it against the
+        # fault; anything else (a fault, a crash) fails here.
+        assert run["stop_reason"].startswith("safety stop"), run
+    else:
+        assert run["outcome"] in fault.expected, run
     assert run["unsafe_commands"] == 0, run["unsafe_examples"]
     if run["outcome"] == STOPPED:
         # Every servo stopped and stayed stopped: torque off, or held by its own bus watchdog
