@@ -63,10 +63,17 @@ def motor_bus_spec(
 
 
 def open_motor_bus(
-    config: RobotConfig, port: str | None = None, joints: JointCalibration | None = None
+    config: RobotConfig,
+    port: str | None = None,
+    joints: JointCalibration | None = None,
+    verify: bool = True,
 ) -> MotorBus:
-    """The configured bus; with a joint calibration, positions are in the calibrated frame."""
-    return motor_bus_spec(config, port, joints)()
+    """The configured bus; with a joint calibration, positions are in the calibrated frame.
+
+    `verify=False` skips the Dynamixel open-time ping of every servo: for an emergency torque
+    off, which must reach the wire before anything else (the ids were checked at the start).
+    """
+    return motor_bus_spec(config, port, joints)(verify=verify)
 
 
 def open_camera(config: RobotConfig, clock: Clock | None = None) -> Camera:

@@ -38,7 +38,7 @@ from edge_runtime.bench.faults_judge import JointLimits, judge_witness, log_loss
 from edge_runtime.bench.faults_summary import summarize, verdicts
 from edge_runtime.bench.faults_target import TargetSpec, target_main
 from edge_runtime.config import RobotConfig
-from edge_runtime.errors import ConfigError
+from edge_runtime.errors import ConfigError, EdgeRuntimeError
 from edge_runtime.ipc.names import entries_of
 
 ARM_TIMEOUT_S = 120.0  # spawn, imports and model warm-up on a loaded machine
@@ -149,12 +149,28 @@ def run_started(
 ) -> dict[str, Any]:
     """`run_once`, again when the runtime failed before its first tick (before any fault:
     e.g. servos too slow to answer the enable on a loaded machine); such tries are counted."""
-    retries = 0
-    run = run_once(campaign, fault, rng, repeat)
-    while run["outcome"] == "did not start" and retries + 1 < START_ATTEMPTS:
-        retries += 1
+    errors: list[str] = []
+    run = _run_guarded(campaign, fault, rng, repeat)
+    while run["outcome"] == "did not start" and len(errors) + 1 < START_ATTEMPTS:
+        errors.append(run.get("error", ""))
+        run = _run_guarded(campaign, fault, rng, repeat)
+    run["start_retries"] = len(errors)
+    if errors:
+        run["start_errors"] = errors
+    return run
+
+
+def _run_guarded(
+    campaign: Campaign, fault: Fault, rng: random.Random, repeat: int
+) -> dict[str, Any]:
+    """`run_once`; the arm restarted after a run that hung, or when the arm itself stopped
+    answering (the campaign goes on and the run says so)."""
+    try:
         run = run_once(campaign, fault, rng, repeat)
-    run["start_retries"] = retries
+    except EdgeRuntimeError as exc:
+        run = {"repeat": repeat, "outcome": "campaign error", "error": str(exc)}
+    if run["outcome"] in ("hung", "campaign error"):
+        campaign.start_rig()
     return run
 
 
@@ -182,7 +198,8 @@ def run_once(campaign: Campaign, fault: Fault, rng: random.Random, repeat: int) 
     try:
         if not inbox.wait_for("armed", ARM_TIMEOUT_S, target):
             run["outcome"] = "did not start"
-            run["error"] = inbox.error or f"exit code {target.exitcode}"
+            result = inbox.result or {}
+            run["error"] = inbox.error or result.get("fault") or f"exit code {target.exitcode}"
             return run
         delay = rng.uniform(*INJECT_AFTER_S)
         time.sleep(delay)
@@ -246,6 +263,11 @@ def _judge(
         "unsafe_examples": list(verdict.examples),
         "goals_witnessed": verdict.goals,
         "stopped_by": list(verdict.stopped_by),
+        # Servos whose bus watchdog fired before the fault (the control process stalled over
+        # watchdog_ms on a loaded machine): they held from then on, refusing goals.
+        "watchdog_before_injection": sum(
+            1 for t, _, k, _ in entries if k == "watchdog" and t < inject_ns
+        ),
         "records_lost": loss.records_lost,
         "log_ticks": loss.ticks,
         "log_problems": loss.problems + ([loss.error] if loss.error else []),

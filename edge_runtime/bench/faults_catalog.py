@@ -7,6 +7,8 @@ signals, the recorder a really full disk. Detection, per fault:
   safety filter decided to stop, or the moment a thread reported a fault);
 - "injection": the injection itself, where the runtime has nothing to notice first (a signal
   is delivered at once; a killed runtime's control process gets SIGTERM from the kernel).
+  A killed control process counts from the moment the runtime noticed (its sentinel woke
+  it); the time from the kill is reported beside it.
 `expected` lists the outcomes a correct runtime may show (both, where it depends on timing:
 a 0.5 s camera stall against a 0.5 s hold timeout).
 """
@@ -134,7 +136,7 @@ FAULTS = (
     Fault("sigkill_runtime", "SIGKILL of the runtime process", _signal(signal.SIGKILL),
           "injection", (STOPPED,), restarts_rig=True),
     Fault("sigkill_control", "SIGKILL of the control process",
-          _signal(signal.SIGKILL, control=True), "injection", (STOPPED,)),
+          _signal(signal.SIGKILL, control=True), "runtime", (STOPPED,)),
     Fault("disk_full", "the disk under the recording fills up", _disk_full, "runtime",
           (SURVIVED,), needs="disk"),
     Fault("wall_clock_step", "the wall clock jumps +1 h, then -2 h (NTP)", _wall_step,

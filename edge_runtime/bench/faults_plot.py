@@ -9,7 +9,6 @@ import numpy as np
 
 from edge_runtime.bench.faults_summary import MAX_TORQUE_OFF_PERIODS
 
-FROM_INJECTION = "torque_off_periods_from_injection"
 COLORS = {"survived": "tab:blue", "stopped safely": "tab:green"}  # anything else: red
 
 
@@ -28,6 +27,8 @@ def plot_faults(result: dict[str, Any], path: str | Path) -> Path:
             ("torque_off_periods_from_injection", "x"),
         ):
             values = [r[key] for r in row["runs"] if key in r]
+            if not values:  # a fault that never stopped the robot
+                continue
             jitter = np.linspace(-0.15, 0.15, len(values)) if len(values) > 1 else [0.0]
             left.scatter(i + np.asarray(jitter), values, marker=marker, s=18,
                          color="tab:green" if marker == "o" else "tab:gray")  # fmt: skip

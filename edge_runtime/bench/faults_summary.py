@@ -40,6 +40,9 @@ def summarize(fault: Fault, runs: Sequence[dict[str, Any]], skipped: str, how: s
         "stopped_by": sorted({s for r in runs if r["outcome"] != "survived"
                               for s in r.get("stopped_by", [])}),
         "records_lost": sum(r.get("records_lost", 0) for r in runs),
+        "runs_with_watchdog_before_injection": sum(
+            1 for r in runs if r.get("watchdog_before_injection")),
+        "start_retries": sum(r.get("start_retries", 0) for r in runs),
         "leftover_processes": sum(r.get("leftover_processes", 0) for r in runs),
         "leftover_shm": sum(r.get("leftover_shm", 0) for r in runs),
         "runs": list(runs),

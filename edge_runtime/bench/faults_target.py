@@ -20,6 +20,7 @@ detail, t_ns) for stops and faults, ("injected", t_ns) when the model first misb
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import functools
 import logging
 import threading
@@ -37,6 +38,7 @@ from edge_runtime.sim.rig import CameraLink
 
 MODEL_FAULTS = ("overrun", "exception", "nan")
 OVERRUN_PERIODS = 3  # an inference that takes three control periods
+HANG_DUMP_AFTER_END_S = 25.0  # the campaign calls a run hung 30 s after its duration
 
 
 @dataclass(frozen=True)
@@ -92,14 +94,18 @@ class ModelFaultPolicy(BundlePolicy):
 class Tap(LoopObserver):
     """Tells the campaign when the loop is armed and when the runtime decided to stop."""
 
-    def __init__(self, send: Any) -> None:
+    def __init__(self, send: Any, hang_after_s: float) -> None:
         self._send = send
         self._armed = False
+        self._hang_after_s = hang_after_s
 
     def on_tick(self, record: TickRecord) -> None:
         if not self._armed:
             self._armed = True
             self._send(("armed", record.start_ns))
+            # Still running this long after the first tick: every thread's stack on stderr,
+            # just before the campaign kills this process as hung.
+            faulthandler.dump_traceback_later(self._hang_after_s)
 
     def on_event(self, kind: str, detail: str, stamp_ns: int) -> None:
         if kind in ("stop", "fault"):
@@ -120,7 +126,7 @@ def _run(spec: TargetSpec, conn: Any) -> None:
     from edge_runtime.loop.clock import MonotonicClock
     from edge_runtime.pipeline.runtime import Runtime
     from edge_runtime.recording.recorder import EpisodeRecorder
-    from edge_runtime.robot import open_motor_bus, runtime_settings
+    from edge_runtime.robot import motor_bus_spec, runtime_settings
 
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     lock = threading.Lock()
@@ -139,12 +145,15 @@ def _run(spec: TargetSpec, conn: Any) -> None:
     clock = MonotonicClock()
     recorder = EpisodeRecorder(spec.record_dir, clock=clock)
     recorder.start()
+    bus_factory = motor_bus_spec(config, spec.port, None)  # light to unpickle, as in run
+    with bus_factory():  # as `edgerun run` does: ids checked, driver loaded, torque off
+        pass
     runtime = Runtime(
-        functools.partial(open_motor_bus, config, spec.port, None),
+        bus_factory,
         spec.camera.open(),
         make_policy,
         settings,
-        [recorder, Tap(send)],
+        [recorder, Tap(send, spec.duration_s + HANG_DUMP_AFTER_END_S)],
         clock,
     )
     threading.Thread(target=_commands, args=(conn, switch), daemon=True).start()

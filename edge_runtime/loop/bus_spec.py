@@ -46,9 +46,12 @@ class MotorBusSpec:
         """The driver class for `motor_type`, imported now (nothing is opened)."""
         return load_class(MOTOR_BUSES[self.motor_type], f"motors type '{self.motor_type}'")
 
-    def __call__(self) -> MotorBus:
+    def __call__(self, verify: bool = True) -> MotorBus:
+        """Open the bus; `verify=False`: no open-time ping of every servo (emergency torque off)."""
         cls = self.load_driver()
         kwargs: dict[str, Any] = {"baud": self.baud, "period_s": self.period_s}
+        if self.motor_type == "dynamixel":
+            kwargs["verify"] = verify
         if self.watchdog_ms is not None:
             kwargs["watchdog_ms"] = self.watchdog_ms
         if self.latency_s is not None:

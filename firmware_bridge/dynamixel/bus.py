@@ -54,6 +54,9 @@ FAST_RETRY_EVERY = 200
 
 
 TORQUE_OFF_ATTEMPTS = 3
+# Reads of the state torque-on holds at: a read retries only within half a period, and a
+# loaded machine (or a busy simulated chain) can miss that more than once in a row.
+ENABLE_READ_ATTEMPTS = 5
 
 
 class DynamixelConfigError(BridgeError, ValueError):
@@ -252,6 +255,10 @@ class DynamixelBus(MotorBus):
             for servo_id in self.motor_ids:
                 self.client.write_item(servo_id, "bus_watchdog", 0)  # clears a latched trip
             state = self.read_state()
+            for _attempt in range(ENABLE_READ_ATTEMPTS - 1):
+                if not state.errors:
+                    break
+                state = self.read_state()  # not in a control period yet: a late answer may retry
             if state.errors:
                 raise MotorNotFoundError(
                     f"cannot enable: servos {sorted(state.errors)} on {self.link.port} did not "
