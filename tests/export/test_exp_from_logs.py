@@ -1,0 +1,138 @@
+"""Episode logs -> reference training data: every value checked against the log it came from.
+
+The synthetic log has ticks every 10 ms from T0 and frames every 100 ms on those ticks, so a
+row of the 0.1 s grid sits exactly on a tick and a frame, and each 20 ms action step covers two
+whole ticks: the expected numbers are the log's own values, computed here independently.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge_runtime.pipeline.observer import TickRecord
+from edge_runtime.recording import EpisodeRecorder
+from edge_runtime.recording.format import LogError
+from edge_runtime.sensors.base import Frame, Intrinsics
+from edge_runtime.sensors.synthetic_scene import scene_frame
+from edge_runtime.sim.world import JOINT_NAMES
+from export.errors import ExportError
+from export.reference.data import DEPTH_MAX_M
+from export.reference.from_logs import LogTiming, demonstrations_from_logs, log_paths
+
+T0_NS = 7 * 10**12
+TICK_NS = 10_000_000
+FRAME_EVERY = 10  # ticks: one frame per 0.1 s
+TICKS = 150  # 1.5 s
+FAILED_READ_TICK = 70  # its joints are NaN: the row on it is dropped
+
+
+def positions(i: int) -> np.ndarray:
+    return np.array([0.1, -0.2, 1.5, 0.9]) + 0.03 * np.sin(i / 9 + np.arange(4))
+
+
+def commands(i: int) -> np.ndarray:
+    return positions(i) + 0.001 * (i % 3)  # changes every tick: the step mean is checkable
+
+
+def write_log(
+    directory: Path,
+    joints: tuple[str, ...] = JOINT_NAMES,
+    sensors_only: bool = False,
+    frames: bool = True,
+    width: int = 64,
+    height: int = 48,
+) -> Path:
+    """A recorded run of the sim arm's joints with a camera of another size than the models'."""
+    rec = EpisodeRecorder(directory, process=False, identity={}, frame_queue=4096)
+    rec.on_start(list(joints), TICK_NS / 1e9)
+    intr = Intrinsics(width, height, 50.0, 50.0, width / 2, height / 2)
+    zero = np.zeros(len(joints))
+    for i in range(TICKS):
+        t_ns = T0_NS + i * TICK_NS
+        pos = positions(i)[: len(joints)]
+        if i == FAILED_READ_TICK:
+            pos = np.full(len(joints), np.nan)
+        cmd = np.full(len(joints), np.nan) if sensors_only else commands(i)[: len(joints)]
+        rec.on_tick(TickRecord(i, t_ns, t_ns, 0, 0, pos, zero, zero, cmd, cmd, "run", 1))
+        if frames and i % FRAME_EVERY == 0:
+            color, depth = scene_frame(i, width, height)
+            rec.on_frame(Frame(color, depth, 0.001, intr, t_ns / 1e6, t_ns, i, "sim"))
+    rec.on_stop()
+    return directory
+
+
+def test_exp_log_rows_hold_the_logs_values(tmp_path: Path) -> None:
+    timing = LogTiming.reference()
+    demos = demonstrations_from_logs([write_log(tmp_path / "log")], timing, echo=lambda _: None)
+    # Rows at ticks 0, 10, ...; a row needs 16 x 20 ms = 32 ticks of commands after it, and
+    # the row on the failed read is dropped.
+    row_ticks = [i for i in range(0, TICKS - 32 + 1, FRAME_EVERY) if i != FAILED_READ_TICK]
+    assert len(demos) == len(row_ticks)
+    assert demos.episodes == 1
+    for r, tick in enumerate(row_ticks):
+        np.testing.assert_array_equal(demos.joints[r], positions(tick).astype(np.float32))
+        for k in range(timing.chunk_length):  # step k covers ticks tick + 2k and tick + 2k + 1
+            want = (commands(tick + 2 * k) + commands(tick + 2 * k + 1)) / 2
+            np.testing.assert_allclose(demos.actions[r, k], want, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(demos.executed, demos.actions[:, : timing.actions_per_step])
+    assert np.isnan(demos.distance_m).all()  # the task cost is not in a log
+    # Chains follow the episode and break where a row was dropped.
+    dropped = row_ticks.index(FAILED_READ_TICK - FRAME_EVERY)
+    want_next = [r + 1 for r in range(len(row_ticks))]
+    want_next[dropped] = -1
+    want_next[-1] = -1
+    assert demos.next_index.tolist() == want_next
+
+
+def test_exp_log_images_are_resized_as_the_runtime_does(tmp_path: Path) -> None:
+    from export.reference.models import IMAGE_HW
+
+    demos = demonstrations_from_logs([write_log(tmp_path / "log")], echo=lambda _: None)
+    assert demos.rgbd.shape[1:] == (4, *IMAGE_HW)
+    _, depth_mm = scene_frame(0, 64, 48)  # depth is lossless: exact after the 2x upsample
+    upsampled = np.repeat(np.repeat(depth_mm, 2, axis=0), 2, axis=1) * 0.001 / DEPTH_MAX_M
+    np.testing.assert_allclose(demos.rgbd[0, 3], upsampled.clip(0, 1), atol=1e-3)  # float16
+
+
+def test_exp_log_paths_finds_logs_in_a_parent_directory(tmp_path: Path) -> None:
+    for name in ("run-a", "run-b"):
+        write_log(tmp_path / "session" / name, frames=False)
+    found = log_paths([tmp_path / "session"])
+    assert [p.name for p in found] == ["run-a", "run-b"]
+    with pytest.raises(LogError, match="does not exist"):
+        log_paths([tmp_path / "missing"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"joints": ("shoulder", "elbow", "wrist")}, "records joints"),
+        ({"sensors_only": True}, "holds no joint commands"),
+        ({"frames": False}, "has no camera frames"),
+    ],
+)
+def test_exp_unusable_logs_are_one_sentence_each(tmp_path: Path, kwargs: dict, reason: str) -> None:
+    said: list[str] = []
+    with pytest.raises(ExportError, match="none of the 1 episode log"):
+        demonstrations_from_logs([write_log(tmp_path / "log", **kwargs)], echo=said.append)
+    assert len(said) == 1
+    assert reason in said[0]
+    assert "Traceback" not in said[0]
+
+
+def test_exp_masked_cost_loss_leaves_out_log_rows() -> None:
+    import torch
+
+    from export.reference.refit import masked_mse
+
+    prediction = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    target = torch.tensor([1.5, float("nan"), 3.0])
+    assert float(masked_mse(prediction, target).detach()) == pytest.approx(0.25 / 2)
+    nothing = masked_mse(prediction, torch.full((3,), float("nan")))
+    nothing.backward()
+    assert float(nothing) == 0.0
+    assert prediction.grad is not None
+    assert float(prediction.grad.abs().sum()) == 0.0
