@@ -21,6 +21,7 @@ from edge_runtime.sim.world import JOINT_NAMES
 from export.errors import ExportError
 from export.reference.data import DEPTH_MAX_M
 from export.reference.from_logs import LogTiming, demonstrations_from_logs, log_paths
+from export.reference.train import CHECKPOINT
 
 T0_NS = 7 * 10**12
 TICK_NS = 10_000_000
@@ -136,3 +137,44 @@ def test_exp_masked_cost_loss_leaves_out_log_rows() -> None:
     assert float(nothing) == 0.0
     assert prediction.grad is not None
     assert float(prediction.grad.abs().sum()) == 0.0
+
+
+@pytest.mark.skipif(not CHECKPOINT.is_file(), reason="reference checkpoint not trained yet")
+def test_exp_record_finetune_export_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Record -> train -> export -> gate -> run, at a test's size: a 2.5 s demo on the
+    simulated robot, 3 fine-tuning steps, a short monitor calibration, one closed-loop episode."""
+    import json
+
+    from edge_runtime.bundle.reader import open_bundle
+    from edge_runtime.cli.main import main
+    from edge_runtime.sim.analytic_bundle import write_analytic_bundle
+    from edge_runtime.sim.evaluate import evaluate_bundle
+    from export.reference.bundle import build_reference_bundle
+    from export.reference.finetune import FineTuneOptions, finetune_from_logs
+    from export.world_model.monitor_calibration import MonitorSettings
+
+    analytic = write_analytic_bundle(tmp_path / "analytic", samples=60)
+    demo = ["demo", "--bundle", str(analytic), "--seed", "5", "--duration", "2.5"]
+    code = main([*demo, "--out", str(tmp_path / "run"), "--record", str(tmp_path / "logs/a")])
+    assert code == 0, capsys.readouterr()
+    checkpoint = tmp_path / "finetuned.pt"
+    options = FineTuneOptions(
+        (tmp_path / "logs",), checkpoint, steps=3, refit_steps=3, sim_episodes=0, threads=1
+    )
+    terms = finetune_from_logs(options, echo=lambda _: None)
+    assert np.isfinite(terms["bc_rmse_rad"])
+    assert terms["cost_rmse_m"] == 0.0  # no log row has a task cost: the head is left alone
+    # 19 episodes is the fewest a 10% alpha allows (the real calibration runs 600).
+    monitor = MonitorSettings(
+        episodes=19, episode_s=0.6, alpha_warn=0.1, alpha_stop=0.05, workers=1
+    )
+    path = build_reference_bundle(
+        tmp_path / "bundle", precision="fp16", checkpoint=checkpoint, monitor=monitor
+    )
+    bundle = open_bundle(path, development_mode=True)
+    assert bundle.manifest.exporter["checkpoint"] == "finetuned.pt"
+    gate = json.loads((path / "reports" / "accuracy.json").read_text())
+    assert gate  # the accuracy gate judged the fine-tuned models
+    result = evaluate_bundle(path, episodes=1, seed=2_000_003)
+    assert result.episodes == 1
+    assert np.isfinite(result.final_distance_m).all()
