@@ -47,7 +47,7 @@ def finetune_from_logs(
     """Fine-tune `checkpoint_in` on the logs (and simulator episodes), save `checkpoint_out`;
     returns the final loss terms. Refuses unusable input in one sentence before any training."""
     from export.reference.data import concatenate
-    from export.reference.from_logs import demonstrations_from_logs
+    from export.reference.from_logs import demonstrations_from_logs, log_paths
     from export.reference.train import collect_training_data, train_reference
 
     if options.steps < 1 or options.refit_steps < 1:
@@ -57,10 +57,11 @@ def finetune_from_logs(
         )
     if options.checkpoint_out.resolve() == CHECKPOINT.resolve():
         echo(f"note: overwriting the committed checkpoint {CHECKPOINT}")
+    paths = log_paths(options.logs)  # a mistyped path fails before torch is even imported
     start = load_checkpoint(options.checkpoint_in)
     started = time.monotonic()
-    echo(f"reading {len(options.logs)} log path(s) ...")
-    logs = demonstrations_from_logs(options.logs, echo=echo)
+    echo(f"reading {len(paths)} episode log(s) ...")
+    logs = demonstrations_from_logs(paths, echo=echo)
     if not len(logs.successors(3)):
         raise ExportError(
             "the logs hold no run of 4 consecutive usable observations (0.4 s); record "

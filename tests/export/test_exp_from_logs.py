@@ -178,3 +178,24 @@ def test_exp_record_finetune_export_run(tmp_path: Path, capsys: pytest.CaptureFi
     result = evaluate_bundle(path, episodes=1, seed=2_000_003)
     assert result.episodes == 1
     assert np.isfinite(result.final_distance_m).all()
+
+
+@pytest.mark.skipif(not CHECKPOINT.is_file(), reason="reference checkpoint not trained yet")
+def test_exp_cli_refuses_unusable_logs_in_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from edge_runtime.cli.main import main
+
+    command = ["export", "reference", "--train", "--out", str(tmp_path / "bundle")]
+    assert main([*command, "--logs", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "does not exist" in err
+    other_robot = write_log(tmp_path / "other", joints=("shoulder", "elbow", "wrist"))
+    assert main([*command, "--logs", str(other_robot)]) == 2
+    captured = capsys.readouterr()
+    assert "records joints" in captured.out
+    assert captured.err.count("\n") == 1
+    assert "none of the 1 episode log(s)" in captured.err
+    assert not (tmp_path / "bundle.pt").exists()  # nothing was trained
+    assert not (tmp_path / "bundle").exists()
