@@ -93,7 +93,8 @@ def demonstrations_from_logs(
 ) -> Demonstrations:
     """The usable rows of every log as one training set; `ExportError` when none is usable."""
     timing = timing or LogTiming.reference()
-    parts, skipped = [], 0
+    parts: list[Demonstrations | None] = []
+    skipped = 0
     for path in log_paths(paths):
         try:
             demos = log_demonstrations(path, timing)
@@ -103,29 +104,31 @@ def demonstrations_from_logs(
             continue
         echo(f"  {path}: {demos.episodes} episode(s), {len(demos)} observations")
         parts.append(demos)
-    if not parts:
-        raise ExportError(
-            f"none of the {skipped} episode log(s) given holds usable training data (see the "
-            "reasons above); record runs of this robot with `edgerun run --record DIR`"
-        )
-    return concatenate(parts)
+    return _joined(
+        parts,
+        f"none of the {skipped} episode log(s) given holds usable training data (see the "
+        "reasons above); record runs of this robot with `edgerun run --record DIR`",
+    )
 
 
 def log_demonstrations(path: Path, timing: LogTiming) -> Demonstrations:
     """One log's usable rows; `ExportError` (one sentence) when the log cannot be used."""
     scan = scan_log(path)
     _check_usable(scan, timing)
-    parts = [
-        _episode_rows(scan, episode, timing)
-        for episode in grid_episodes(scan, 1e9 / timing.step_ns)
-    ]
-    parts = [p for p in parts if p is not None]
-    if not parts:
-        raise ExportError(
-            f"episode log {path} has no stretch of {timing.chunk_length * timing.dt_ns / 1e9:.2f} "
-            "s with frames, joint states and commands; it is too short or damaged beyond use"
-        )
-    return concatenate(parts)
+    episodes = grid_episodes(scan, 1e9 / timing.step_ns)
+    return _joined(
+        [_episode_rows(scan, episode, timing) for episode in episodes],
+        f"episode log {path} has no stretch of {timing.chunk_length * timing.dt_ns / 1e9:.2f} s "
+        "with frames, joint states and commands; it is too short or damaged beyond use",
+    )
+
+
+def _joined(parts: list[Demonstrations | None], refusal: str) -> Demonstrations:
+    """The parts as one training set; `ExportError(refusal)` when there is none."""
+    kept = [p for p in parts if p is not None]
+    if not kept:
+        raise ExportError(refusal)
+    return concatenate(kept)
 
 
 def _check_usable(scan: LogScan, timing: LogTiming) -> None:
