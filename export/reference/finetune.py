@@ -48,6 +48,7 @@ def finetune_from_logs(
     returns the final loss terms. Refuses unusable input in one sentence before any training."""
     from export.reference.data import concatenate
     from export.reference.from_logs import demonstrations_from_logs, log_paths
+    from export.reference.models import ROLLOUT_STEPS
     from export.reference.train import collect_training_data, train_reference
 
     if options.steps < 1 or options.refit_steps < 1:
@@ -62,10 +63,10 @@ def finetune_from_logs(
     started = time.monotonic()
     echo(f"reading {len(paths)} episode log(s) ...")
     logs = demonstrations_from_logs(paths, echo=echo)
-    if not len(logs.successors(3)):
+    if not len(logs.successors(ROLLOUT_STEPS)):
         raise ExportError(
-            "the logs hold no run of 4 consecutive usable observations (0.4 s); record "
-            "longer episodes"
+            f"the logs hold no run of {ROLLOUT_STEPS + 1} consecutive usable observations (the "
+            "world model's rollout); record longer episodes"
         )
     echo(f"{len(logs)} observations from {logs.episodes} logged episode(s)")
     config = TrainConfig(

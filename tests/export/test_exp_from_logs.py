@@ -147,6 +147,7 @@ def test_exp_record_finetune_export_run(tmp_path: Path, capsys: pytest.CaptureFi
 
     from edge_runtime.bundle.reader import open_bundle
     from edge_runtime.cli.main import main
+    from edge_runtime.errors import EXIT_LATCHED
     from edge_runtime.sim.analytic_bundle import write_analytic_bundle
     from edge_runtime.sim.evaluate import evaluate_bundle
     from export.reference.bundle import build_reference_bundle
@@ -156,7 +157,8 @@ def test_exp_record_finetune_export_run(tmp_path: Path, capsys: pytest.CaptureFi
     analytic = write_analytic_bundle(tmp_path / "analytic", samples=60)
     demo = ["demo", "--bundle", str(analytic), "--seed", "5", "--duration", "2.5"]
     code = main([*demo, "--out", str(tmp_path / "run"), "--record", str(tmp_path / "logs/a")])
-    assert code == 0, capsys.readouterr()
+    # A safety stop (a starved machine: stale frames, failed reads) still leaves the log.
+    assert code in (0, EXIT_LATCHED), capsys.readouterr()
     checkpoint = tmp_path / "finetuned.pt"
     options = FineTuneOptions(
         (tmp_path / "logs",), checkpoint, steps=3, refit_steps=3, sim_episodes=0, threads=1
