@@ -39,6 +39,26 @@ def register(cli: CommandTree) -> None:
         group="export",
     )
     ref.add_argument("--train", action="store_true", help="collect episodes and retrain first")
+    ref.add_argument(
+        "--logs",
+        nargs="+",
+        metavar="LOG",
+        help="fine-tune the current checkpoint on these episode logs (directories from "
+        "--record, .erlog files, or directories of them) instead of retraining; implies --train",
+    )
+    ref.add_argument(
+        "--checkpoint-out",
+        metavar="PT",
+        help="checkpoint --train writes and the bundle is made from (default: the committed "
+        "one when retraining, OUT.pt beside the bundle with --logs)",
+    )
+    ref.add_argument("--steps", type=int, default=600, help="fine-tuning steps (with --logs)")
+    ref.add_argument(
+        "--sim-episodes",
+        type=int,
+        default=60,
+        help="simulator episodes mixed into a fine-tune against forgetting (with --logs)",
+    )
     ref.add_argument("--precision", default="int8", choices=PRECISIONS)
     ref.add_argument(
         "--evaluate",
@@ -98,11 +118,12 @@ def _export_onnx(args: argparse.Namespace) -> int:
 
 def _export_reference(args: argparse.Namespace) -> int:
     from export.reference.bundle import build_reference_bundle
+    from export.reference.finetune import checkpoint_for_export
 
-    if args.train:
-        from export.reference.train import train_reference
-
-        train_reference(echo=print)
+    logs = tuple(map(Path, args.logs or ()))
+    checkpoint = checkpoint_for_export(
+        args.train, logs, args.checkpoint_out, Path(args.out), args.steps, args.sim_episodes
+    )
     path = build_reference_bundle(
         Path(args.out),
         precision=args.precision,
@@ -110,6 +131,7 @@ def _export_reference(args: argparse.Namespace) -> int:
         config_path=args.config,
         tar=args.tar,
         echo=print,
+        checkpoint=checkpoint,
     )
     print(f"bundle: {path}")
     if args.evaluate > 0:

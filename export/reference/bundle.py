@@ -187,7 +187,8 @@ def build_reference_bundle(
             Path(tmp), Path(out_dir), roles, observations, config, explicit, exporter, echo
         )
         data = (observations, pre, action, CONTROL_PERIOD_S, config)
-        section = _calibrate(draft, demos, action, pre, monitor, echo)
+        committed = checkpoint.resolve() == CHECKPOINT.resolve()  # a fine-tune keeps its own
+        section = _calibrate(draft, demos, action, pre, monitor, echo, store=committed)
         step_s = STEP_ACTIONS * action.dt_s
         spec = world_model_section(step_s, STEP_ACTIONS, ROLLOUT_SAMPLES, STEP_WEIGHTS, section)
         result = write_bundle(
@@ -280,6 +281,7 @@ def _calibrate(
     pre: Preprocessing,
     monitor: MonitorSettings | None,
     echo: Callable[[str], None],
+    store: bool = True,
 ) -> MonitorSpec:
     """Latent scale from held-out demonstrations, then the monitor's closed-loop thresholds."""
     from edge_runtime.sim.episode_runner import EpisodeSettings
@@ -314,7 +316,7 @@ def _calibrate(
         bundle_path, "predictor", stats.latent_scale, channel_scale, settings, monitor, echo
     )
     spec = result.spec
-    if monitor == MonitorSettings():  # the shipped defaults: what the committed cache holds
+    if store and monitor == MonitorSettings():  # the committed checkpoint's shipped defaults
         calibration_cache.store(key, spec)
     echo(
         f"  monitor: {spec.calibration.episodes} nominal episodes in {result.seconds:.0f} s "

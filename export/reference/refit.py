@@ -22,6 +22,23 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def masked_mse(prediction: Any, target: Any) -> Any:
+    """Mean squared error over the finite targets only; 0 (with a gradient) when none is.
+
+    Rows from episode logs carry NaN as their task cost (the distance to the goal is
+    simulator knowledge, `export.reference.from_logs`), so they train everything but the
+    cost head.
+    """
+    import torch.nn.functional as F
+
+    known = target.isfinite()
+    if bool(known.all()):  # simulator data: exactly the loss the checkpoint was trained with
+        return F.mse_loss(prediction, target)
+    if not bool(known.any()):
+        return (prediction * 0.0).sum()
+    return (prediction[known] - target[known]).pow(2).mean()
+
+
 @dataclass(frozen=True)
 class RefitConfig:
     steps: int = 2000
@@ -78,13 +95,13 @@ def refit_world_model(
     for step in range(1, config.steps + 1):
         chain = chains[torch.randint(len(chains), (config.batch,), generator=generator)]
         z, q = latents[chain[:, 0]], joints[chain[:, 0]]
-        cost_sq = [F.mse_loss(cost_head(z, q), distance[chain[:, 0]])]
+        cost_sq = [masked_mse(cost_head(z, q), distance[chain[:, 0]])]
         latent_sq, joint_sq = [], []
         for k in range(steps_ahead):
             z, q = predictor(z, q, executed[chain[:, k]])
             latent_sq.append(F.mse_loss(z, latents[chain[:, k + 1]]))
             joint_sq.append(F.mse_loss(q, joints[chain[:, k + 1]]))
-            cost_sq.append(F.mse_loss(cost_head(z, q), distance[chain[:, k + 1]]))
+            cost_sq.append(masked_mse(cost_head(z, q), distance[chain[:, k + 1]]))
         latent = torch.stack(latent_sq).mean() / change
         joint = torch.stack(joint_sq).mean() / 1e-4
         cost = torch.stack(cost_sq).mean() / 1e-4

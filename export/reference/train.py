@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from export.reference.refit import RefitConfig, encode_all, refit_world_model
+from export.reference.refit import RefitConfig, encode_all, masked_mse, refit_world_model
 
 if TYPE_CHECKING:
     from export.reference.data import Demonstrations
@@ -128,9 +128,10 @@ def train_reference(
     checkpoint: Path = CHECKPOINT,
     echo: Callable[[str], None] = print,
     demos: Demonstrations | None = None,
+    start: dict[str, Any] | None = None,
 ) -> dict[str, float]:
     """Collect demonstrations (unless given), train, save `checkpoint`; returns the final
-    loss terms."""
+    loss terms. `start` (a loaded checkpoint) fine-tunes its weights instead of fresh ones."""
     import torch
     import torch.nn.functional as F
 
@@ -158,6 +159,9 @@ def train_reference(
     chains = torch.from_numpy(demos.successors(ROLLOUT_STEPS))
 
     encoder, predictor, cost_head, policy = Encoder(), Predictor(), CostHead(), Policy()
+    if start is not None:
+        for name, module in zip(MODULES, (encoder, predictor, cost_head, policy)):
+            module.load_state_dict(start[name])
     target = copy.deepcopy(encoder).requires_grad_(False).eval()
     modules = (encoder, predictor, cost_head, policy)
     params = [p for m in modules for p in m.parameters()]
@@ -179,14 +183,14 @@ def train_reference(
             z_later = target.from_pooled(seen).reshape(ROLLOUT_STEPS, len(rolled), -1)
         variance, covariance = vicreg_terms(z)
         bc = F.mse_loss(policy(z, joints[now]), actions[now])
-        cost_sq = [F.mse_loss(cost_head(z, joints[now]), distance[now])]
+        cost_sq = [masked_mse(cost_head(z, joints[now]), distance[now])]
         latent_sq, joint_sq = [], []
         z_k, q_k = z[: len(rolled)], joints[rolled[:, 0]]
         for k in range(ROLLOUT_STEPS):
             z_k, q_k = predictor(z_k, q_k, executed[rolled[:, k]])
             latent_sq.append(F.mse_loss(z_k, z_later[k]))
             joint_sq.append(F.mse_loss(q_k, joints[rolled[:, k + 1]]))
-            cost_sq.append(F.mse_loss(cost_head(z_k, q_k), distance[rolled[:, k + 1]]))
+            cost_sq.append(masked_mse(cost_head(z_k, q_k), distance[rolled[:, k + 1]]))
         jepa = torch.stack(latent_sq).mean()
         joint = torch.stack(joint_sq).mean() / 1e-4
         cost = torch.stack(cost_sq).mean() / 1e-4
@@ -232,6 +236,7 @@ def train_reference(
         {
             **{name: m.state_dict() for name, m in zip(MODULES, modules)},
             "config": asdict(config),
+            "fine_tuned": start is not None,
             "final": terms,
             "expert_success": demos.expert_success,
             "observations": len(demos),
