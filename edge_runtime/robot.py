@@ -137,6 +137,23 @@ def safety_limits(
     )
 
 
+def stale_observation_s(config: RobotConfig, bundle: Bundle | None) -> float:
+    """How old a plan's camera frame may be before the loop holds instead of following it.
+
+    With a world model watching or planning, the inference worker replans once per world-model
+    step (0.1 s for the reference bundle), so every plan is followed until it is one step plus
+    the inference latency old. The configured 10 periods (0.1 s) then held the arm before every
+    new plan (155 holds in a 20 s `make demo`): the floor is two steps, the age a plan reaches
+    when one replan is late.
+    """
+    configured = config.safety.stale_observation_periods * config.period_s
+    spec = bundle.manifest.world_model if bundle is not None else None
+    watching = config.world_model.monitor or config.world_model.planner
+    if spec is None or not watching:
+        return configured
+    return max(configured, 2.0 * spec.step_s)
+
+
 def runtime_settings(
     config: RobotConfig, bundle: Bundle | None = None, joints: JointCalibration | None = None
 ) -> RuntimeSettings:
@@ -147,7 +164,7 @@ def runtime_settings(
         joint_names=tuple(config.joint_names),
         chunk_length=chunk_length,
         chunk_hold=bundle is not None and bundle.manifest.action.interpolation == "hold",
-        stale_observation_s=config.safety.stale_observation_periods * config.period_s,
+        stale_observation_s=stale_observation_s(config, bundle),
         max_frame_age_s=max(config.camera.max_age_s, 2.0 / config.camera.fps),
         max_tracking_error_rad=config.safety.max_tracking_error_rad,
     )
