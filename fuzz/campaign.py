@@ -15,8 +15,10 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,8 +33,14 @@ def run_target(name: str, seconds: int, runs: int) -> dict:
     cmd = [sys.executable, str(HERE / "run.py"), name, "--seconds", str(seconds), "--"]
     cmd += [f"-runs={runs}"]
     start = time.perf_counter()
-    with open(log, "w") as sink:
-        code = subprocess.call(cmd, stdout=sink, stderr=subprocess.STDOUT)
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    scratch = tempfile.mkdtemp(prefix="edgerun-fuzz-", dir=base)  # the target's files
+    env = {**os.environ, "EDGERUN_FUZZ_SCRATCH": scratch}
+    try:
+        with open(log, "w") as sink:
+            code = subprocess.call(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # nothing left in /dev/shm
     elapsed = time.perf_counter() - start
     stats = {k: int(v) for k, v in STAT.findall(log.read_text(errors="replace"))}
     executions = stats.get("number_of_executed_units", 0)

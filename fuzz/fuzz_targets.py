@@ -59,9 +59,13 @@ def target(*allowed: type[BaseException]) -> Callable[[Target], Target]:
 def scratch() -> Path:
     """A private directory for targets that read files (in RAM under /dev/shm when there)."""
     if not _SCRATCH:
-        base = "/dev/shm" if os.path.isdir("/dev/shm") else None
-        _SCRATCH.append(Path(tempfile.mkdtemp(prefix="edgerun-fuzz-", dir=base)))
-        atexit.register(shutil.rmtree, _SCRATCH[0], True)
+        given = os.environ.get("EDGERUN_FUZZ_SCRATCH")  # campaign.py's, removed by it: libFuzzer
+        if given:  # ends the process with C exit(), so atexit below never runs under atheris
+            _SCRATCH.append(Path(given))
+        else:
+            base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+            _SCRATCH.append(Path(tempfile.mkdtemp(prefix="edgerun-fuzz-", dir=base)))
+            atexit.register(shutil.rmtree, _SCRATCH[0], True)
     return _SCRATCH[0]
 
 
