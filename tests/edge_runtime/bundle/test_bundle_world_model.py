@@ -6,16 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from world_model_specs import world_model_spec
 
 from edge_runtime.bundle.manifest import ActionSpec, Manifest, Preprocessing, RoleSpec, TensorEntry
-from edge_runtime.bundle.world_model import (
-    MonitorCalibration,
-    MonitorSpec,
-    PlannerSpec,
-    ScoreSpec,
-    Thresholds,
-    WorldModelSpec,
-)
+from edge_runtime.bundle.world_model import WorldModelSpec
 from edge_runtime.errors import BundleError
 
 N, H, J, K, D = 8, 16, 4, 5, 6
@@ -31,23 +25,7 @@ def _role(inputs: dict[str, tuple[tuple[int, ...], str]], outputs: dict[str, tup
 
 
 def _world_model() -> WorldModelSpec:
-    return WorldModelSpec(
-        step_s=0.1,
-        actions_per_step=K,
-        predictor_role="predictor",
-        rollout_role="rollout",
-        score=ScoreSpec("cost_head", "m", "distance to goal", (0.2, 0.3, 0.5)),
-        planner=PlannerSpec(N, 4, 2, 0.05, 0.25, 0.005, 0.04),
-        monitor=MonitorSpec(
-            latent_scale=tuple(0.1 * (i + 1) for i in range(D)),
-            debounce_steps=2,
-            warn=Thresholds(2.0, 0.03),
-            stop=Thresholds(3.0, 0.05),
-            alpha_warn=0.05,
-            alpha_stop=0.005,
-            calibration=MonitorCalibration(200, 3.0, 7, "split conformal"),
-        ),
-    )
+    return world_model_spec(N, D, K)
 
 
 def _manifest(world_model: WorldModelSpec | None) -> Manifest:

@@ -5,16 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from world_model_specs import world_model_spec
+
 from edge_runtime.bundle import open_bundle
 from edge_runtime.bundle.reader import Bundle
-from edge_runtime.bundle.world_model import (
-    MonitorCalibration,
-    MonitorSpec,
-    PlannerSpec,
-    ScoreSpec,
-    Thresholds,
-    WorldModelSpec,
-)
 from edge_runtime.config import WorldModelConfig
 from edge_runtime.drive import demo_config
 from edge_runtime.robot import stale_observation_s
@@ -24,23 +18,7 @@ STEP_S = 0.1
 
 def _with_world_model(tiny_bundle: Path) -> Bundle:
     bundle = open_bundle(tiny_bundle, development_mode=True)
-    spec = WorldModelSpec(
-        step_s=STEP_S,
-        actions_per_step=5,
-        predictor_role="predictor",
-        rollout_role="rollout",
-        score=ScoreSpec("cost_head", "m", "distance to goal", (0.2, 0.3, 0.5)),
-        planner=PlannerSpec(8, 4, 2, 0.05, 0.25, 0.005, 0.04),
-        monitor=MonitorSpec(
-            latent_scale=(0.1,) * 4,
-            debounce_steps=1,
-            warn=Thresholds(2.0, 0.03),
-            stop=Thresholds(3.0, 0.05),
-            alpha_warn=0.05,
-            alpha_stop=0.005,
-            calibration=MonitorCalibration(200, 3.0, 7, "split conformal"),
-        ),
-    )
+    spec = world_model_spec(candidates=8, latent_dims=4, actions_per_step=5, step_s=STEP_S)
     return replace(bundle, manifest=replace(bundle.manifest, world_model=spec))
 
 
