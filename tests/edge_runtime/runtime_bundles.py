@@ -9,6 +9,7 @@ import numpy as np
 
 from edge_runtime.bundle.manifest import ActionSpec, Manifest, Preprocessing, RoleSpec, TensorEntry
 from edge_runtime.bundle.reader import sha256_file
+from edge_runtime.sensors.base import Frame, Intrinsics
 
 H, W, J, CHUNK = 8, 8, 3, 4
 
@@ -100,3 +101,33 @@ def write_tiny_bundle(root: Path, joint_names: tuple[str, ...] = ("a", "b", "c")
     )
     (root / "manifest.json").write_text(manifest.to_json())
     return root
+
+
+def frozen_camera_robot(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    """The sim arm's robot.toml with the tiny bundle and a camera that delivers one frame a
+    second (plans go stale, so the run ends in a safety stop), plus `edits` (old, new)."""
+    from importlib import resources
+
+    from edge_runtime.sim.world import JOINT_NAMES
+
+    text = resources.files("edge_runtime.sim").joinpath("robot.toml").read_text()
+    for old, new in (("fps = 30", "fps = 1"), ('bundle = ""', 'bundle = "bundle"'), *edits):
+        assert old in text
+        text = text.replace(old, new)
+    write_tiny_bundle(tmp_path / "bundle", JOINT_NAMES)
+    (tmp_path / "robot.toml").write_text(text)
+    return tmp_path / "robot.toml"
+
+
+def random_frame() -> Frame:
+    """One 64x48 RGB-D frame of seeded noise."""
+    rng = np.random.default_rng(0)
+    return Frame(
+        color=rng.integers(0, 255, (48, 64, 3), dtype=np.uint8),
+        depth=rng.integers(300, 2000, (48, 64), dtype=np.uint16),
+        depth_scale_m=0.001,
+        intrinsics=Intrinsics(64, 48, 50.0, 50.0, 32.0, 24.0),
+        device_time_ms=0.0,
+        host_time_ns=0,
+        frame_number=0,
+    )

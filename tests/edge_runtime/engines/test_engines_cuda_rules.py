@@ -19,7 +19,7 @@ import cuda_rules
 import numpy as np
 import pytest
 import trt_rules
-from runtime_bundles import write_tiny_bundle
+from runtime_bundles import random_frame, write_tiny_bundle
 
 from edge_runtime.bundle import Bundle, open_bundle
 from edge_runtime.engines.tensorrt_engine import TensorRTEngine
@@ -31,7 +31,6 @@ from edge_runtime.engines.trt_cache import (
 )
 from edge_runtime.errors import EngineError
 from edge_runtime.pipeline.policy import BundlePolicy
-from edge_runtime.sensors.base import Frame, Intrinsics
 
 ORT_TYPES = {"tensor(float)": "float32", "tensor(int64)": "int64", "tensor(float16)": "float16"}
 ACTIVATION_BYTES = 4096
@@ -70,26 +69,13 @@ def build_engines(bundle: Bundle, cache: Path) -> dict[str, Path]:
     return files
 
 
-def frame() -> Frame:
-    rng = np.random.default_rng(0)
-    return Frame(
-        color=rng.integers(0, 255, (48, 64, 3), dtype=np.uint8),
-        depth=rng.integers(300, 2000, (48, 64), dtype=np.uint16),
-        depth_scale_m=0.001,
-        intrinsics=Intrinsics(64, 48, 50.0, 50.0, 32.0, 24.0),
-        device_time_ms=0.0,
-        host_time_ns=0,
-        frame_number=0,
-    )
-
-
 JOINTS = np.array([0.1, -0.2, 0.3])
 
 
 def test_a_two_engine_bundle_shares_one_primary_context(model, bundle, tmp_path) -> None:
     cache = tmp_path / "cache"
     build_engines(bundle, cache)
-    reference = BundlePolicy(bundle, backend="onnxruntime").act(frame(), JOINTS)
+    reference = BundlePolicy(bundle, backend="onnxruntime").act(random_frame(), JOINTS)
     policy = BundlePolicy(bundle, backend="tensorrt", engine_cache=str(cache))
     try:
         assert policy.backend == "tensorrt"
@@ -100,7 +86,7 @@ def test_a_two_engine_bundle_shares_one_primary_context(model, bundle, tmp_path)
         # The run report's GPU memory per engine:
         assert policy.gpu_memory_mb() == {r: round(n / 1e6, 1) for r, n in gpu_bytes.items()}
         for _ in range(3):
-            np.testing.assert_allclose(policy.act(frame(), JOINTS), reference, atol=1e-6)
+            np.testing.assert_allclose(policy.act(random_frame(), JOINTS), reference, atol=1e-6)
             assert model.stack() == []  # nothing left current between calls
     finally:
         policy.close()

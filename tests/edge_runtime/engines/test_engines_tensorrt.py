@@ -11,26 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from runtime_bundles import write_tiny_bundle
+from runtime_bundles import random_frame, write_tiny_bundle
 
 from edge_runtime.bundle import open_bundle
 from edge_runtime.engines import select_backend, tensorrt_available
 from edge_runtime.errors import BackendUnavailableError
 from edge_runtime.pipeline.policy import BundlePolicy
-from edge_runtime.sensors.base import Frame, Intrinsics
-
-
-def _frame() -> Frame:
-    rng = np.random.default_rng(0)
-    return Frame(
-        color=rng.integers(0, 255, (48, 64, 3), dtype=np.uint8),
-        depth=rng.integers(300, 2000, (48, 64), dtype=np.uint16),
-        depth_scale_m=0.001,
-        intrinsics=Intrinsics(64, 48, 50.0, 50.0, 32.0, 24.0),
-        device_time_ms=0.0,
-        host_time_ns=0,
-        frame_number=0,
-    )
 
 
 @pytest.mark.skipif(tensorrt_available(), reason="TensorRT is installed here")
@@ -53,9 +39,9 @@ def test_tensorrt_policy_matches_onnxruntime(tmp_path: Path) -> None:
     for job in plan_builds(bundle, tmp_path / "cache", device):
         compile_engine(job, device, DEFAULT_WORKSPACE_MB, print)
     joints = np.array([0.1, -0.2, 0.3])
-    reference = BundlePolicy(bundle, backend="onnxruntime").act(_frame(), joints)
+    reference = BundlePolicy(bundle, backend="onnxruntime").act(random_frame(), joints)
     policy = BundlePolicy(bundle, backend="tensorrt", engine_cache=str(tmp_path / "cache"))
     try:
-        np.testing.assert_allclose(policy.act(_frame(), joints), reference, atol=1e-3)
+        np.testing.assert_allclose(policy.act(random_frame(), joints), reference, atol=1e-3)
     finally:
         policy.close()

@@ -10,33 +10,24 @@ A datagram socket stands in for systemd's NOTIFY_SOCKET, so READY/WATCHDOG are c
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 import pytest
 from notify_socket import NotifySocket
-from runtime_bundles import write_tiny_bundle
+from runtime_bundles import frozen_camera_robot
 from systemd_rules import parse_unit, restarts
 from test_field_unit import UNIT_FILE
 
 from edge_runtime.cli.main import main
 from edge_runtime.errors import EXIT_LATCHED
-from edge_runtime.sim.world import JOINT_NAMES
 
 
 def _frozen_camera_robot(tmp_path: Path) -> Path:
-    text = resources.files("edge_runtime.sim").joinpath("robot.toml").read_text()
-    for old, new in (
+    return frozen_camera_robot(
+        tmp_path,
         ('name = "sim-arm"', 'name = "sim-arm"\nstate_dir = "state"'),
-        ("fps = 30", "fps = 1"),
-        ('bundle = ""', 'bundle = "bundle"'),
         ("hold_timeout_s = 0.5", "hold_timeout_s = 0.2\nfirst_plan_timeout_s = 2.0"),
-    ):
-        assert old in text
-        text = text.replace(old, new)
-    write_tiny_bundle(tmp_path / "bundle", JOINT_NAMES)
-    (tmp_path / "robot.toml").write_text(text)
-    return tmp_path / "robot.toml"
+    )
 
 
 @pytest.mark.slow

@@ -9,15 +9,13 @@ as the MCU itself recorded the host's frames.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 import pytest
-from runtime_bundles import write_tiny_bundle
+from runtime_bundles import frozen_camera_robot
 
 from edge_runtime.cli.main import main
 from edge_runtime.errors import EXIT_LATCHED
-from edge_runtime.sim.world import JOINT_NAMES
 
 
 def test_demo_runs_on_the_simulated_mcu(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -37,18 +35,11 @@ def test_demo_runs_on_the_simulated_mcu(tmp_path: Path, capsys: pytest.CaptureFi
 
 def _frozen_camera_mcu_robot(tmp_path: Path) -> Path:
     """The sim arm on the MCU with a camera that delivers one frame a second: plans go stale."""
-    text = resources.files("edge_runtime.sim").joinpath("robot.toml").read_text()
-    for old, new in (
+    return frozen_camera_robot(
+        tmp_path,
         ('type = "dynamixel"', 'type = "mcu"'),
-        ("fps = 30", "fps = 1"),
-        ('bundle = ""', 'bundle = "bundle"'),
         ("hold_timeout_s = 0.5", "hold_timeout_s = 0.2\nfirst_plan_timeout_s = 1.5"),
-    ):
-        assert old in text
-        text = text.replace(old, new)
-    write_tiny_bundle(tmp_path / "bundle", JOINT_NAMES)
-    (tmp_path / "robot.toml").write_text(text)
-    return tmp_path / "robot.toml"
+    )
 
 
 @pytest.mark.slow
