@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
-import os
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from edge_runtime.ipc.channels import Channels
+from edge_runtime.ipc.lifetime import die_with_parent
 from edge_runtime.loop.bus_spec import MotorBusSpec
 from edge_runtime.loop.chunks import ChunkCounts
 from edge_runtime.loop.clock import Clock, MonotonicClock
@@ -77,7 +77,7 @@ def control_main(spec: ControlSpec, channels: Channels, conn: Any) -> None:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
-    _die_with_parent()
+    die_with_parent()
     settings = spec.settings
     bus: MotorBus | None = None
     loop: ControlLoop | None = None
@@ -183,20 +183,3 @@ class _StopFlag:
 
     def set(self) -> None:
         self.event.set()
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGTERM this process if the runtime process dies (PR_SET_PDEATHSIG).
-
-    A runtime killed before this call (while this process was still importing) sends no
-    signal: the parent is checked once more afterwards, and the same SIGTERM path taken.
-    """
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the safety hold timeout still stops it
-        pass
-    parent = mp.parent_process()
-    if parent is not None and os.getppid() != parent.pid:
-        os.kill(os.getpid(), signal.SIGTERM)

@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from edge_runtime.ipc.lifetime import die_with_parent
 from edge_runtime.recording.format import LogError
 
 Item = TypeVar("Item")
@@ -43,7 +44,7 @@ def run_jobs(
         return [fn(item) for item in items]
     # spawn: a fresh interpreter per worker, never a fork of a process holding threads.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(workers, context, initializer=die_with_parent) as pool:
         return list(pool.map(fn, items))
 
 

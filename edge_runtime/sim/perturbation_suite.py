@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
+from edge_runtime.ipc.lifetime import die_with_parent
 from edge_runtime.sim.episode_runner import (
     Controller,
     EpisodeOutcome,
@@ -85,6 +86,7 @@ def _start_worker(
     controllers: Mapping[str, ControllerFactory], seed: int, settings: EpisodeSettings
 ) -> None:
     global _worker
+    die_with_parent()  # a killed benchmark leaves no worker behind
     _worker = _Worker(controllers, seed, settings)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime.ipc.lifetime import die_with_parent
 from edge_runtime.pipeline.preprocess import rgbd_tensor
 
 # The analytic bundle's normalisation, so both bundles share one preprocessing contract.
@@ -88,7 +89,7 @@ def collect(
                   for first in range(0, episodes, BLOCK_EPISODES)]  # fmt: skip
         parts = []
         context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(workers, context, initializer=die_with_parent) as pool:
             for part in pool.map(_collect_block, blocks):
                 parts.append(part)
                 if progress is not None:

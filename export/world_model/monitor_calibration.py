@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.bundle.world_model import MonitorCalibration, MonitorSpec, Thresholds
+from edge_runtime.ipc.lifetime import die_with_parent
 from edge_runtime.sim.episode_runner import Decision, EpisodeSettings, Observation
 from edge_runtime.world_model.monitor import MonitorSettings as RuntimeMonitorSettings
 from edge_runtime.world_model.monitor import SurpriseMonitor
@@ -221,7 +222,7 @@ def calibrate_monitor(
             echo(f"  monitor calibration: {len(scored)}/{settings.episodes} episodes")
     else:
         context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(workers, context, initializer=die_with_parent) as pool:
             for block in pool.map(_score_block, jobs):
                 scored.extend(block)
                 echo(f"  monitor calibration: {len(scored)}/{settings.episodes} episodes")
