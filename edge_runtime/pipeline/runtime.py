@@ -150,7 +150,7 @@ class Runtime:
             if not self.worker.ready.wait(self.settings.warmup_timeout_s):
                 raise EngineError("the inference worker did not load the models in time")
             if self._stopping():
-                return self._result(None)  # no models or a signal: torque never on
+                return self._result(None, 0)  # no models or a signal: torque never on
             self.observers.on_start(list(self.settings.joint_names), self.settings.period_s)
             conn, child_conn = self._ctx.Pipe(duplex=False)
             spec = ControlSpec(
@@ -177,9 +177,13 @@ class Runtime:
             if control is not None:
                 child = self._join_control(control, conn)
             self._forward_ticks()
+            # Counted in shared memory: known even when the control process was killed (its
+            # own report, with its count, died with it) and the log shows the gap.
+            ticks = self.channels.ticks
+            ticks_dropped = ticks.writer_dropped + ticks.reader_dropped
             self._shutdown()
             self._restore_signal_handlers(handlers)
-        return self._result(child)
+        return self._result(child, ticks_dropped)
 
     def _join_control(self, control: Any, conn: Any) -> ControlResult | None:
         result: ControlResult | None = None
@@ -237,7 +241,7 @@ class Runtime:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
-    def _result(self, child: ControlResult | None) -> RunResult:
+    def _result(self, child: ControlResult | None, ticks_dropped: int) -> RunResult:
         if child is None:
             child = ControlResult(summary=LoopSummary(round(self.settings.period_s * 1e9)))
         fault = self._fault or child.fault
@@ -249,7 +253,7 @@ class Runtime:
         chunks = {
             **asdict(child.chunks),
             "stale_frames_skipped": self.worker.stale_frames_skipped,
-            "ticks_dropped": child.ticks_dropped,
+            "ticks_dropped": max(ticks_dropped, child.ticks_dropped),
         }
         return RunResult(
             summary=child.summary,
