@@ -25,8 +25,6 @@ from edge_runtime.errors import BundleError
 
 RGBD_SOURCE = "observation.rgbd"
 COLOUR_CHANNELS = 3  # channels 0-2 of observation.rgbd; channel 3 (depth) is left as it is
-
-
 TILE_PX = 32  # colour is matched per ~32 px tile: a desk lamp lights one side of the table
 GAIN_RANGE = (0.4, 2.5)  # what a change of light does to a tile's contrast, at most
 
@@ -79,7 +77,8 @@ def _weights(pixels: int, tiles: int) -> np.ndarray:
 
 
 class Relighter:
-    """Re-encodes a frame in the previous frame's light, for the encoder role `role`."""
+    """Re-encodes a frame in another frame's light (the monitor passes the frame its
+    prediction started from), for the encoder role `role`."""
 
     def __init__(self, role: str, encoder: Engine, spec: RoleSpec) -> None:
         inputs = {t.source: t.name for t in spec.inputs}
