@@ -98,7 +98,9 @@ def parse_world_model(data: dict[str, Any], where: str) -> WorldModelSpec:
 
 def parse_monitor(data: dict[str, Any], where: str) -> MonitorSpec:
     """A `monitor` table on its own (the exporter's calibration cache stores one)."""
-    top = Section({"world_model": data}, "world_model", where, required=True, error=BundleError)
+    top = Section(
+        {"world_model": {"monitor": data}}, "world_model", where, required=True, error=BundleError
+    )
     return _monitor(top, where)
 
 
