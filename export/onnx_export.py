@@ -39,6 +39,21 @@ def export_module(
                 f"example input '{name}' must be a tensor with batch 1 (shape (1, ...)); bundles "
                 "run one observation at a time"
             )
+    torch_to_onnx(module, examples, path, input_names, output_names)
+    return validate_onnx(path, input_names, output_names)
+
+
+def torch_to_onnx(
+    module: Any,
+    examples: tuple[Any, ...],
+    path: Path,
+    input_names: Sequence[str],
+    output_names: Sequence[str],
+) -> None:
+    """The one `torch.onnx.export` call of the project (settings in the module docstring), in
+    eval mode and without gradients; the module's training flag is restored afterwards."""
+    import torch
+
     path.parent.mkdir(parents=True, exist_ok=True)
     was_training = bool(getattr(module, "training", False))
     module.eval()
@@ -60,4 +75,3 @@ def export_module(
         raise ExportError(f"torch.onnx.export failed for {path.name}: {first}") from exc
     finally:
         module.train(was_training)
-    return validate_onnx(path, input_names, output_names)

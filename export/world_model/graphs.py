@@ -13,7 +13,7 @@ from typing import Any
 
 from export.errors import ExportError
 from export.onnx_check import GraphIO, validate_onnx
-from export.onnx_export import OPSET
+from export.onnx_export import torch_to_onnx
 
 ROLLOUT_INPUTS = ("latent", "joint_positions", "candidates")
 ROLLOUT_OUTPUTS = ("cost",)
@@ -30,27 +30,7 @@ def export_rollout(
         torch.zeros(1, joints),
         torch.zeros(samples, chunk_length, joints),
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    was_training = bool(getattr(rollout, "training", False))
-    rollout.eval()
-    try:
-        with torch.no_grad():
-            torch.onnx.export(
-                rollout,
-                examples,
-                str(path),
-                input_names=list(ROLLOUT_INPUTS),
-                output_names=list(ROLLOUT_OUTPUTS),
-                opset_version=OPSET,
-                do_constant_folding=True,
-                dynamo=False,
-                external_data=False,
-            )
-    except (RuntimeError, TypeError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ExportError(f"torch.onnx.export failed for {path.name}: {first}") from exc
-    finally:
-        rollout.train(was_training)
+    torch_to_onnx(rollout, examples, path, ROLLOUT_INPUTS, ROLLOUT_OUTPUTS)
     io = validate_onnx(path, ROLLOUT_INPUTS, ROLLOUT_OUTPUTS)
     if io.outputs[0].shape != (samples,):
         raise ExportError(
