@@ -13,17 +13,15 @@ FP32's on held-out demonstrations.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from export.config import ExportConfig
 from export.ort_session import open_session, run
-from export.quantize import quantize
 from export.reference.data import Demonstrations
 from export.samples import Samples, stack_feeds
 from export.world_model.prediction import PredictionStats, prediction_stats
-from export.world_model.ranking import FALLBACK
+from export.world_model.ranking import quantized_down
 
 MAX_RATIO = 1.25  # quantized one-step error may be at most 25% above FP32's
 
@@ -59,27 +57,16 @@ def choose_predictor_precision(
     feeds = predictor_feeds(encoder_onnx, observations)
     calibration_count = len(feeds) - max(1, round(len(feeds) * config.held_out_fraction))
     calibration = Samples({k: v[:calibration_count] for k, v in feeds.arrays.items()})
-    precision = requested
-    with tempfile.TemporaryDirectory(prefix="edgerun-predictor-") as tmp:
-        while precision != "fp32":
-            target = Path(tmp) / f"predictor.{precision}.onnx"
-            quantize(
-                predictor_onnx,
-                target,
-                precision,
-                calibration,
-                config.float_ops,
-                config.float_nodes,
-                config.float_outputs,
-            )
-            stats = prediction_stats(encoder_onnx, target, demos, steps=1)
-            latent_ratio = stats.latent_rmse[0] / max(reference.latent_rmse[0], 1e-12)
-            joint_ratio = stats.joint_rmse_rad[0] / max(reference.joint_rmse_rad[0], 1e-12)
-            echo(
-                f"  predictor at {precision}: one-step latent error x{latent_ratio:.2f}, joint "
-                f"error x{joint_ratio:.2f} of FP32's"
-            )
-            if latent_ratio <= max_ratio and joint_ratio <= max_ratio:
-                return precision, stats
-            precision = FALLBACK[precision]
+    for precision, target in quantized_down(
+        predictor_onnx, requested, calibration, config, "predictor"
+    ):
+        stats = prediction_stats(encoder_onnx, target, demos, steps=1)
+        latent_ratio = stats.latent_rmse[0] / max(reference.latent_rmse[0], 1e-12)
+        joint_ratio = stats.joint_rmse_rad[0] / max(reference.joint_rmse_rad[0], 1e-12)
+        echo(
+            f"  predictor at {precision}: one-step latent error x{latent_ratio:.2f}, joint "
+            f"error x{joint_ratio:.2f} of FP32's"
+        )
+        if latent_ratio <= max_ratio and joint_ratio <= max_ratio:
+            return precision, stats
     return "fp32", reference

@@ -11,7 +11,7 @@ and falls back (int8 -> fp16 -> fp32) until the ranking holds.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,12 +105,29 @@ def choose_rollout_precision(
     held_out = Samples({k: v[n - held :] for k, v in feeds.arrays.items()})
     reference = _costs(fp32_path, held_out)
     measured: list[RankingFidelity] = []
+    precision = "fp32"
+    for precision, target in quantized_down(fp32_path, requested, calibration, config, "rollout"):
+        fidelity = ranking_fidelity(precision, reference, _costs(target, held_out), top_k)
+        measured.append(fidelity)
+        failures = fidelity.failures(limits)
+        if not failures:
+            return precision, measured
+        echo(f"  rollout at {precision} ranks badly ({'; '.join(failures)}); trying lower")
+    return "fp32", measured
+
+
+def quantized_down(
+    source: Path, requested: str, calibration: Samples, config: ExportConfig, role: str
+) -> Iterator[tuple[str, Path]]:
+    """`source` quantized at `requested`, then each lower precision (int8 -> fp16), as
+    (precision, file) while the caller keeps asking: the first one it accepts is the role's,
+    none of them means fp32. Files live until the caller stops iterating."""
     precision = requested
-    with tempfile.TemporaryDirectory(prefix="edgerun-rollout-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"edgerun-{role}-") as tmp:
         while precision != "fp32":
-            target = Path(tmp) / f"rollout.{precision}.onnx"
+            target = Path(tmp) / f"{role}.{precision}.onnx"
             quantize(
-                fp32_path,
+                source,
                 target,
                 precision,
                 calibration,
@@ -118,14 +135,8 @@ def choose_rollout_precision(
                 config.float_nodes,
                 config.float_outputs,
             )
-            fidelity = ranking_fidelity(precision, reference, _costs(target, held_out), top_k)
-            measured.append(fidelity)
-            failures = fidelity.failures(limits)
-            if not failures:
-                break
-            echo(f"  rollout at {precision} ranks badly ({'; '.join(failures)}); trying lower")
+            yield precision, target
             precision = FALLBACK[precision]
-    return precision, measured
 
 
 def rollout_feeds(encoder_onnx: Path, observations: Samples) -> Samples:
