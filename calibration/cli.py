@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from edge_runtime.cli.groups import BENCH
 from edge_runtime.cli.tree import CommandTree
+from edge_runtime.console.extensions import add_pages
 
 GROUP = "calibrate"
 GROUP_HELP = "field calibration: board, camera, hand-eye, joints, depth, INT8 data; validate"
@@ -55,6 +56,7 @@ def _serial(parser: argparse.ArgumentParser) -> None:
 def register(cli: CommandTree) -> None:
     from calibration.session import add_board_args
 
+    add_pages("calibration.console_pages:setup", "Calibrate", "/calibrate")  # edgerun console
     cam_mod, robot_mod = "calibration.commands_camera", "calibration.commands_robot"
     art_mod = "calibration.commands_artifacts"
 

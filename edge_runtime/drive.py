@@ -21,6 +21,8 @@ import numpy as np
 
 from edge_runtime.config import RobotConfig, load_config
 from edge_runtime.errors import ConfigError
+from edge_runtime.field.live import LiveStatus
+from edge_runtime.field.state_dir import resolve_state_dir
 from edge_runtime.loop.bus_spec import MOTOR_BUSES
 from edge_runtime.loop.clock import MonotonicClock
 from edge_runtime.pipeline.observer import LoopObserver
@@ -100,6 +102,9 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
             extra_roles=world_model.extra_roles if world_model else (),
         )
         observers = list(options.observers)
+        bundle_name = str(options.bundle or config.model.bundle)  # the console shows it live
+        live = LiveStatus(resolve_state_dir(config), config.name, bundle_name)
+        observers.append(stack.enter_context(live))
         if options.record_dir is not None:
             from edge_runtime.recording.identity import run_identity
             from edge_runtime.recording.recorder import EpisodeRecorder

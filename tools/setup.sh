@@ -22,6 +22,10 @@ case ",$EXTRAS," in
 esac
 if [ -n "$WHEELHOUSE" ]; then LEROBOT=""; fi  # test tooling, not part of an offline release
 if [ -n "$LEROBOT" ]; then DEB_PACKAGES+=(ffmpeg); fi
+# The console's browser tests (dev) drive Debian's headless chromium through its chromedriver.
+case ",$EXTRAS," in
+  *,dev,*) if [ -z "$WHEELHOUSE" ]; then DEB_PACKAGES+=(chromium chromium-driver); fi ;;
+esac
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge_runtime.cli import bench_world_model
+from edge_runtime.cli import bench_world_model, console
 from edge_runtime.cli.tree import CommandTree
 from edge_runtime.cli.trust_flags import add_trust_flags
 from edge_runtime.engines import BACKENDS
@@ -48,6 +48,7 @@ def register(cli: CommandTree) -> None:
     ack.add_argument("--by", required=True, help="who clears the stop")
     ack.add_argument("--why", required=True, help="what was checked or fixed")
     bench_world_model.register(cli)
+    console.register(cli)
 
 
 def _common(parser: argparse.ArgumentParser, default_duration: float | None = None) -> None:

@@ -1,0 +1,141 @@
+"""The console's Calibrate pages: solve camera intrinsics from a recorded image set, show results.
+
+A recorded set is a folder of board images under `<data>/calibration/images/<set>` (what
+`calibrate camera` saves while collecting live views, with its `board.json` when the board is
+not the default). The pages run `calibrate camera --images`'s own functions: detection
+(`calibration.views.load_image_views`), the coverage grid and the solve
+(`calibration.intrinsics`), the error plot (`calibration.plots`), the artifact writer; the
+result is written to `<data>/calibration/results/<set>/` and shown with its envelope, as
+`calibrate show` does. Registered from `calibration.cli.register` through
+`edge_runtime.console.extensions`, so edge_runtime never imports calibration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from aiohttp import web
+
+from calibration.board import BoardSpec, Detection
+from calibration.intrinsics import MIN_CORNERS, calibrate_intrinsics, coverage_grid
+from edge_runtime.calibration_artifacts import CAMERA, write_document
+from edge_runtime.calibration_artifacts.schemas import load_artifact
+from edge_runtime.console.context import ConsoleContext
+from edge_runtime.console.paths import ConsoleRequestError, inside, names_in
+
+PLOT = "camera_errors.png"
+
+
+def board_of(folder: Path) -> BoardSpec:
+    """The set's own `board.json` when it has one, the default board otherwise."""
+    path = folder / "board.json"
+    return BoardSpec.load(path) if path.exists() else BoardSpec()
+
+
+def detect_set(folder: Path) -> dict[str, Any]:
+    """Every view's detected corners and the coverage map, as the set page shows them."""
+    from calibration.views import load_image_views
+
+    views, size = load_image_views(folder, board_of(folder))
+    good = [d.image_points for _, d in views if d.count >= MIN_CORNERS]
+    return {
+        "views": [(name, det.count, det.count >= MIN_CORNERS) for name, det in views],
+        "size": size,
+        "coverage": coverage_grid(good, *size).tolist(),
+        "detections": dict(views),
+    }
+
+
+def solve_set(folder: Path, out: Path) -> Path:
+    """`calibrate camera --images folder --out out`, without the terminal: the artifact path."""
+    from calibration.plots import intrinsics_png
+    from calibration.views import load_image_views
+
+    spec = board_of(folder)
+    views, size = load_image_views(folder, spec)
+    result = calibrate_intrinsics(views, size)
+    out.mkdir(parents=True, exist_ok=True)
+    intrinsics_png(result, out / PLOT)
+    return write_document(out / CAMERA.filename, result.document(spec))
+
+
+def corners_jpeg(folder: Path, image: str, detection: Detection | None) -> bytes:
+    """The view with its detected corners drawn (green), as JPEG."""
+    import cv2
+
+    pixels = cv2.imread(str(inside(folder, image)), cv2.IMREAD_COLOR)
+    if pixels is None:
+        raise ConsoleRequestError(f"{image} in {folder.name} is not a readable image", status=404)
+    if detection is not None:
+        for u, v in np.rint(detection.image_points.reshape(-1, 2)).astype(int):
+            cv2.circle(pixels, (int(u), int(v)), 4, (60, 200, 60), 2)
+    ok, encoded = cv2.imencode(".jpg", pixels)
+    return encoded.tobytes() if ok else b""
+
+
+def setup(app: web.Application, context: ConsoleContext) -> None:
+    context.add_templates("calibration")
+    images_dir = context.settings.calibration_dir / "images"
+    results_dir = context.settings.calibration_dir / "results"
+    detected: dict[str, dict[str, Any]] = {}  # per set, until the console restarts
+
+    async def detections(name: str) -> tuple[Path, dict[str, Any]]:
+        folder = inside(images_dir, name)
+        if name not in detected:
+            detected[name] = await context.off_loop(detect_set, folder)
+        return folder, detected[name]
+
+    async def index(request: web.Request) -> web.Response:
+        sets, results = names_in(images_dir), names_in(results_dir)
+        return context.render(
+            request, "calibrate.html", sets=sets, results=results, images_dir=images_dir
+        )
+
+    async def image_set(request: web.Request) -> web.Response:
+        name = request.match_info["set"]
+        _, found = await detections(name)
+        return context.render(request, "calibrate_set.html", name=name, found=found)
+
+    async def view(request: web.Request) -> web.Response:
+        folder, found = await detections(request.match_info["set"])
+        image = request.match_info["image"]
+        jpeg = await context.off_loop(corners_jpeg, folder, image, found["detections"].get(image))
+        return web.Response(body=jpeg, content_type="image/jpeg")
+
+    async def solve(request: web.Request) -> web.Response:
+        name = request.match_info["set"]
+        folder = inside(images_dir, name)
+        await context.off_loop(solve_set, folder, inside(results_dir, name))
+        raise web.HTTPSeeOther(f"/calibrate/results/{name}")
+
+    async def result(request: web.Request) -> web.Response:
+        name = request.match_info["set"]
+        artifact = load_artifact(inside(results_dir, name), CAMERA)  # hash-checked, parsed
+        envelope = artifact.envelope
+        rows = [("created", f"{envelope.created_utc} by {envelope.tool_version}")]
+        rows += [(k, _short(v)) for k, v in envelope.quality.items()]
+        rows += [(f"data.{k}", _short(v)) for k, v in envelope.data.items()]
+        return context.render(request, "calibrate_result.html", name=name, rows=rows)
+
+    async def plot(request: web.Request) -> web.FileResponse:
+        path = inside(inside(results_dir, request.match_info["set"]), PLOT)
+        if not path.exists():
+            raise ConsoleRequestError(f"no plot for {request.match_info['set']}", status=404)
+        return web.FileResponse(path)
+
+    app.router.add_get("/calibrate", index)
+    app.router.add_get("/calibrate/images/{set}", image_set)
+    app.router.add_get("/calibrate/images/{set}/{image}", view)
+    app.router.add_post("/calibrate/images/{set}/intrinsics", solve)
+    app.router.add_get("/calibrate/results/{set}", result)
+    app.router.add_get(f"/calibrate/results/{{set}}/{PLOT}", plot)
+
+
+def _short(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return str(np.round(np.asarray(value, dtype=float), 4).tolist())
+    return str(value)
