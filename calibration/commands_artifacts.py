@@ -111,9 +111,9 @@ def show(args: argparse.Namespace) -> int:
             device.append(f"motors {list(env.device.motor_ids)}")
         table.add_row("device", ", ".join(device) or "-")
         for key, value in env.quality.items():
-            table.add_row(key, _short(value))
+            table.add_row(key, short_value(value))
         for key, value in env.data.items():
-            table.add_row(f"data.{key}", _short(value))
+            table.add_row(f"data.{key}", short_value(value))
         table.add_row("sha256", env.sha256[:16] + "… (verified)")
         console.print(table)
     if not found:
@@ -121,7 +121,7 @@ def show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _short(value: object) -> str:
+def short_value(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     text = json.dumps(value, default=str)

@@ -19,6 +19,7 @@ import numpy as np
 from aiohttp import web
 
 from calibration.board import BoardSpec, Detection
+from calibration.commands_artifacts import short_value
 from calibration.intrinsics import MIN_CORNERS, calibrate_intrinsics, coverage_grid
 from edge_runtime.calibration_artifacts import CAMERA, write_document
 from edge_runtime.calibration_artifacts.schemas import load_artifact
@@ -99,8 +100,9 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
         return context.render(request, "calibrate_set.html", name=name, found=found)
 
     async def view(request: web.Request) -> web.Response:
-        folder, found = await detections(request.match_info["set"])
         image = request.match_info["image"]
+        inside(inside(images_dir, request.match_info["set"]), image)  # names, nothing else
+        folder, found = await detections(request.match_info["set"])
         jpeg = await context.off_loop(corners_jpeg, folder, image, found["detections"].get(image))
         return web.Response(body=jpeg, content_type="image/jpeg")
 
@@ -115,8 +117,8 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
         artifact = load_artifact(inside(results_dir, name), CAMERA)  # hash-checked, parsed
         envelope = artifact.envelope
         rows = [("created", f"{envelope.created_utc} by {envelope.tool_version}")]
-        rows += [(k, _short(v)) for k, v in envelope.quality.items()]
-        rows += [(f"data.{k}", _short(v)) for k, v in envelope.data.items()]
+        rows += [(k, short_value(v)) for k, v in envelope.quality.items()]
+        rows += [(f"data.{k}", short_value(v)) for k, v in envelope.data.items()]
         return context.render(request, "calibrate_result.html", name=name, rows=rows)
 
     async def plot(request: web.Request) -> web.FileResponse:
@@ -131,11 +133,3 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
     app.router.add_post("/calibrate/images/{set}/intrinsics", solve)
     app.router.add_get("/calibrate/results/{set}", result)
     app.router.add_get(f"/calibrate/results/{{set}}/{PLOT}", plot)
-
-
-def _short(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list):
-        return str(np.round(np.asarray(value, dtype=float), 4).tolist())
-    return str(value)

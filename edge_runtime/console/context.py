@@ -36,8 +36,8 @@ class ConsoleContext:
         assert isinstance(loader, jinja2.ChoiceLoader)
         loader.loaders = [*loader.loaders, jinja2.PackageLoader(package, folder)]
 
-    def render(self, request: web.Request, name: str, **values: Any) -> web.Response:
-        html = self.templates.get_template(name).render(
+    def render(self, request: web.Request, template: str, **values: Any) -> web.Response:
+        html = self.templates.get_template(template).render(
             nav=self.nav, path=request.path, token_needed=bool(self.settings.token), **values
         )
         return web.Response(text=html, content_type="text/html")

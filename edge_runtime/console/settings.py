@@ -47,10 +47,10 @@ class ConsoleSettings:
 
 
 def parse_bind(text: str) -> tuple[str, int]:
-    """`ADDR:PORT` (IPv6 as `[ADDR]:PORT`) -> (host, port); `ConfigError` says how to fix it."""
+    """`ADDR:PORT` (IPv6 as `[ADDR]:PORT`; port 0 picks a free one) -> (host, port)."""
     host, sep, port_text = text.rpartition(":")
     host = host.strip("[]")
-    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) < 65536:
         raise ConfigError(
             f"--bind {text!r} is not ADDR:PORT; use e.g. 127.0.0.1:8470, or 0.0.0.0:8470 to "
             "serve the laptop on the robot's Ethernet port"

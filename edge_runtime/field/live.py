@@ -98,8 +98,11 @@ class LiveStatus(LoopObserver):
             values["ticks"] = record.index + 1
             values["missed_total"] += record.missed
             values["mode"] = record.mode
-            values["positions_rad"] = record.positions_rad
             values["command_rad"] = record.command_rad
+            if np.isfinite(record.positions_rad).all():  # the newest reading that worked
+                values["positions_rad"] = record.positions_rad
+            else:
+                values["failed_reads"] = values.get("failed_reads", 0) + 1
 
     def on_frame(self, frame: Frame) -> None:
         self._frame = frame  # one reference swap; the writer thread downsamples

@@ -77,6 +77,7 @@ function show(status) {
   text("ticks", live.ticks ?? "–");
   text("lateness", `${fixed(lateness.mean, 0)} / ${fixed(lateness.max, 0)}`);
   text("missed", live.missed_total ?? "–");
+  text("failed-reads", live.failed_reads ?? 0);
   text("mode", live.mode ?? "–");
   text("inference", fixed(live.inference_ms, 2));
   text("surprise", fixed(surprise, 3));
