@@ -85,7 +85,8 @@ class LiveStatus(LoopObserver):
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2.0)
-            self._write_status()  # the final state ("stopped") is what a watcher sees next
+            self.on_stop()  # also when the run never started (a bundle refused, a bad port)
+            self._write_status()  # the final state is what a watcher sees next
 
     def on_start(self, joint_names: list[str], period_s: float) -> None:
         with self._lock:
