@@ -11,6 +11,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import jinja2
 from aiohttp import web
@@ -56,6 +57,11 @@ class ConsoleContext:
         return await asyncio.get_running_loop().run_in_executor(
             None, functools.partial(work, *args)
         )
+
+
+def done(page: str, sentence: str) -> web.HTTPSeeOther:
+    """After a change, back to `page` with the CLI's sentence shown (raise it)."""
+    return web.HTTPSeeOther(f"{page}?done={quote(sentence)}")
 
 
 async def form(request: web.Request) -> dict[str, str]:

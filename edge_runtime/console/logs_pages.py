@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from urllib.parse import quote
 
 from aiohttp import web
 
-from edge_runtime.console.context import ConsoleContext, form
+from edge_runtime.console.context import ConsoleContext, done, form
 from edge_runtime.console.paths import ConsoleRequestError, inside, names_in
 from edge_runtime.recording.export import FORMATS
 
@@ -42,10 +41,10 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
 
         path = log_path(request)
         info, _ = await context.off_loop(summarize, path)
-        done = request.query.get("done", "")
         rows = summary_rows(info)
+        shown = request.query.get("done", "")
         return context.render(
-            request, "log.html", name=path.name, rows=rows, formats=FORMATS, done=done
+            request, "log.html", name=path.name, rows=rows, formats=FORMATS, done=shown
         )
 
     async def timeline(request: web.Request) -> web.FileResponse:
@@ -72,8 +71,7 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
                 f"exporting {kind} needs the `data` extra ({exc.name} is missing): "
                 "pip install 'edge-runtime[data]'"
             ) from exc
-        sentence = f"exported {path.name} as {kind} into {out}"
-        raise web.HTTPSeeOther(f"/logs/{path.name}?done={quote(sentence)}")
+        raise done(f"/logs/{path.name}", f"exported {path.name} as {kind} into {out}")
 
     app.router.add_get("/logs", index)
     app.router.add_get("/logs/{name}", one)

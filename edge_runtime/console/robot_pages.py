@@ -7,11 +7,9 @@ console logs and refuses exactly as the CLI does.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from aiohttp import web
 
-from edge_runtime.console.context import ConsoleContext, form
+from edge_runtime.console.context import ConsoleContext, done, form
 from edge_runtime.console.paths import ConsoleRequestError, inside
 from edge_runtime.console.robot_view import note_viewer, preview_jpeg, robot_state
 from edge_runtime.field.latch import StopLatch
@@ -41,8 +39,8 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
     async def stop(request: web.Request) -> web.Response:
         latch = StopLatch(state_dir)
         acks = latch.acknowledgements()[-ACKS_SHOWN:][::-1]
-        done = request.query.get("done", "")
-        return context.render(request, "stop.html", stop=latch.read(), acks=acks, done=done)
+        shown = request.query.get("done", "")
+        return context.render(request, "stop.html", stop=latch.read(), acks=acks, done=shown)
 
     async def acknowledge(request: web.Request) -> web.Response:
         from edge_runtime.field.status import acknowledge_stop
@@ -54,12 +52,12 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
             fields.get("by", ""),
             fields.get("why", ""),
         )
-        raise web.HTTPSeeOther(f"/stop?done={quote(sentence)}")
+        raise done("/stop", sentence)
 
     async def bundles(request: web.Request) -> web.Response:
         state = robot_state(state_dir)
-        done = request.query.get("done", "")
-        return context.render(request, "bundles.html", state=state, done=done)
+        shown = request.query.get("done", "")
+        return context.render(request, "bundles.html", state=state, done=shown)
 
     async def rollback(request: web.Request) -> web.Response:
         from edge_runtime.config import load_config
@@ -73,8 +71,7 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
             )
         config = load_config(context.settings.config_path)
         outcome = await context.off_loop(rollback_slots, config)
-        sentence = f"slot {outcome.slot} is active again (was {outcome.previous})"
-        raise web.HTTPSeeOther(f"/bundles?done={quote(sentence)}")
+        raise done("/bundles", f"slot {outcome.slot} is active again (was {outcome.previous})")
 
     app.router.add_get("/", robot)
     app.router.add_get("/api/robot", api_robot)

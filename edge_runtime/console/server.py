@@ -34,5 +34,7 @@ def serve_console(
     if settings.token:
         echo(f"token (stored 0600 in {settings.state_dir / TOKEN_FILE}): {settings.token}")
     echo(f"open {settings.url}")
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    # No access log: at 5 polls a second it would fill the robot's journal with nothing.
+    app = create_app(settings)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
