@@ -14,7 +14,7 @@ import jinja2
 from aiohttp import web
 
 from edge_runtime.console import extensions, logs_pages, robot_pages
-from edge_runtime.console.context import ConsoleContext, Handler
+from edge_runtime.console.context import ConsoleContext, Handler, Middleware
 from edge_runtime.console.paths import ConsoleRequestError
 from edge_runtime.console.security import token_guard
 from edge_runtime.console.settings import ConsoleSettings
@@ -60,7 +60,7 @@ def _static_dir() -> str:
     return str(resources.files("edge_runtime.console").joinpath("static"))
 
 
-def _errors(context: ConsoleContext):  # -> aiohttp middleware
+def _errors(context: ConsoleContext) -> Middleware:
     @web.middleware
     async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:

@@ -16,6 +16,7 @@ from edge_runtime.field.latch import StopLatch
 from edge_runtime.field.live import LIVE_DIR
 
 ACKS_SHOWN = 10
+_NO_CACHE = {"Cache-Control": "no-store"}  # a preview is only ever the newest frame
 
 
 def setup(app: web.Application, context: ConsoleContext) -> None:
@@ -80,6 +81,3 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
     app.router.add_post("/stop/ack", acknowledge)
     app.router.add_get("/bundles", bundles)
     app.router.add_post("/bundles/rollback", rollback)
-
-
-_NO_CACHE = {"Cache-Control": "no-store"}

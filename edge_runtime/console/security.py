@@ -12,12 +12,11 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from edge_runtime.console.context import Handler
+from edge_runtime.console.context import Handler, Middleware
 from edge_runtime.console.settings import ConsoleSettings
 
 COOKIE = "console_token"
@@ -29,7 +28,7 @@ def refused(message: str) -> web.Response:
     return web.json_response({"error": message}, status=403)
 
 
-def token_guard(settings: ConsoleSettings) -> Callable[[web.Request, Handler], Awaitable]:
+def token_guard(settings: ConsoleSettings) -> Middleware:
     """aiohttp middleware: refuses unauthenticated or cross-origin state changes."""
 
     @web.middleware

@@ -44,6 +44,7 @@ def browser() -> Iterator[Any]:
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 
+    build_parser()  # loads the CLI plugins, as `edgerun console` does: calibration adds its pages
     options = Options()
     options.binary_location = CHROMIUM or ""
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900"):
@@ -133,7 +134,6 @@ def test_console_completes_a_calibration_from_recorded_images(browser: Any, tmp_
     from selenium.webdriver.common.by import By
 
     pytest.importorskip("cv2", reason="the calibration extra (OpenCV) is absent")
-    build_parser()  # loads the CLI plugins: calibration registers its console pages
     console = console_settings("127.0.0.1:0", data_dir=str(tmp_path / "data"))
     _recorded_image_set(console.calibration_dir / "images" / "bench-set")
     with serving(console) as url:
