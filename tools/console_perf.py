@@ -86,8 +86,8 @@ class Poller:
     camera whenever a new frame was published (as console.js does). The browser itself runs on
     the laptop, so `--client http` measures exactly what the robot serves."""
 
-    def __init__(self, url: str) -> None:
-        self.url, self.stop, self.polls = url, threading.Event(), 0
+    def __init__(self, url: str, camera: bool = True) -> None:
+        self.url, self.stop, self.polls, self.camera = url, threading.Event(), 0, camera
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -100,7 +100,7 @@ class Poller:
             with urllib.request.urlopen(self.url + "/api/robot", timeout=5) as response:
                 cameras = json.loads(response.read())["live"].get("cameras", [])
             self.polls += 1
-            for camera in cameras:
+            for camera in cameras if self.camera else []:
                 if camera["frame"] != last_frame:
                     last_frame = camera["frame"]
                     # 404 until the publisher has seen a watcher and written a preview
@@ -144,9 +144,10 @@ def main() -> None:
     parser.add_argument("--out", default="out/console-perf")
     parser.add_argument(
         "--client",
-        choices=("http", "chromium"),
+        choices=("http", "http-status", "chromium"),
         default="http",
-        help="who watches: 5 Hz HTTP polls (the robot's side only) or headless chromium here",
+        help="who watches: 5 Hz HTTP polls (the robot's side only; -status: no camera), or "
+        "headless chromium on this machine",
     )
     args = parser.parse_args()
     out = Path(args.out)
@@ -170,7 +171,10 @@ def main() -> None:
                     url = f"http://127.0.0.1:{port}"
                     driver: Any = None
                     if watched:
-                        driver = browser(url + "/") if args.client == "chromium" else Poller(url)
+                        if args.client == "chromium":
+                            driver = browser(url + "/")
+                        else:
+                            driver = Poller(url, camera=args.client == "http")
                     cpu0, wall0 = cpu_s(console.pid), time.monotonic()
                     result = bench_loop(args.ticks, out / f"loop-{round_index}-{watched}.json")
                     cpu1, wall1 = cpu_s(console.pid), time.monotonic()
