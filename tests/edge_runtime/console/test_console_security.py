@@ -57,11 +57,12 @@ def test_console_on_a_network_refuses_changes_without_the_token() -> None:
     assert latch.acknowledgements()[-1].by == "ana"
 
 
-def test_console_refuses_a_write_from_another_origin() -> None:
+@pytest.mark.parametrize("origin", ["http://evil.example", "null"])
+def test_console_refuses_a_write_from_another_origin(origin: str) -> None:
     settings = console_settings("127.0.0.1:0")
     latch = _latch(settings.state_dir)
     with serving(settings) as url:
-        status, body = request(url + "/stop/ack", ACK, {"Origin": "http://evil.example"})
+        status, body = request(url + "/stop/ack", ACK, {"Origin": origin})
     assert status == 403
     assert "may not change this robot" in error_of(body)
     assert latch.read() is not None
