@@ -65,6 +65,7 @@ class LiveStatus(LoopObserver):
         self._event_counts: collections.Counter[str] = collections.Counter()
         self._window_lateness_ns: list[int] = []
         self._frame: Frame | None = None
+        self._previewed = -1  # the frame number last written as a preview
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_ns = time.monotonic_ns()
@@ -175,8 +176,9 @@ class LiveStatus(LoopObserver):
 
     def _write_preview(self) -> None:
         frame = self._frame
-        if frame is None:
-            return
+        if frame is None or frame.frame_number == self._previewed:
+            return  # a stalled camera costs no writes
+        self._previewed = frame.frame_number
         small = np.ascontiguousarray(frame.color[::PREVIEW_STRIDE, ::PREVIEW_STRIDE])
         path = preview_path(self.live_dir, self.camera)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
