@@ -1,0 +1,16 @@
+"""Fixtures for every test: no test touches the machine's robot state."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _robot_state_in_tmp(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`run` and `demo` latch safety stops and publish the console's live status in the state
+    directory: never the machine's /var/lib (the export and calibration tests run demos too),
+    and no test talks to a systemd that happens to supervise the test runner."""
+    monkeypatch.setenv("EDGE_RUNTIME_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
