@@ -87,6 +87,9 @@ class Camera(abc.ABC):
         # Set by the runtime: an unexpected error in the capture thread stops the robot
         # safely instead of leaving it to notice stale frames later.
         self.on_fault: Callable[[str, BaseException], None] | None = None
+        # Called on the capture thread with each new frame (a `CameraSet` matches frames here,
+        # so no frame a slot overwrote is missed); must return quickly.
+        self.on_frame: Callable[[Frame], None] | None = None
 
     def start(self) -> None:
         if self._thread is not None:
@@ -115,6 +118,8 @@ class Camera(abc.ABC):
             if frame is not None:
                 self.frames_captured += 1
                 self._slot.put(frame)
+                if self.on_frame is not None:
+                    self.on_frame(frame)
 
     def read_latest(self, max_age_s: float) -> Frame:
         """The newest frame; raises `StaleFrameError` when none is younger than `max_age_s`."""
