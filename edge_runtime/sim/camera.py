@@ -7,7 +7,8 @@ device timestamp taken from simulated time (milliseconds), so it means "when the
 like this" exactly as a hardware timestamp does.
 
 The renderer (an OpenGL context) is created, used and freed on the capture thread. At 128x96
-and 30 fps it delivered 30 frames/s for about 23% of one core (process CPU, measured).
+and 30 fps it delivered 30 frames/s for about 23% of one core (process CPU, measured). Several
+cameras of one world (the scene and the wrist camera) each have their own thread and context.
 """
 
 from __future__ import annotations
@@ -70,7 +71,11 @@ class SimCamera(Camera):
             raise CameraError(f"{self.name} did not start: {reason}")
 
     def _open(self) -> None:
-        self._next_ns = time.monotonic_ns()
+        # Frames fall on a grid of the period from the clock's zero, so every simulated camera
+        # at one rate exposes at the same instants: the twin of RealSense hardware sync (one
+        # trigger for all). What is left between two cameras is their renders' queueing.
+        period_ns = int(1e9 / self.fps)
+        self._next_ns = (time.monotonic_ns() // period_ns + 1) * period_ns
         self._frame_number = 0
 
     def _capture(self) -> Frame | None:
