@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.recording.format import LogError
+from edge_runtime.recording.logged_frames import is_primary_frame
 from edge_runtime.recording.reader import LogReader
 from edge_runtime.recording.records import frame_from_record
 from edge_runtime.sensors.base import Frame
@@ -92,7 +93,7 @@ def scan_log(path: str | Path) -> LogScan:
             ticks["pos"].append(rec["pos"])
             ticks["vel"].append(rec["vel"])
             ticks["cmd"].append(rec["cmd"])
-        elif kind == "frame":
+        elif is_primary_frame(rec):  # the grid follows the primary camera (logged_frames)
             frame_t.append(rec["host_ns"])
             frame_n.append(rec["n"])
         elif kind == "event" and rec.get("kind") == MARKER_KIND:
@@ -216,7 +217,7 @@ def frames_for_rows(path: str | Path, ordinals: np.ndarray) -> Iterator[tuple[in
     row = 0
     ordinal = -1
     for rec in LogReader(path):
-        if rec.get("k") != "frame":
+        if not is_primary_frame(rec):
             continue
         ordinal += 1
         if ordinal in last_row:

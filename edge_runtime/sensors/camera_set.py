@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from edge_runtime.errors import CameraError
@@ -66,6 +67,7 @@ class CameraSet(Camera):
 
     def _listener(self, name: str) -> Any:
         def offer(frame: Frame) -> None:
+            frame = replace(frame, camera=name)  # the log and the model know whose it is
             with self._match_lock:
                 frame_set = self.matcher.offer(name, frame)
             if frame_set is not None:

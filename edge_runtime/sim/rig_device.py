@@ -48,7 +48,6 @@ class RigDevice:
     """The devices, their faults and the request handlers (lives in the rig's process)."""
 
     def __init__(self, spec: RigSpec) -> None:
-        from edge_runtime.sim.camera import SimCamera
         from edge_runtime.sim.motor_device import SimMotors
         from edge_runtime.sim.plant import MujocoPlant
         from edge_runtime.sim.world import SimWorld
@@ -70,13 +69,12 @@ class RigDevice:
             self.motors = SimMotors(config, plant, spec.link, witness=witness)
             if self.motors.kind != "mcu":  # the servo faults below act on the chain itself
                 self.chain = self.motors.device
-            for cam in config.camera_configs:
-                camera = SimCamera(
-                    self.world, cam.width, cam.height, cam.fps, camera=cam.sim_camera
-                )
-                self.cameras.append(camera)
-                camera.start()
+            self.cameras = _sim_cameras(self.world, config)
             self.camera = self.cameras[0]
+            self.camera.start()  # followers (hardware sync) are rendered by the primary
+            for camera in self.cameras[1:]:
+                if camera not in self.camera.followers:
+                    camera.start()
         except BaseException:
             self.stop()
             raise
@@ -148,6 +146,27 @@ class RigDevice:
         self.frames_paused_until_ns = 0
 
 
+def _sim_cameras(world: Any, config: RobotConfig) -> list[Any]:
+    """A SimCamera per configured camera, primary first. With `[camera_sync] hardware` (and
+    one rate for all) the others follow the primary: one trigger, one simulation instant."""
+    from edge_runtime.sim.camera import SimCamera
+
+    configs = config.camera_configs
+    others = [
+        SimCamera(world, cam.width, cam.height, cam.fps, camera=cam.sim_camera)
+        for cam in configs[1:]
+    ]
+    synced = config.camera_sync.hardware and len({cam.fps for cam in configs}) == 1
+    primary = configs[0]
+    return [
+        SimCamera(
+            world, primary.width, primary.height, primary.fps, camera=primary.sim_camera,
+            followers=others if synced else (),
+        ),
+        *others,
+    ]  # fmt: skip
+
+
 class FramePublisher:
     """Copies one camera's new frames into its shared slot (the rig's side of the cable)."""
 
@@ -164,7 +183,10 @@ class FramePublisher:
 
     def publish_next(self) -> None:
         """Wait (at most `FRAME_WAIT_S`) for a new frame and publish it unless paused."""
-        frame, self.version = self.camera.wait_frame(self.version, timeout_s=FRAME_WAIT_S)
+        frame, version = self.camera.wait_frame(self.version, timeout_s=FRAME_WAIT_S)
+        if version == self.version:
+            return  # nothing new: a timeout hands back the frame already published
+        self.version = version
         if frame is not None and self.device.publishing():
             self.codec.pack(frame, self.packed)
             if self.slot.put(self.packed):  # skipped when a killed reader holds the lock
