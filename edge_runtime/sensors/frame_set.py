@@ -123,7 +123,7 @@ class FrameSetMatcher:
         self._last_used_ns.update(zip(self.names, arrivals))
         self.sets += 1
         self.skew_us.add(round(spread * 1000))
-        return FrameSet.of(chosen, self.primary, spread)
+        return FrameSet.of({n: chosen[n] for n in self.names}, self.primary, spread)
 
     def _nearest(self, name: str, anchor: Frame) -> Frame | None:
         """Camera `name`'s recent frame closest in capture time to `anchor` (None: none)."""

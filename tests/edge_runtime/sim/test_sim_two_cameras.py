@@ -14,6 +14,7 @@ from edge_runtime.bundle import open_bundle
 from edge_runtime.config import load_config
 from edge_runtime.drive import DriveOptions, demo_config, drive
 from edge_runtime.errors import ConfigError
+from edge_runtime.recording.export_lerobot import LeRobotOptions, export_lerobot
 from edge_runtime.recording.export_mcap import export_mcap
 from edge_runtime.recording.logged_frames import LoggedFrames
 from edge_runtime.recording.reader import LogReader
@@ -75,3 +76,9 @@ def test_the_two_camera_arm_runs_on_frame_sets(analytic: Path, tmp_path: Path) -
     mcap = export_mcap([log], tmp_path / "run.mcap")
     messages = mcap["files"][0]["messages"]
     assert messages["/camera/wrist/color"] == messages["/camera/color"] > 0
+    out = tmp_path / "dataset"
+    export_lerobot([log], LeRobotOptions(out=out, depth=False, jobs=1))
+    features = json.loads((out / "meta" / "info.json").read_text())["features"]
+    assert features["observation.images.wrist"]["shape"] == [96, 128, 3]
+    assert features["observation.images.color"]["shape"] == [96, 128, 3]  # the primary's
+    assert list((out / "videos" / "observation.images.wrist").rglob("*.mp4"))
