@@ -192,6 +192,9 @@ def runtime_settings(
         chunk_length=chunk_length,
         chunk_hold=bundle is not None and bundle.manifest.action.interpolation == "hold",
         stale_observation_s=stale_observation_s(config, bundle),
-        max_frame_age_s=max(config.camera.max_age_s, 2.0 / config.camera.fps),
+        # A frame set comes at the slowest camera's rate: its age limit follows that camera.
+        max_frame_age_s=max(
+            config.camera.max_age_s, 2.0 / min(c.fps for c in config.camera_configs)
+        ),
         max_tracking_error_rad=config.safety.max_tracking_error_rad,
     )
