@@ -244,4 +244,7 @@ def identity_rows(identity: dict[str, Any]) -> list[tuple[str, Any]]:
     rows.append(
         ("calibration", ", ".join(f"{k} {v[:12]}" for k, v in calibration.items()) or "none")
     )
+    cameras = identity.get("cameras") or []  # multi-camera robots, primary first
+    if cameras:
+        rows.append(("cameras", ", ".join(f"{c['name']} ({c['role']})" for c in cameras)))
     return rows
