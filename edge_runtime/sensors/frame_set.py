@@ -141,7 +141,8 @@ class FrameSetMatcher:
 
     def stats(self) -> dict[str, float | int]:
         """Sets formed, frames left out, and the skew p50/p99/max in milliseconds."""
-        skew = self.skew_us.percentiles_us(50, 99)  # stored in us: "us" here reads as ms
+        # skew_us holds microseconds; percentiles_us divides by 1000, so these are milliseconds
+        skew = self.skew_us.percentiles_us(50, 99)
         return {
             "sets": self.sets,
             "frames": self.frames_offered,
