@@ -68,13 +68,13 @@ class CameraSet(Camera):
     def _listener(self, name: str) -> Any:
         def offer(frame: Frame) -> None:
             frame = replace(frame, camera=name)  # the log and the model know whose it is
-            with self._match_lock:
+            with self._match_lock:  # sets are formed and published in order
                 frame_set = self.matcher.offer(name, frame)
-            if frame_set is not None:
-                self.frames_captured += 1
-                self._slot.put(frame_set)
-                if self.on_frame is not None:
-                    self.on_frame(frame_set)
+                if frame_set is not None:
+                    self.frames_captured += 1
+                    self._slot.put(frame_set)
+            if frame_set is not None and self.on_frame is not None:
+                self.on_frame(frame_set)
 
         return offer
 
