@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge_runtime.camera_config import CameraConfig, CameraSyncConfig, parse_cameras
 from edge_runtime.engines import BACKENDS, DEFAULT_ENGINE_CACHE
 from edge_runtime.errors import ConfigError
 from edge_runtime.fields import Section, load_toml
 
-CAMERA_TYPES = ("sim", "realsense", "playback")
 MOTOR_TYPES = ("dynamixel", "mcu")
 
 
@@ -25,17 +25,6 @@ class JointConfig:
     min_rad: float
     max_rad: float
     max_velocity_rad_s: float
-
-
-@dataclass(frozen=True)
-class CameraConfig:
-    type: str = "sim"
-    serial: str = ""
-    playback: str = ""
-    width: int = 640
-    height: int = 480
-    fps: int = 30
-    max_age_s: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -110,7 +99,7 @@ class RobotConfig:
     name: str
     period_s: float
     joints: tuple[JointConfig, ...]
-    camera: CameraConfig
+    camera: CameraConfig  # the primary camera (the only one of a `[camera]` config)
     motors: MotorConfig
     model: ModelConfig
     safety: SafetyConfig
@@ -120,6 +109,9 @@ class RobotConfig:
     world_model: WorldModelConfig = field(default_factory=WorldModelConfig)
     selftest: SelftestConfig = field(default_factory=SelftestConfig)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Every camera, primary first (`[[cameras]]`; one for `[camera]`) and how sets match.
+    cameras: tuple[CameraConfig, ...] = ()
+    camera_sync: CameraSyncConfig = field(default_factory=CameraSyncConfig)
 
     @property
     def joint_names(self) -> list[str]:
@@ -128,6 +120,11 @@ class RobotConfig:
     @property
     def motor_ids(self) -> list[int]:
         return [j.id for j in self.joints]
+
+    @property
+    def camera_configs(self) -> tuple[CameraConfig, ...]:
+        """Every camera, primary first; `camera` is the primary, so `replace(camera=...)` holds."""
+        return (self.camera, *self.cameras[1:])
 
     def resolve(self, value: str) -> Path:
         """A path from the config, relative to the config file's directory."""
@@ -147,6 +144,7 @@ def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
     known = {
         "robot", "joints", "camera", "motors", "model", "safety", "sim", "calibration",
         "world_model", "selftest",
+        "cameras", "camera_sync",
     }  # fmt: skip
     for key in data:
         if key not in known:
@@ -168,19 +166,7 @@ def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
         if dupes:
             raise ConfigError(f"{where}: joint {attr}s must be unique, {dupes} appear twice")
 
-    cam = Section(data, "camera", where)
-    camera = CameraConfig(
-        type=cam.choice("type", CAMERA_TYPES, default="sim"),
-        serial=cam.string("serial", default=""),
-        playback=cam.string("playback", default=""),
-        width=cam.integer("width", default=640, minimum=16),
-        height=cam.integer("height", default=480, minimum=16),
-        fps=cam.integer("fps", default=30, minimum=1),
-        max_age_s=cam.number("max_age_s", default=0.1, positive=True),
-    )
-    cam.done()
-    if camera.type == "playback" and not camera.playback:
-        raise ConfigError(f'{where}: [camera] type = "playback" needs playback = "FILE.db3"')
+    cameras, camera_sync = parse_cameras(data, where)
 
     mot = Section(data, "motors", where)
     motors = MotorConfig(
@@ -231,7 +217,7 @@ def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
         name=name,
         period_s=period_s,
         joints=joints,
-        camera=camera,
+        camera=cameras[0],
         motors=motors,
         model=model,
         safety=safety,
@@ -240,6 +226,8 @@ def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
         state_dir=state_dir,
         world_model=_world_model(data, where),
         selftest=_selftest(data, where),
+        cameras=cameras,
+        camera_sync=camera_sync,
     )
 
 

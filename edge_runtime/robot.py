@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from edge_runtime.bundle import Bundle, open_bundle
-from edge_runtime.config import RobotConfig
+from edge_runtime.bundle.manifest import camera_names
+from edge_runtime.config import CameraConfig, RobotConfig
 from edge_runtime.errors import CameraError, ConfigError
 from edge_runtime.loop.bus_spec import MotorBusSpec
 from edge_runtime.loop.clock import Clock
@@ -77,17 +78,36 @@ def open_motor_bus(
 
 
 def open_camera(config: RobotConfig, clock: Clock | None = None) -> Camera:
-    """The configured camera, stamping frames on `clock` (the runtime's)."""
-    cam = config.camera
+    """The configured camera, stamping frames on `clock` (the runtime's); several configured
+    cameras come as one `CameraSet` delivering frame sets (hardware-synced when asked)."""
+    cameras = config.camera_configs
+    if len(cameras) == 1:
+        return _open_one_camera(config, cameras[0], clock, None)
+    from edge_runtime.sensors.camera_set import CameraSet
+    from edge_runtime.sensors.realsense_sync import sync_modes
+
+    sync = config.camera_sync
+    modes = sync_modes([c.name for c in cameras], sync.hardware)
+    members = {c.name: _open_one_camera(config, c, clock, modes[c.name]) for c in cameras}
+    return CameraSet(members, sync.tolerance_ms, primary=sync.primary, clock=clock)
+
+
+def _open_one_camera(
+    config: RobotConfig, cam: CameraConfig, clock: Clock | None, sync_mode: int | None
+) -> Camera:
+    where = f"{config.path.name}: camera '{cam.name}'"
     if cam.type == "sim":
-        raise ConfigError(f'{config.path.name}: [camera] type = "sim" needs [sim] enabled = true')
+        raise ConfigError(f'{where} has type = "sim", which needs [sim] enabled = true')
     cls = load_class(CAMERAS[cam.type], f"camera type '{cam.type}'")
     if cam.type == "playback":
         path = config.resolve(cam.playback)
         if not path.is_file():
-            raise CameraError(f"{config.path.name}: [camera] playback file {path} does not exist")
+            raise CameraError(f"{where}: playback file {path} does not exist; fix the path")
         return cls(str(path), real_time=True, clock=clock)
-    return cls(serial=cam.serial, width=cam.width, height=cam.height, fps=cam.fps, clock=clock)
+    return cls(
+        serial=cam.serial, width=cam.width, height=cam.height, fps=cam.fps, clock=clock,
+        name=cam.name, sync_mode=sync_mode,
+    )  # fmt: skip
 
 
 def open_model_bundle(config: RobotConfig, override: str | Path | None = None) -> Bundle:
@@ -107,6 +127,13 @@ def check_bundle_matches(config: RobotConfig, bundle: Bundle) -> None:
         raise ConfigError(
             f"the bundle drives joints {names} but {config.path.name} configures "
             f"{config.joint_names}; use a bundle exported for this robot"
+        )
+    sources = [t.source for spec in bundle.manifest.roles.values() for t in spec.inputs]
+    missing = sorted(camera_names(sources) - {c.name for c in config.camera_configs})
+    if missing:
+        raise ConfigError(
+            f"the bundle reads cameras {missing} but {config.path.name} configures "
+            f"{[c.name for c in config.camera_configs]}; add [[cameras]] entries with those names"
         )
 
 
@@ -165,6 +192,9 @@ def runtime_settings(
         chunk_length=chunk_length,
         chunk_hold=bundle is not None and bundle.manifest.action.interpolation == "hold",
         stale_observation_s=stale_observation_s(config, bundle),
-        max_frame_age_s=max(config.camera.max_age_s, 2.0 / config.camera.fps),
+        # A frame set comes at the slowest camera's rate: its age limit follows that camera.
+        max_frame_age_s=max(
+            config.camera.max_age_s, 2.0 / min(c.fps for c in config.camera_configs)
+        ),
         max_tracking_error_rad=config.safety.max_tracking_error_rad,
     )

@@ -11,6 +11,7 @@ models. A bundle with a world model also carries the optional `world_model` sect
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -39,6 +40,19 @@ RUNTIME_SOURCES = (
     "planner.candidates",  # (N, H, J) float32 rad: absolute joint-target chunks to score
 )
 INPUT_SOURCES = OBSERVATION_SOURCES + RUNTIME_SOURCES
+# A named camera's image on a multi-camera robot (`observation.wrist.rgbd`); the unnamed
+# `observation.rgbd` above is the robot's primary camera.
+CAMERA_SOURCE = re.compile(r"^observation\.([A-Za-z][A-Za-z0-9_-]*)\.(rgbd|rgb|depth)$")
+
+
+def is_input_source(source: str) -> bool:
+    """Fed by the runtime: a fixed source, or a named camera's image."""
+    return source in INPUT_SOURCES or CAMERA_SOURCE.match(source) is not None
+
+
+def camera_names(sources: Iterable[str]) -> set[str]:
+    """The cameras that `observation.<camera>.*` sources name."""
+    return {m.group(1) for s in sources if (m := CAMERA_SOURCE.match(s)) is not None}
 
 
 @dataclass(frozen=True)
@@ -205,7 +219,7 @@ def _check_wiring(roles: dict[str, RoleSpec], action: ActionSpec, where: str) ->
     outputs = {f"{role}.{t.name}" for role, spec in roles.items() for t in spec.outputs}
     for role, spec in roles.items():
         for t in spec.inputs:
-            if t.source not in INPUT_SOURCES and t.source not in outputs:
+            if not is_input_source(t.source) and t.source not in outputs:
                 raise BundleError(
                     f"{where}: roles.{role} input '{t.name}' has source '{t.source}', which is "
                     f"neither an input source ({', '.join(INPUT_SOURCES)}) nor a role output"
@@ -273,7 +287,7 @@ def role_order(
     """
 
     def producer(source: str) -> str | None:
-        if source in INPUT_SOURCES:
+        if is_input_source(source):
             return None
         if "." not in source:
             raise error(

@@ -33,6 +33,7 @@ def register(cli: CommandTree) -> None:
     source = check.add_mutually_exclusive_group(required=True)
     source.add_argument("--serial", help="serial number of a live camera ('' = first found)")
     source.add_argument("--playback", metavar="FILE", help="a .db3 (or .bag) recording")
+    source.add_argument("--config", metavar="ROBOT.toml", help="every camera: frame sets, skew")
     check.add_argument("--seconds", type=float, default=3.0, help="live: how long to read")
     _stream_args(check)
     check.add_argument("--json", metavar="FILE", help="also write the result as JSON")
@@ -86,15 +87,18 @@ def _list(_args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from edge_runtime.bench.report import print_table, write_outputs
-    from edge_runtime.sensors import camera_check
+    from edge_runtime.sensors import camera_check, camera_set_check
 
-    if args.playback:
+    if args.config:
+        result = camera_set_check.check_cameras(args.config, args.seconds)
+    elif args.playback:
         result = camera_check.check_playback(args.playback)
     else:
         result = camera_check.check_live(
             args.serial, args.seconds, args.width, args.height, args.fps
         )
-    print_table("camera check", camera_check.check_rows(result), [("what", ""), ("value", "")])
+    rows = (camera_set_check.camera_set_rows if args.config else camera_check.check_rows)(result)
+    print_table("camera check", rows, [("what", ""), ("value", "")])
     write_outputs(result, args.json)
     for problem in result.get("problems", []):  # what the runtime cannot use: refused, exit 2
         print(f"edgerun: {problem}", file=sys.stderr)

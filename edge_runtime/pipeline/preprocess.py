@@ -15,6 +15,7 @@ import numpy as np
 
 from edge_runtime.bundle.manifest import Preprocessing
 from edge_runtime.sensors.base import Frame
+from edge_runtime.sensors.frame_set import FrameSet
 
 
 def rgbd_tensor(
@@ -64,15 +65,28 @@ class FramePreprocessor:
         return image[rows, cols]
 
     def observations(self, frame: Frame, joint_positions: np.ndarray) -> dict[str, np.ndarray]:
-        """Every `observation.*` source a manifest can name, as batch-1 float32 tensors."""
+        """Every `observation.*` source a manifest can name, as batch-1 float32 tensors.
+
+        A frame set adds `observation.<camera>.rgbd|rgb|depth` per camera; the unnamed
+        sources are the primary camera's (the set's own frame), as single-camera bundles read.
+        """
+        out = {
+            **self._image_sources("observation", frame),
+            "observation.joint_positions": np.asarray(joint_positions, np.float32)[None],
+        }
+        if isinstance(frame, FrameSet):
+            for name, member in frame.cameras.items():
+                out.update(self._image_sources(f"observation.{name}", member))
+        return out
+
+    def _image_sources(self, prefix: str, frame: Frame) -> dict[str, np.ndarray]:
         depth_m = self._resized(frame.depth).astype(np.float32) * np.float32(frame.depth_scale_m)
         spec = self.spec
         rgbd = rgbd_tensor(
             self._resized(frame.color), depth_m, spec.rgb_mean, spec.rgb_std, spec.depth_max_m
         )
         return {
-            "observation.rgbd": rgbd,
-            "observation.rgb": rgbd[:, :3],
-            "observation.depth": rgbd[:, 3:],
-            "observation.joint_positions": np.asarray(joint_positions, np.float32)[None],
+            f"{prefix}.rgbd": rgbd,
+            f"{prefix}.rgb": rgbd[:, :3],
+            f"{prefix}.depth": rgbd[:, 3:],
         }

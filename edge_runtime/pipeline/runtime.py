@@ -267,6 +267,8 @@ class Runtime:
             extra={
                 "memory": memory_report(child.memory, process_memory(), self.worker.gpu_memory_mb),
                 **({"world_model": agent.summary()} if (agent := self.worker.agent) else {}),
+                # A camera set's frame sets: how many, the skew p50/p99, frames left out.
+                **({"cameras": stats()} if (stats := getattr(self.camera, "stats", None)) else {}),
             },
         )
 

@@ -46,7 +46,10 @@ def child_main(directory: str, options: dict[str, Any]) -> int:
     codecs = (options["color_codec"], options["jpeg_quality"], options["depth_codec"])
 
     def encode(kind: str, item: Any) -> dict[str, Any]:
-        return frame_to_record(item, *codecs) if kind == "frame" else item
+        if kind != "frame":
+            return item
+        frame, names = item  # names: a multi-camera frame's `cam` and `set` keys
+        return {**frame_to_record(frame, *codecs), **names}
 
     lanes = options["lanes"]
     writer = LogWriter(
@@ -91,6 +94,7 @@ def child_main(directory: str, options: dict[str, Any]) -> int:
                 color, depth, m["scale"], intr, m["dev_ms"], m["host_ns"], m["n"],
                 m.get("dev_clock", ""),
             )  # fmt: skip
+            item = (item, {k: m[k] for k in ("cam", "set") if k in m})
             lane, kind = "frame", "frame"
         while writer.pending() >= lanes[lane] and writer.error is None:
             time.sleep(0.002)  # back-pressure: the parent's bounded lanes drop and count

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.recording.format import LogError
+from edge_runtime.recording.logged_frames import is_primary_frame
 from edge_runtime.recording.reader import LogReader
 from edge_runtime.recording.records import frame_from_record
 from edge_runtime.sensors.base import Frame
@@ -92,7 +93,7 @@ def scan_log(path: str | Path) -> LogScan:
             ticks["pos"].append(rec["pos"])
             ticks["vel"].append(rec["vel"])
             ticks["cmd"].append(rec["cmd"])
-        elif kind == "frame":
+        elif is_primary_frame(rec):  # the grid follows the primary camera (logged_frames)
             frame_t.append(rec["host_ns"])
             frame_n.append(rec["n"])
         elif kind == "event" and rec.get("kind") == MARKER_KIND:
@@ -206,28 +207,44 @@ def _nearest(sorted_t: np.ndarray, wanted: np.ndarray, order: np.ndarray) -> np.
 def frames_for_rows(path: str | Path, ordinals: np.ndarray) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row, frame record) for every row, in row order, pixels still compressed.
 
-    One pass over the log's frame records; a record is held only until its last row is out,
-    so this streams when rows follow the log's order (they do: frames are logged on arrival).
+    One pass over the log's primary frame records; a record is held only until its last row is
+    out, so this streams when rows follow the log's order (they do: frames are logged on
+    arrival). On a multi-camera robot the other cameras' records of a set (logged right after
+    its primary record) come along in the record's `members`, by camera name.
     """
     last_row: dict[int, int] = {}
     for row, ordinal in enumerate(ordinals):
         last_row[int(ordinal)] = row
     held: dict[int, dict[str, Any]] = {}
-    row = 0
+    state = {"row": 0}
+
+    def due(upto: int) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Rows whose record (and its set's members) is complete: ordinals up to `upto`."""
+        while state["row"] < len(ordinals) and int(ordinals[state["row"]]) in held:
+            wanted = int(ordinals[state["row"]])
+            if wanted > upto:
+                return
+            yield state["row"], held[wanted]
+            if last_row[wanted] == state["row"]:
+                del held[wanted]
+            state["row"] += 1
+
     ordinal = -1
+    latest: dict[str, Any] | None = None  # the held primary record the members join
     for rec in LogReader(path):
         if rec.get("k") != "frame":
             continue
+        if not is_primary_frame(rec):
+            if latest is not None:
+                latest.setdefault("members", {})[rec["cam"]] = rec
+            continue
+        yield from due(ordinal)  # the previous set is complete now
         ordinal += 1
-        if ordinal in last_row:
-            held[ordinal] = rec
-        while row < len(ordinals) and int(ordinals[row]) in held:
-            wanted = int(ordinals[row])
-            yield row, held[wanted]
-            if last_row[wanted] == row:
-                del held[wanted]
-            row += 1
-    if row < len(ordinals):
+        latest = rec if ordinal in last_row else None
+        if latest is not None:
+            held[ordinal] = latest
+    yield from due(ordinal)
+    if state["row"] < len(ordinals):
         raise LogError(f"{path} changed while it was read: frame records went missing")
 
 

@@ -127,7 +127,8 @@ def _write_meta(out: Path, plan: _Plan, episodes: list[dict[str, Any]], robot: s
 
     first = episodes[0]
     for episode in episodes:
-        if (episode["color_hw"], episode["depth_hw"]) != (first["color_hw"], first["depth_hw"]):
+        mode = (episode["color_hw"], episode["depth_hw"], list(episode.get("camera_videos", {})))
+        if mode != (first["color_hw"], first["depth_hw"], list(first.get("camera_videos", {}))):
             raise LogError(
                 f"{episode['edgerun/log']} has {episode['color_hw']} images but "
                 f"{first['edgerun/log']} has {first['color_hw']}; export logs of one camera mode"
@@ -138,6 +139,7 @@ def _write_meta(out: Path, plan: _Plan, episodes: list[dict[str, Any]], robot: s
         first["depth_hw"],
         first["video_info"],
         first["depth_scale_m"],
+        first.get("camera_videos"),
     )
     stats = {
         key: layout.aggregate([e["stats"][key] for e in episodes if key in e["stats"]])

@@ -22,6 +22,7 @@ from edge_runtime.recording.format import LogError
 from edge_runtime.recording.mcap_messages import (
     TOPICS,
     MessageMaker,
+    camera_topic,
     file_descriptor_set,
     json_schema,
     protobuf_class,
@@ -68,6 +69,7 @@ def write_mcap(job: McapJob) -> dict[str, Any]:
         writer = writer_mod.Writer(stream, compression=compression)
         writer.start(profile="", library="edgerun")
         channels: dict[str, int] = {}
+        schema_ids: dict[str, int] = {}
         for topic, (schema, encoding) in TOPICS.items():
             data = (
                 file_descriptor_set(protobuf_class(schema))
@@ -75,12 +77,16 @@ def write_mcap(job: McapJob) -> dict[str, Any]:
                 else json_schema(schema)
             )
             schema_encoding = "protobuf" if encoding == "protobuf" else "jsonschema"
-            schema_id = writer.register_schema(schema, schema_encoding, data)
-            channels[topic] = writer.register_channel(topic, encoding, schema_id)
+            schema_ids[topic] = writer.register_schema(schema, schema_encoding, data)
+            channels[topic] = writer.register_channel(topic, encoding, schema_ids[topic])
         meta = {k: v if isinstance(v, str) else json.dumps(v) for k, v in start.items() if k != "k"}
         writer.add_metadata("edgerun.start", meta)
         for rec in reader:
             for topic, stamp_ns, payload in maker.messages(rec):
+                if topic not in channels:  # another camera's: /camera/<name>/color, ...
+                    base = camera_topic(topic, "")
+                    encoding = TOPICS[base][1]
+                    channels[topic] = writer.register_channel(topic, encoding, schema_ids[base])
                 writer.add_message(channels[topic], stamp_ns, payload, stamp_ns)
                 counts[topic] += 1
         writer.finish()

@@ -64,12 +64,19 @@ def config_identity(config: RobotConfig) -> dict[str, Any]:
         calibration_ids(config.resolve(config.calibration_dir)) if (config.calibration_dir) else {}
     )
     camera = config.camera
-    return {
+    identity = {
         "robot": config.name,
         "config_sha256": config_sha256,
         "calibration": calibration,
         "camera": {"type": camera.type, "fps": camera.fps, "size": [camera.width, camera.height]},
     }
+    if len(config.camera_configs) > 1:  # `camera` above is the primary; the log names them all
+        identity["cameras"] = [
+            {"name": c.name, "role": c.role, "type": c.type, "serial": c.serial, "fps": c.fps,
+             "size": [c.width, c.height]}
+            for c in config.camera_configs
+        ]  # fmt: skip
+    return identity
 
 
 def run_identity(

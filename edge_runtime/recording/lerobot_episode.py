@@ -58,6 +58,39 @@ def _sample_color(blob: dict[str, Any]) -> np.ndarray:
     return np.frombuffer(blob["data"], np.uint8).reshape(blob["shape"])[::4, ::4]
 
 
+class CameraVideo:
+    """One camera's video of an episode: a frame per row (a row whose frame the recorder
+    dropped shows the camera's previous frame, or its first for rows before it)."""
+
+    def __init__(self, path: Path, fps: float, codec: str) -> None:
+        self.writer = GridVideoWriter(path, round(fps), codec)
+        self.hw: tuple[int, int] | None = None
+        self.samples: list[np.ndarray] = []
+        self.last: dict[str, Any] | None = None
+        self.rows = 0
+
+    def write(self, row: int, color: dict[str, Any] | None, sample: bool) -> None:
+        if color is None and self.last is None:
+            return  # written once the camera's first frame arrives (`rows` catches up)
+        color = color if color is not None else self.last
+        assert color is not None
+        if self.hw is None:
+            self.hw = (int(color["shape"][0]), int(color["shape"][1]))
+        while self.rows <= row:
+            self.writer.write(color)
+            self.rows += 1
+        self.last = color
+        if sample:
+            self.samples.append(_sample_color(color))
+
+    def close(self, rows: int) -> None:
+        if self.last is not None:
+            while self.rows < rows:
+                self.writer.write(self.last)
+                self.rows += 1
+        self.writer.close()
+
+
 class _EpisodeWriter:
     """Rows of one episode: the parquet file, the video, the sampled statistics."""
 
@@ -70,30 +103,34 @@ class _EpisodeWriter:
         self.task = job.tasks[position]
         where = layout.chunk_file(self.index)
         self.data_path = job.out / layout.DATA_PATH.format(**where)
-        self.video_path = job.out / layout.VIDEO_PATH.format(video_key=layout.COLOR_KEY, **where)
-        self.video: GridVideoWriter | None = None
+        self.where = where
+        # One video per camera: the primary's under COLOR_KEY, others' under their names.
+        self.videos: dict[str, CameraVideo] = {}
         self.depth_rows: list[np.ndarray] = []
         self.written = 0
         self.writer: Any = None
         rows = len(self.episode)
         self.sampled = set(np.linspace(0, rows - 1, min(rows, STAT_SAMPLES)).astype(int).tolist())
-        self.color_samples: list[np.ndarray] = []
         self.depth_samples: list[np.ndarray] = []
-        self.color_hw: tuple[int, int] | None = None
         self.depth_hw: tuple[int, int] | None = None
         self.depth_scale_m = 0.0
 
     def add_frame(self, row: int, record: dict[str, Any]) -> None:
-        color, depth = record.get("color"), record.get("depth")
-        if color is not None:
-            if self.video is None:
-                self.video = GridVideoWriter(
-                    self.video_path, round(self.episode.fps), self.job.video_codec
-                )
-                self.color_hw = (int(color["shape"][0]), int(color["shape"][1]))
-            self.video.write(color)
-            if row in self.sampled:
-                self.color_samples.append(_sample_color(color))
+        depth = record.get("depth")
+        colors = {layout.COLOR_KEY: record.get("color")}
+        for camera, member in record.get("members", {}).items():
+            colors[layout.camera_key(camera)] = member.get("color")
+        for camera in record.get("set", []):  # a member the recorder dropped: held
+            if camera != record.get("cam"):
+                colors.setdefault(layout.camera_key(camera), None)
+        for key, color in colors.items():
+            video = self.videos.get(key)
+            if video is None and color is None:
+                continue
+            if video is None:
+                path = self.job.out / layout.VIDEO_PATH.format(video_key=key, **self.where)
+                video = self.videos[key] = CameraVideo(path, self.episode.fps, self.job.video_codec)
+            video.write(row, color, row in self.sampled)
         if self.job.depth and depth is not None:
             pixels = decode_depth(depth)
             self.depth_hw = (int(pixels.shape[0]), int(pixels.shape[1]))
@@ -147,8 +184,8 @@ class _EpisodeWriter:
         self._flush(len(self.episode))
         if self.writer is not None:
             self.writer.close()
-        if self.video is not None:
-            self.video.close()
+        for video in self.videos.values():
+            video.close(len(self.episode))
         e = self.episode
         rows = np.arange(len(e))
         stats = {
@@ -160,8 +197,9 @@ class _EpisodeWriter:
             "index": layout.vector_stats(self.first_frame + rows),
             "task_index": layout.vector_stats(np.full(len(e), self.task_index)),
         }
-        if self.color_samples:
-            stats[layout.COLOR_KEY] = layout.color_stats(np.stack(self.color_samples))
+        for key, video in self.videos.items():
+            if video.samples:
+                stats[key] = layout.color_stats(np.stack(video.samples))
         if self.depth_samples:
             stats[layout.DEPTH_KEY] = layout.depth_stats(np.stack(self.depth_samples), len(e))
         where = layout.chunk_file(self.index)
@@ -180,8 +218,8 @@ class _EpisodeWriter:
             "edgerun/t0_ns": int(e.t_ns[0]),
             "edgerun/bundle_manifest_sha256": self.job.bundle_sha256,
         }
-        if self.video is not None:
-            key = f"videos/{layout.COLOR_KEY}"
+        for video_key in self.videos:
+            key = f"videos/{video_key}"
             row.update(
                 {
                     f"{key}/chunk_index": where["chunk_index"],
@@ -190,14 +228,20 @@ class _EpisodeWriter:
                     f"{key}/to_timestamp": len(e) / e.fps,
                 }
             )
+        primary = self.videos.get(layout.COLOR_KEY)
         return {
             **row,
             "columns": list(row),
             "stats": stats,
-            "color_hw": self.color_hw,
+            "color_hw": primary.hw if primary is not None else None,
             "depth_hw": self.depth_hw,
             "depth_scale_m": self.depth_scale_m,
-            "video_info": self.video.info() if self.video is not None else None,
+            "video_info": primary.writer.info() if primary is not None else None,
+            "camera_videos": {  # the other cameras': video key -> (height, width), video info
+                key: (video.hw, video.writer.info())
+                for key, video in self.videos.items()
+                if key != layout.COLOR_KEY
+            },
         }
 
 

@@ -44,6 +44,11 @@ INDEX_FEATURES = {
 }
 
 
+def camera_key(camera: str) -> str:
+    """The video feature of a multi-camera robot's other camera (the primary's: COLOR_KEY)."""
+    return f"observation.images.{camera}"
+
+
 def chunk_file(episode_index: int) -> dict[str, int]:
     return {"chunk_index": episode_index // CHUNK_SIZE, "file_index": episode_index % CHUNK_SIZE}
 
@@ -54,18 +59,22 @@ def features(
     depth_hw: tuple[int, int] | None,
     video_info: dict[str, Any] | None,
     depth_scale_m: float,
+    camera_videos: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The `features` block: state and action named after the joints, camera streams, indices."""
     feats: dict[str, dict[str, Any]] = {
         STATE_KEY: {"dtype": "float32", "shape": [len(joint_names)], "names": joint_names},
         ACTION_KEY: {"dtype": "float32", "shape": [len(joint_names)], "names": joint_names},
     }
-    if color_hw is not None:
-        feats[COLOR_KEY] = {
+    videos = {COLOR_KEY: (color_hw, video_info)} if color_hw is not None else {}
+    for key, (hw, info) in (camera_videos or {}).items():  # other cameras: their own videos
+        videos[key] = (hw, info)
+    for key, (hw, info) in videos.items():
+        feats[key] = {
             "dtype": "video",
-            "shape": [color_hw[0], color_hw[1], 3],
+            "shape": [hw[0], hw[1], 3],
             "names": ["height", "width", "channels"],
-            "info": video_info or {},
+            "info": info or {},
         }
     if depth_hw is not None:
         feats[DEPTH_KEY] = {

@@ -31,6 +31,15 @@ TOPICS: dict[str, tuple[str, str]] = {
     "/world_model": ("edgerun.WorldModel", "json"),
     "/events": ("foxglove.Log", "protobuf"),
 }
+
+
+def camera_topic(topic: str, camera: str) -> str:
+    """`/camera/color` of camera `camera`: itself for the primary (or only) camera, else
+    `/camera/<camera>/color`; with `camera` "" the base topic of either form."""
+    what = topic.rsplit("/", 1)[-1]
+    return f"/camera/{camera}/{what}" if camera else f"/camera/{what}"
+
+
 _NUMBER = {"type": "number"}
 JSON_SCHEMAS: dict[str, dict[str, Any]] = {
     "edgerun.LoopTiming": {
@@ -142,27 +151,35 @@ class MessageMaker:
         yield "/loop_timing", ns, self._json(ns, timing)
 
     def _frame(self, rec: dict[str, Any]) -> Iterator[tuple[str, int, bytes]]:
+        """The primary (or only) camera on /camera/*, another camera on /camera/<name>/*."""
+        camera = "" if "set" in rec else rec.get("cam", "")
+        for topic, ns, payload in self._camera_messages(rec, camera or "camera"):
+            yield camera_topic(topic, camera), ns, payload
+
+    def _camera_messages(
+        self, rec: dict[str, Any], frame_id: str
+    ) -> Iterator[tuple[str, int, bytes]]:
         ns = rec["host_ns"] + self.offset_ns
         color = rec["color"]
-        image = self._pb["foxglove.CompressedImage"](frame_id="camera", format="jpeg")
+        image = self._pb["foxglove.CompressedImage"](frame_id=frame_id, format="jpeg")
         self._stamp(image, ns)
         jpeg = color if color["codec"] == "jpeg" else encode_color(decode_color(color), "jpeg")
         image.data = jpeg["data"]
         yield "/camera/color", ns, image.SerializeToString()
         depth = decode_depth(rec["depth"])
         raw = self._pb["foxglove.RawImage"](
-            frame_id="camera", width=depth.shape[1], height=depth.shape[0], encoding="16UC1"
+            frame_id=frame_id, width=depth.shape[1], height=depth.shape[0], encoding="16UC1"
         )
         raw.step = 2 * depth.shape[1]
         raw.data = depth.astype("<u2").tobytes()
         self._stamp(raw, ns)
         yield "/camera/depth", ns, raw.SerializeToString()
-        yield "/camera/calibration", ns, self._calibration(ns, rec["intr"])
+        yield "/camera/calibration", ns, self._calibration(ns, rec["intr"], frame_id)
 
-    def _calibration(self, ns: int, intr: list[Any]) -> bytes:
+    def _calibration(self, ns: int, intr: list[Any], frame_id: str = "camera") -> bytes:
         width, height, fx, fy, ppx, ppy, model, coeffs = intr
         calib = self._pb["foxglove.CameraCalibration"](
-            frame_id="camera", width=width, height=height
+            frame_id=frame_id, width=width, height=height
         )
         calib.distortion_model = "plumb_bob" if "brown" in str(model) else str(model)
         calib.D.extend(float(c) for c in coeffs)

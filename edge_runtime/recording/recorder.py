@@ -31,6 +31,7 @@ from edge_runtime.recording.records import (
 )
 from edge_runtime.recording.writer import LogWriter
 from edge_runtime.sensors.base import Frame
+from edge_runtime.sensors.frame_set import FrameSet
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +116,13 @@ class EpisodeRecorder(LoopObserver):
         self._writer.submit("record", "tick", record)
 
     def on_frame(self, frame: Frame) -> None:
-        if self.record_frames:
-            self._writer.submit("frame", "frame", frame)
+        if not self.record_frames:
+            return
+        self._writer.submit("frame", "frame", frame)  # a set's own record: the primary's
+        if isinstance(frame, FrameSet):  # then every other camera's, right behind it
+            for member in frame.cameras.values():
+                if member.camera != frame.camera:
+                    self._writer.submit("frame", "frame", member)
 
     def on_chunk(self, chunk: ActionChunk) -> None:
         self._writer.submit("record", "chunk", (chunk, self.clock.now_ns()))

@@ -15,6 +15,7 @@ import numpy as np
 from edge_runtime.pipeline.observer import ActionChunk, TickRecord
 from edge_runtime.recording.codecs import decode_color, decode_depth, encode_color, encode_depth
 from edge_runtime.sensors.base import Frame, Intrinsics
+from edge_runtime.sensors.frame_set import FrameSet
 
 
 def tick_to_record(tick: TickRecord) -> dict[str, Any]:
@@ -53,9 +54,18 @@ def tick_from_record(rec: dict[str, Any]) -> TickRecord:
 
 
 def frame_meta(frame: Frame) -> dict[str, Any]:
-    """A frame's stamps and intrinsics as a record stores them (everything but the pixels)."""
+    """A frame's stamps and intrinsics as a record stores them (everything but the pixels).
+
+    A multi-camera robot's frames name their camera (`cam`); the primary camera's record of
+    a frame set also lists the set's cameras (`set`), whose records follow it (`frame_sets`).
+    A lone camera's records have neither key, as before.
+    """
     intr = frame.intrinsics
+    names: dict[str, Any] = {"cam": frame.camera} if frame.camera else {}
+    if isinstance(frame, FrameSet):
+        names["set"] = list(frame.cameras)
     return {
+        **names,
         "n": frame.frame_number,
         "dev_ms": frame.device_time_ms,
         "host_ns": frame.host_time_ns,
@@ -90,6 +100,7 @@ def frame_from_record(rec: dict[str, Any]) -> Frame:
         host_time_ns=rec["host_ns"],
         frame_number=rec["n"],
         device_clock=rec.get("dev_clock", ""),
+        camera=rec.get("cam", ""),
     )
 
 

@@ -23,8 +23,8 @@ import numpy as np
 
 from edge_runtime.recording.format import LogError
 from edge_runtime.recording.identity import bundle_identity, bundle_mismatch
+from edge_runtime.recording.logged_frames import LoggedFrames
 from edge_runtime.recording.reader import LogReader
-from edge_runtime.recording.records import frame_from_record
 from edge_runtime.sensors.base import Frame
 
 
@@ -112,12 +112,10 @@ def replay(
     vs_chunk, vs_command = ErrorStats(n_joints), ErrorStats(n_joints)
     frames = skipped = 0
     dt_ns = round(dt_s * 1e9)
-    for rec in reader:
-        if rec.get("k") != "frame":
-            continue
+    logged = LoggedFrames(reader)  # frame sets put back together on multi-camera robots
+    for frame in logged:
         if max_frames is not None and frames >= max_frames:
             break
-        frame = frame_from_record(rec)
         chunk = chunks.get(frame.frame_number)
         if chunk is not None and "joints" in chunk:
             joints = chunk["joints"]  # exactly what the robot's policy was given
@@ -154,6 +152,7 @@ def replay(
         "log": str(path),
         "frames": frames,
         "frames_before_first_tick": skipped,
+        "incomplete_frame_sets": logged.incomplete_sets,
         "chunk_actions_compared": vs_chunk.count,
         "command_actions_compared": vs_command.count,
         "per_joint": per_joint,

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime.recording.logged_frames import is_primary_frame
 from edge_runtime.recording.reader import LogReader
 
-IDENTITY_KEYS = ("robot", "bundle", "config_sha256", "calibration", "camera", "edgerun")
+IDENTITY_KEYS = ("robot", "bundle", "config_sha256", "calibration", "camera", "cameras", "edgerun")
 WALL_CLOCK_DOMAINS = ("global_time", "system_time")  # RealSense: host wall-clock milliseconds
 STAMP_KEYS = {"tick": "start_ns", "frame": "host_ns", "chunk": "t_ns", "event": "t_ns"}
 DURATION_KINDS = ("tick", "frame", "event")  # the data a run is made of, on the loop's clock
@@ -61,8 +62,10 @@ def summarize(path: str | Path) -> tuple[dict[str, Any], Timeline]:
     wall_clock_frames: list[tuple[int, float]] = []  # (arrival ns, capture wall ms)
     for rec in reader:
         kind = rec.get("k", "?")
+        if kind == "frame" and not is_primary_frame(rec):
+            kind = f"frame:{rec['cam']}"  # another camera's stream, with its own rate
         counts[kind] += 1
-        stamp = rec.get(STAMP_KEYS.get(kind, "t_ns"))
+        stamp = rec.get(STAMP_KEYS.get(rec.get("k", "?"), "t_ns"))
         if isinstance(stamp, int):
             first.setdefault(kind, stamp)
             last[kind] = stamp
@@ -241,4 +244,7 @@ def identity_rows(identity: dict[str, Any]) -> list[tuple[str, Any]]:
     rows.append(
         ("calibration", ", ".join(f"{k} {v[:12]}" for k, v in calibration.items()) or "none")
     )
+    cameras = identity.get("cameras") or []  # multi-camera robots, primary first
+    if cameras:
+        rows.append(("cameras", ", ".join(f"{c['name']} ({c['role']})" for c in cameras)))
     return rows

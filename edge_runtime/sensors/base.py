@@ -50,7 +50,8 @@ class Frame:
     `device_time_ms` is the device's capture timestamp and `device_clock` says what it counts
     (RealSense domains: "global_time" and "system_time" are host wall-clock milliseconds, so
     with the log's UTC anchor they give the camera pipeline's latency; "hardware_clock" is the
-    camera's own counter; "sim" is simulated time; "" unknown).
+    camera's own counter; "sim" is simulated time; "" unknown). `camera` names the camera
+    when several feed one robot (set by `CameraSet`, kept in logs).
     """
 
     color: np.ndarray
@@ -61,6 +62,7 @@ class Frame:
     host_time_ns: int
     frame_number: int
     device_clock: str = ""
+    camera: str = ""  # the camera's name on a multi-camera robot ("" alone: the only one)
 
     def depth_m(self) -> np.ndarray:
         return self.depth.astype(np.float32) * np.float32(self.depth_scale_m)
@@ -87,6 +89,9 @@ class Camera(abc.ABC):
         # Set by the runtime: an unexpected error in the capture thread stops the robot
         # safely instead of leaving it to notice stale frames later.
         self.on_fault: Callable[[str, BaseException], None] | None = None
+        # Called on the capture thread with each new frame (a `CameraSet` matches frames here,
+        # so no frame a slot overwrote is missed); must return quickly.
+        self.on_frame: Callable[[Frame], None] | None = None
 
     def start(self) -> None:
         if self._thread is not None:
@@ -113,8 +118,16 @@ class Camera(abc.ABC):
                     self.on_fault(f"{self.name} capture thread failed", exc)
                 return
             if frame is not None:
-                self.frames_captured += 1
-                self._slot.put(frame)
+                self.deliver(frame)
+
+    def deliver(self, frame: Frame) -> None:
+        """A new frame: count it, make it the newest, tell the listener. Normally called by the
+        capture thread; a device that captures for several cameras at once (one trigger)
+        delivers to the others itself."""
+        self.frames_captured += 1
+        self._slot.put(frame)
+        if self.on_frame is not None:
+            self.on_frame(frame)
 
     def read_latest(self, max_age_s: float) -> Frame:
         """The newest frame; raises `StaleFrameError` when none is younger than `max_age_s`."""

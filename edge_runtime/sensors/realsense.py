@@ -23,6 +23,7 @@ from edge_runtime.loop.clock import Clock
 from edge_runtime.sensors.base import Camera, Frame, Intrinsics
 from edge_runtime.sensors.realsense_device import FramesetConverter, import_rs, intrinsics_of
 from edge_runtime.sensors.realsense_playback import PlaybackCamera
+from edge_runtime.sensors.realsense_sync import apply_sync_mode
 
 __all__ = ["PlaybackCamera", "RealSenseCamera", "connected_serials"]
 
@@ -47,9 +48,13 @@ class RealSenseCamera(Camera):
         max_reconnects: int = 10,
         name: str = "realsense",
         clock: Clock | None = None,
+        sync_mode: int | None = None,
     ) -> None:
         super().__init__(name, clock)
         self.serial = serial
+        # Inter-camera sync mode set before streaming (realsense_sync); None leaves the device's.
+        self.sync_mode = sync_mode
+        self.sync = "software"  # "hardware" once the device took a master/slave mode
         self.width, self.height, self.fps = width, height, fps
         self.record_to = Path(record_to) if record_to else None
         self.warmup_frames = warmup_frames
@@ -128,6 +133,11 @@ class RealSenseCamera(Camera):
                 target = target.with_name(f"{target.stem}-{self._segment}{target.suffix}")
             config.enable_record_to_file(str(target))
             self._segment += 1
+        if self.sync_mode is not None:
+            wanted = self.serial or serials[0]
+            for device in rs.context().query_devices():
+                if device.get_info(rs.camera_info.serial_number) == wanted:
+                    self.sync = apply_sync_mode(rs, device, self.sync_mode)
         pipeline = rs.pipeline()
         try:
             profile = pipeline.start(config)

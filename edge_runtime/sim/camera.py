@@ -7,17 +7,19 @@ device timestamp taken from simulated time (milliseconds), so it means "when the
 like this" exactly as a hardware timestamp does.
 
 The renderer (an OpenGL context) is created, used and freed on the capture thread. At 128x96
-and 30 fps it delivered 30 frames/s for about 23% of one core (process CPU, measured).
+and 30 fps it delivered 30 frames/s for about 23% of one core (process CPU, measured). Several
+cameras of one world (the scene and the wrist camera) each have their own thread and context.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from edge_runtime.errors import CameraError
 from edge_runtime.loop.clock import Clock
 from edge_runtime.sensors.base import Camera, Frame, Intrinsics
-from edge_runtime.sim.render import RgbdRenderer, camera_intrinsics
+from edge_runtime.sim.render import RgbdImage, RgbdRenderer, camera_intrinsics, render_same_instant
 from edge_runtime.sim.world import CAMERA_NAME, SimWorld
 
 DEPTH_SCALE_M = 0.001
@@ -32,8 +34,12 @@ class SimCamera(Camera):
         fps: float = 30.0,
         camera: str = CAMERA_NAME,
         clock: Clock | None = None,
+        followers: Sequence[SimCamera] = (),
     ) -> None:
         super().__init__(name=f"sim-camera:{camera}", clock=clock)
+        # Cameras triggered with this one (hardware sync's twin): rendered on this thread from
+        # the same simulation instant and delivered to them; they are never started themselves.
+        self.followers = tuple(followers)
         if width < 16 or height < 16 or fps <= 0:
             raise ValueError(
                 f"SimCamera needs width, height >= 16 and fps > 0, got {width}x{height} @ {fps}"
@@ -70,7 +76,11 @@ class SimCamera(Camera):
             raise CameraError(f"{self.name} did not start: {reason}")
 
     def _open(self) -> None:
-        self._next_ns = time.monotonic_ns()
+        # Frames fall on a grid of the period from the clock's zero, so free-running simulated
+        # cameras at one rate expose near the same instants; what is left between two of them
+        # is their renders' queueing (followers show exactly the same instant).
+        period_ns = int(1e9 / self.fps)
+        self._next_ns = (time.monotonic_ns() // period_ns + 1) * period_ns
         self._frame_number = 0
 
     def _capture(self) -> Frame | None:
@@ -86,13 +96,22 @@ class SimCamera(Camera):
             self._next_ns = now + period_ns
         if self._renderer is None:
             try:
-                self._renderer = RgbdRenderer(self.world, self.width, self.height, self.camera)
+                for cam in (self, *self.followers):
+                    cam._renderer = RgbdRenderer(cam.world, cam.width, cam.height, cam.camera)
             except Exception as exc:  # GL context creation: OSMesa missing, bad MUJOCO_GL
                 raise CameraError(
                     f"cannot render the simulated camera ({exc}); install libosmesa6 or set "
                     "MUJOCO_GL to a working backend (osmesa, egl)"
                 ) from exc
-        image = self._renderer.render()
+        cameras = (self, *self.followers)
+        images = render_same_instant([cam._renderer for cam in cameras])  # type: ignore[misc]
+        host_time_ns = self.clock.now_ns()
+        frames = [cam._frame(image, host_time_ns) for cam, image in zip(cameras, images)]
+        for follower, frame in zip(self.followers, frames[1:]):
+            follower.deliver(frame)
+        return frames[0]
+
+    def _frame(self, image: RgbdImage, host_time_ns: int) -> Frame:
         self._frame_number += 1
         return Frame(
             color=image.color,
@@ -101,11 +120,12 @@ class SimCamera(Camera):
             intrinsics=self.intrinsics,
             device_time_ms=image.sim_time_s * 1000.0,
             device_clock="sim",
-            host_time_ns=self.clock.now_ns(),
+            host_time_ns=host_time_ns,
             frame_number=self._frame_number,
         )
 
     def _close(self) -> None:
-        renderer, self._renderer = self._renderer, None
-        if renderer is not None:
-            renderer.close()
+        for cam in (self, *self.followers):
+            renderer, cam._renderer = cam._renderer, None
+            if renderer is not None:
+                renderer.close()

@@ -77,12 +77,17 @@ class RgbdRenderer:
 
     def render(self) -> RgbdImage:
         """Colour and depth of the current simulation state (after `advance_to_wall`)."""
+        return render_same_instant([self])[0]
+
+    def _update_scene(self) -> None:
+        """Copy the simulation state into this camera's scene (caller holds the world lock)."""
         if self._renderer is None:
             raise RuntimeError("RgbdRenderer.render() called after close()")
-        self.world.advance_to_wall()
-        with self.world.lock:
-            self._renderer.update_scene(self.world.data, camera=self.camera)
-            sim_time_s = self.world.time_s
+        self._renderer.update_scene(self.world.data, camera=self.camera)
+
+    def _draw(self, sim_time_s: float) -> RgbdImage:
+        """The colour and depth passes of the scene last updated (no lock: physics runs on)."""
+        assert self._renderer is not None
         self._renderer.disable_depth_rendering()
         color = self._renderer.render().copy()
         self._renderer.enable_depth_rendering()
@@ -101,3 +106,18 @@ class RgbdRenderer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def render_same_instant(renderers: list[RgbdRenderer]) -> list[RgbdImage]:
+    """Every renderer's image of one simulation instant (cameras of one world, one thread).
+
+    All scenes are updated under one hold of the world lock, then drawn outside it: the
+    simulator's twin of hardware-synced cameras, whose shared trigger exposes them together.
+    """
+    world = renderers[0].world
+    world.advance_to_wall()
+    with world.lock:
+        for renderer in renderers:
+            renderer._update_scene()
+        sim_time_s = world.time_s
+    return [renderer._draw(sim_time_s) for renderer in renderers]

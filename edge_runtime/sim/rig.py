@@ -1,9 +1,11 @@
 """The simulated robot, in its own process, seen by the runtime exactly like a real one.
 
 `SimRig` starts a child process holding the MuJoCo world in real time, a simulated Dynamixel
-chain on a pseudo terminal whose servos are the MuJoCo arm's joints, and the workspace
-camera's renderer. The runtime reaches the servos through the real `DynamixelBus` over the
-pty and the camera through shared memory (`SharedFrameCamera`).
+chain on a pseudo terminal whose servos are the MuJoCo arm's joints, and a renderer per
+configured camera (the workspace camera; the wrist camera too with `[[cameras]]`). The
+runtime reaches the servos through the real `DynamixelBus` over the pty and each camera
+through its own shared memory (`SharedFrameCamera`); several cameras reach it as one
+`CameraSet` delivering frame sets, exactly as several RealSense cameras do.
 
 Why a process: on a real robot the servos and the camera are other devices; they do not
 share the runtime's GIL. In one process the simulated devices' Python threads (answering
@@ -34,7 +36,8 @@ from edge_runtime.errors import EdgeRuntimeError
 from edge_runtime.ipc.names import remove_leftovers
 from edge_runtime.ipc.shared_lock import SharedSignal
 from edge_runtime.ipc.shared_slot import SharedArraySlot
-from edge_runtime.sensors.base import Intrinsics
+from edge_runtime.sensors.base import Camera, Intrinsics
+from edge_runtime.sensors.camera_set import CameraSet
 from edge_runtime.sim.rig_device import RigSpec, serve_rig
 from edge_runtime.sim.shared_camera import FrameCodec, SharedFrameCamera
 
@@ -53,9 +56,9 @@ class CameraLink:
     codec: FrameCodec
     intrinsics: Intrinsics
 
-    def open(self) -> SharedFrameCamera:
+    def open(self, name: str = "sim-camera") -> SharedFrameCamera:
         return SharedFrameCamera(
-            self.slot, self.new_frame, self.codec, self.intrinsics, DEPTH_SCALE_M
+            self.slot, self.new_frame, self.codec, self.intrinsics, DEPTH_SCALE_M, name
         )
 
 
@@ -75,10 +78,11 @@ class SimRig:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._process: Any = None
         self._conn: Any = None
-        self._slot: SharedArraySlot | None = None
-        self._new_frame: SharedSignal | None = None
-        self.camera: SharedFrameCamera | None = None
-        self.camera_link: CameraLink | None = None
+        self._slots: list[SharedArraySlot] = []  # one per camera, primary first
+        self._new_frames: list[SharedSignal] = []
+        self.camera: Camera | None = None  # one camera's frames, or a `CameraSet`'s sets
+        self.camera_link: CameraLink | None = None  # the primary camera's
+        self.camera_links: dict[str, CameraLink] = {}
         self.port = ""
 
     @property
@@ -86,20 +90,20 @@ class SimRig:
         return self._process.pid if self._process is not None else 0
 
     def start(self) -> SimRig:
-        cam = self.config.camera
-        codec = FrameCodec(cam.height, cam.width)
+        cameras = self.config.camera_configs
+        codecs = [FrameCodec(cam.height, cam.width) for cam in cameras]
         self.port = self.config.sim.servo_link
         if not self.port:
             self._tmp = tempfile.TemporaryDirectory(prefix="edgerun-sim-")
             self.port = str(Path(self._tmp.name) / "servos")
         remove_leftovers()
-        self._slot = SharedArraySlot((codec.nbytes,), "uint8", tag="frame")
-        self._new_frame = SharedSignal("frame")
+        self._slots = [SharedArraySlot((c.nbytes,), "uint8", tag="frame") for c in codecs]
+        self._new_frames = [SharedSignal("frame") for _ in codecs]
         self._conn, child_conn = self._ctx.Pipe()
         spec = RigSpec(self.config, self.seed, self.port, os.getpid(), self.witness)
         self._process = self._ctx.Process(
             target=serve_rig,
-            args=(spec, self._slot, self._new_frame, child_conn),
+            args=(spec, self._slots, self._new_frames, child_conn),
             name="edgerun-sim",
             daemon=True,
         )
@@ -117,8 +121,14 @@ class SimRig:
         except BaseException:
             self.stop()
             raise
-        self.camera_link = CameraLink(self._slot, self._new_frame, codec, reply["intrinsics"])
-        self.camera = self.camera_link.open()
+        self.camera_links = {
+            cam.name: CameraLink(slot, signal, codec, intrinsics)
+            for cam, slot, signal, codec, intrinsics in zip(
+                cameras, self._slots, self._new_frames, codecs, reply["intrinsics"]
+            )
+        }
+        self.camera_link = self.camera_links[cameras[0].name]
+        self.camera = self._open_cameras()
         if not self.share_camera:
             self._unlink_names()  # the child has attached: no kill can leave them behind
         log.info(
@@ -128,6 +138,16 @@ class SimRig:
             self.seed,
         )
         return self
+
+    def _open_cameras(self) -> Camera:
+        """The primary camera alone (`[camera]`), or every camera as one `CameraSet`."""
+        if len(self.camera_links) == 1:
+            return self.camera_link.open()  # type: ignore[union-attr]
+        sync = self.config.camera_sync
+        members = {
+            name: link.open(f"sim-camera:{name}") for name, link in self.camera_links.items()
+        }
+        return CameraSet(members, sync.tolerance_ms, primary=sync.primary)
 
     def _ask(self, what: Any) -> Any:
         self._conn.send(what)
@@ -169,17 +189,16 @@ class SimRig:
             self._process = None
             self._conn.close()
         self._unlink_names()
-        if self._slot is not None:
-            self._slot.close()
-            self._slot = None
+        for slot in self._slots:
+            slot.close()
+        self._slots = []
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
 
     def _unlink_names(self) -> None:
-        for part in (self._slot, self._new_frame):
-            if part is not None:
-                part.unlink()
+        for part in (*self._slots, *self._new_frames):
+            part.unlink()
 
     def __enter__(self) -> SimRig:
         return self.start()

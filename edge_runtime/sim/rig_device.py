@@ -1,4 +1,4 @@
-"""The simulated robot's process: MuJoCo world, servos on a pty, camera into shared memory.
+"""The simulated robot's process: MuJoCo world, servos on a pty, cameras into shared memory.
 
 The far side of `SimRig` (rig.py). Besides serving the devices it answers requests on its
 pipe: the task's result, the servos' torque, what the servos witnessed, and the device faults
@@ -6,7 +6,8 @@ a fault campaign injects (the twin's faults, never hooks in the runtime):
 
 - servos: `unplug` (the pty vanishes, like a pulled USB adapter), `corrupt` (byte flips on
   both directions), `silence` (servos that hear and answer nothing), `hardware_error`;
-- camera: `camera_stall` (no frame for `seconds`), `camera_gone` (no frame any more);
+- camera: `camera_stall` (no frame for `seconds`), `camera_gone` (no frame any more), on
+  every camera at once;
 - `clear`: every fault off again and the servos power-cycled (the pty plugged back, torque
   off, hardware errors and watchdog trips cleared, frames flowing): a clean start per run.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +48,6 @@ class RigDevice:
     """The devices, their faults and the request handlers (lives in the rig's process)."""
 
     def __init__(self, spec: RigSpec) -> None:
-        from edge_runtime.sim.camera import SimCamera
         from edge_runtime.sim.motor_device import SimMotors
         from edge_runtime.sim.plant import MujocoPlant
         from edge_runtime.sim.world import SimWorld
@@ -55,6 +56,7 @@ class RigDevice:
         config = spec.config
         self.ids = config.motor_ids
         self.world = self.motors = self.chain = self.camera = None
+        self.cameras: list[Any] = []  # every SimCamera, primary (`self.camera`) first
         try:
             self.world = SimWorld(seed=spec.seed, realtime=True)
             if list(self.world.joint_names) != config.joint_names:
@@ -67,16 +69,19 @@ class RigDevice:
             self.motors = SimMotors(config, plant, spec.link, witness=witness)
             if self.motors.kind != "mcu":  # the servo faults below act on the chain itself
                 self.chain = self.motors.device
-            cam = config.camera
-            self.camera = SimCamera(self.world, width=cam.width, height=cam.height, fps=cam.fps)
-            self.camera.start()
+            self.cameras = _sim_cameras(self.world, config)
+            self.camera = self.cameras[0]
+            self.camera.start()  # followers (hardware sync) are rendered by the primary
+            for camera in self.cameras[1:]:
+                if camera not in self.camera.followers:
+                    camera.start()
         except BaseException:
             self.stop()
             raise
         self.frames_paused_until_ns = 0  # camera stall (or gone: the end of time)
 
     def stop(self) -> None:
-        for part in (self.camera, self.motors):
+        for part in (*self.cameras, self.motors):
             if part is not None:
                 part.stop()
 
@@ -141,8 +146,65 @@ class RigDevice:
         self.frames_paused_until_ns = 0
 
 
-def serve_rig(spec: RigSpec, slot: SharedArraySlot, new_frame: SharedSignal, conn: Any) -> None:
-    """The simulator process's entry point (see the module docstring)."""
+def _sim_cameras(world: Any, config: RobotConfig) -> list[Any]:
+    """A SimCamera per configured camera, primary first. With `[camera_sync] hardware` (and
+    one rate for all) the others follow the primary: one trigger, one simulation instant."""
+    from edge_runtime.sim.camera import SimCamera
+
+    configs = config.camera_configs
+    others = [
+        SimCamera(world, cam.width, cam.height, cam.fps, camera=cam.sim_camera)
+        for cam in configs[1:]
+    ]
+    synced = config.camera_sync.hardware and len({cam.fps for cam in configs}) == 1
+    primary = configs[0]
+    return [
+        SimCamera(
+            world, primary.width, primary.height, primary.fps, camera=primary.sim_camera,
+            followers=others if synced else (),
+        ),
+        *others,
+    ]  # fmt: skip
+
+
+class FramePublisher:
+    """Copies one camera's new frames into its shared slot (the rig's side of the cable)."""
+
+    def __init__(
+        self, device: RigDevice, index: int, slot: SharedArraySlot, new_frame: SharedSignal
+    ) -> None:
+        self.device = device
+        self.camera = device.cameras[index]
+        self.codec = FrameCodec(self.camera.height, self.camera.width)
+        self.packed = np.zeros(self.codec.nbytes, dtype=np.uint8)
+        self.slot = slot
+        self.new_frame = new_frame
+        self.version = 0
+
+    def publish_next(self) -> None:
+        """Wait (at most `FRAME_WAIT_S`) for a new frame and publish it unless paused."""
+        frame, version = self.camera.wait_frame(self.version, timeout_s=FRAME_WAIT_S)
+        if version == self.version:
+            return  # nothing new: a timeout hands back the frame already published
+        self.version = version
+        if frame is not None and self.device.publishing():
+            self.codec.pack(frame, self.packed)
+            if self.slot.put(self.packed):  # skipped when a killed reader holds the lock
+                self.new_frame.set()
+
+    def run_until(self, done: threading.Event) -> None:
+        while not done.is_set():
+            self.publish_next()
+
+
+def serve_rig(
+    spec: RigSpec, slots: list[SharedArraySlot], new_frames: list[SharedSignal], conn: Any
+) -> None:
+    """The simulator process's entry point (see the module docstring).
+
+    The primary camera is published from this loop, each other camera from a thread of its
+    own, so no camera's frame waits for another's.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the runtime; it stops us
     os.environ.setdefault("MUJOCO_GL", "osmesa")
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
@@ -151,22 +213,27 @@ def serve_rig(spec: RigSpec, slot: SharedArraySlot, new_frame: SharedSignal, con
     except Exception as exc:
         conn.send({"error": str(exc)})
         return
-    conn.send({"intrinsics": device.camera.intrinsics})
-    codec = FrameCodec(spec.config.camera.height, spec.config.camera.width)
-    packed = np.zeros(codec.nbytes, dtype=np.uint8)
-    version = 0
+    conn.send({"intrinsics": [camera.intrinsics for camera in device.cameras]})
+    primary, *others = (
+        FramePublisher(device, i, slot, signal_)
+        for i, (slot, signal_) in enumerate(zip(slots, new_frames))
+    )
+    done = threading.Event()
+    threads = [threading.Thread(target=p.run_until, args=(done,), daemon=True) for p in others]
+    for thread in threads:
+        thread.start()
     try:
         while os.getppid() == spec.parent_pid:
-            frame, version = device.camera.wait_frame(version, timeout_s=FRAME_WAIT_S)
-            if frame is not None and device.publishing():
-                codec.pack(frame, packed)
-                if slot.put(packed):  # skipped when a killed reader holds the lock
-                    new_frame.set()
+            primary.publish_next()
             if not _serve_requests(device, conn):
                 break
     finally:
+        done.set()
+        for thread in threads:
+            thread.join(timeout=1.0)
         device.stop()
-        slot.close()
+        for slot in slots:
+            slot.close()
 
 
 def _serve_requests(device: RigDevice, conn: Any) -> bool:

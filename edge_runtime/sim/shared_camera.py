@@ -49,7 +49,9 @@ class FrameCodec:
         )
         out[depth_end:] = meta.view(np.uint8)
 
-    def unpack(self, data: np.ndarray, intrinsics: Intrinsics, depth_scale_m: float) -> Frame:
+    def unpack(
+        self, data: np.ndarray, intrinsics: Intrinsics, depth_scale_m: float, device_clock: str = ""
+    ) -> Frame:
         color_end = self.height * self.width * 3
         depth_end = color_end + self.height * self.width * 2
         meta = data[depth_end:].view(np.int64)
@@ -61,6 +63,7 @@ class FrameCodec:
             device_time_ms=float(meta[1:2].view(np.float64)[0]),
             host_time_ns=int(meta[2]),
             frame_number=int(meta[0]),
+            device_clock=device_clock,
         )
 
 
@@ -75,8 +78,10 @@ class SharedFrameCamera(Camera):
         intrinsics: Intrinsics,
         depth_scale_m: float,
         name: str = "sim-camera",
+        device_clock: str = "sim",  # the simulator's cameras all stamp simulated time
     ) -> None:
         super().__init__(name)
+        self.device_clock = device_clock
         self.slot = slot
         self.new_frame = new_frame
         self.codec = codec
@@ -95,7 +100,7 @@ class SharedFrameCamera(Camera):
         if data is None or version == self._version:
             return None
         self._version = version
-        return self.codec.unpack(data, self.intrinsics, self.depth_scale_m)
+        return self.codec.unpack(data, self.intrinsics, self.depth_scale_m, self.device_clock)
 
     def _close(self) -> None:
         """The slot belongs to the simulator process handle, which closes it."""

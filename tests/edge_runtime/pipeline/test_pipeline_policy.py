@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +58,19 @@ def test_tensorrt_backend_absent_is_one_clear_error(tiny_bundle: Path) -> None:
 def test_unknown_backend(tiny_bundle: Path) -> None:
     with pytest.raises(ConfigError, match="unknown backend 'cuda'"):
         BundlePolicy(open_bundle(tiny_bundle, development_mode=True), backend="cuda")
+
+
+def test_a_bundle_reads_the_camera_its_input_names(tiny_bundle: Path) -> None:
+    """`observation.wrist.rgbd` is the wrist camera's image of the set; `observation.rgbd`
+    stays the primary's, so single-camera bundles run on a multi-camera robot."""
+    from edge_runtime.sensors.frame_set import FrameSet
+
+    manifest = json.loads((tiny_bundle / "manifest.json").read_text())
+    manifest["roles"]["encoder"]["inputs"][0]["source"] = "observation.wrist.rgbd"
+    (tiny_bundle / "manifest.json").write_text(json.dumps(manifest))
+    policy = BundlePolicy(open_bundle(tiny_bundle, development_mode=True), backend="onnxruntime")
+    frames = {"scene": _frame(0, 0), "wrist": _frame(255, 1000)}
+    joints = np.array([0.1, -0.2, 0.3])
+    actions = policy.act(FrameSet.of(frames, "scene", skew_ms=0.0), joints)
+    assert actions == pytest.approx(joints + 0.035 * np.arange(1, 5)[:, None], abs=1e-5)
+    policy.close()

@@ -64,5 +64,19 @@ def test_sim_camera_start_returns_with_a_frame_and_rejects_unknown_cameras() -> 
     world = SimWorld(realtime=True)
     with SimCamera(world, width=32, height=24, fps=15) as camera:
         assert camera.read_latest(max_age_s=10.0).frame_number >= 1
-    with pytest.raises(CameraError, match="no camera named 'wrist_cam'"):
-        SimCamera(world, camera="wrist_cam")
+    with pytest.raises(CameraError, match="no camera named 'elbow_cam'"):
+        SimCamera(world, camera="elbow_cam")  # arm.xml has workspace_cam and wrist_cam
+
+
+def test_a_follower_camera_shows_the_same_instant() -> None:
+    """Hardware sync's twin: the wrist camera rendered on the scene camera's trigger."""
+    world = SimWorld(realtime=True)
+    wrist = SimCamera(world, width=32, height=24, fps=15, camera="wrist_cam")
+    with SimCamera(world, width=32, height=24, fps=15, followers=[wrist]) as scene:
+        assert wrist.wait_frame(0, timeout_s=10.0)[0] is not None
+    # Stopped: the last frames of both came from one trigger.
+    last_scene, last_wrist = scene.read_latest(60.0), wrist.read_latest(60.0)
+    assert last_wrist.frame_number == last_scene.frame_number
+    assert last_wrist.device_time_ms == last_scene.device_time_ms
+    assert last_wrist.intrinsics == wrist.intrinsics  # its own lens (fovy 70), not the scene's
+    assert wrist.intrinsics.fx < scene.intrinsics.fx

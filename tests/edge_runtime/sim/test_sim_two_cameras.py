@@ -1,0 +1,84 @@
+"""The simulated arm with a scene and a wrist camera, end to end: frame sets, skew, bundles
+that name the camera they read."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from edge_runtime.bundle import open_bundle
+from edge_runtime.config import load_config
+from edge_runtime.drive import DriveOptions, demo_config, drive
+from edge_runtime.errors import ConfigError
+from edge_runtime.recording.export_lerobot import LeRobotOptions, export_lerobot
+from edge_runtime.recording.export_mcap import export_mcap
+from edge_runtime.recording.logged_frames import LoggedFrames
+from edge_runtime.recording.reader import LogReader
+from edge_runtime.recording.summary import summarize
+from edge_runtime.robot import check_bundle_matches
+from edge_runtime.sensors.frame_set import FrameSet
+from edge_runtime.sim.analytic_bundle import write_analytic_bundle
+
+TWO_CAMERA = resources.files("edge_runtime.sim") / "robots" / "two_camera.toml"
+
+
+@pytest.fixture(scope="module")
+def analytic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_analytic_bundle(tmp_path_factory.mktemp("analytic"), samples=60)
+
+
+def _bundle_reading(analytic: Path, tmp_path: Path, source: str) -> Path:
+    """The analytic reference bundle with its encoder reading `source`."""
+    path = Path(shutil.copytree(analytic, tmp_path / "bundle"))
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["roles"]["encoder"]["inputs"][0]["source"] = source
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    return path
+
+
+def test_a_bundle_reading_an_unconfigured_camera_is_refused(analytic: Path, tmp_path: Path) -> None:
+    path = _bundle_reading(analytic, tmp_path, "observation.wrist.rgbd")
+    bundle = open_bundle(path, development_mode=True)
+    with pytest.raises(ConfigError, match=r"the bundle reads cameras \['wrist'\] but robot.toml"):
+        check_bundle_matches(demo_config(), bundle)
+    check_bundle_matches(load_config(str(TWO_CAMERA)), bundle)  # two_camera.toml has a wrist
+
+
+def test_the_two_camera_arm_runs_on_frame_sets(analytic: Path, tmp_path: Path) -> None:
+    config = load_config(str(TWO_CAMERA))
+    bundle = _bundle_reading(analytic, tmp_path, "observation.scene.rgbd")  # the same image
+    log = tmp_path / "log"
+    options = DriveOptions(duration_s=2.0, out_dir=tmp_path / "out", bundle=bundle, record_dir=log)
+    outcome = drive(config, options)
+    assert outcome.result.ok, outcome.report
+    assert outcome.report["stop_reason"] == "duration reached"
+    cameras = outcome.report["cameras"]
+    assert set(cameras["cameras"]) == {"scene", "wrist"}
+    assert cameras["primary"] == "scene"
+    assert cameras["sets"] >= 10  # 30 fps for 2 s; a loaded CI machine renders fewer
+    assert cameras["skew_max_ms"] <= config.camera_sync.tolerance_ms
+    assert outcome.report["chunks"]["received"] >= 5
+
+    # The log carries every camera: sets come back whole, `log info` shows each stream, the
+    # MCAP export has a topic per camera.
+    logged = LoggedFrames(LogReader(log))
+    sets = list(logged)
+    assert sets
+    assert all(isinstance(s, FrameSet) and set(s.cameras) == {"scene", "wrist"} for s in sets)
+    assert all(s.cameras["wrist"].camera == "wrist" for s in sets)
+    info, _ = summarize(log)
+    assert info["streams"]["frame"]["count"] == info["streams"]["frame:wrist"]["count"]
+    assert [c["name"] for c in info["identity"]["cameras"]] == ["scene", "wrist"]
+    mcap = export_mcap([log], tmp_path / "run.mcap")
+    messages = mcap["files"][0]["messages"]
+    assert messages["/camera/wrist/color"] == messages["/camera/color"] > 0
+    out = tmp_path / "dataset"
+    export_lerobot([log], LeRobotOptions(out=out, depth=False, jobs=1))
+    features = json.loads((out / "meta" / "info.json").read_text())["features"]
+    assert features["observation.images.wrist"]["shape"] == [96, 128, 3]
+    assert features["observation.images.color"]["shape"] == [96, 128, 3]  # the primary's
+    assert list((out / "videos" / "observation.images.wrist").rglob("*.mp4"))
