@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime import __version__
+from edge_runtime.bundle.float_variant import FP32_REFERENCE
 from edge_runtime.bundle.manifest import (
     ActionSpec,
     Manifest,
@@ -39,7 +40,6 @@ from export.onnx_check import validate_onnx
 from export.ort_session import open_session, run
 from export.samples import Samples
 
-FP32_REFERENCE = "reference/{role}.fp32.onnx"
 BUNDLE_ENTRIES = {MANIFEST, SIGNATURE, "models", "golden", "reports", "reference"}
 
 
