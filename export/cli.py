@@ -167,4 +167,7 @@ def print_summary(result: BundleResult) -> None:
     console.print(table)
     signed = f"signed by {result.signed_by}" if result.signed_by else "UNSIGNED"
     total = result.seconds.get("total", 0.0)
+    task = result.task.summary() if result.task else {"skipped": "not run"}
+    skipped = task.get("skipped")
+    console.print(f"task gate skipped: {skipped}" if skipped else "task gate passed")
     console.print(f"accuracy gate passed; {signed} bundle written in {total:.1f} s")
