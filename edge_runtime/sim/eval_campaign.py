@@ -43,6 +43,7 @@ class Campaign:
     ray_address: str | None = None  # an existing Ray cluster instead of local processes
     seed: int = EVAL_SEED
     chunk_episodes: int = 10  # episodes per task: fixed, so results never depend on workers
+    episode_s: float = 3.0  # simulated time per episode (success = within 2 cm at the end)
     trusted_keys: tuple[str, ...] = ()
     development_mode: bool = False
 
@@ -70,7 +71,7 @@ def run_campaign(
         factories,
         runs,
         campaign.seed,
-        bundle_episode_settings(bundle),
+        bundle_episode_settings(bundle, episode_s=campaign.episode_s),
         workers=workers,
         chunk_episodes=campaign.chunk_episodes,
         progress=progress,

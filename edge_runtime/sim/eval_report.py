@@ -19,7 +19,11 @@ from edge_runtime.sim.eval_campaign import Campaign, run_campaign
 
 @contextmanager
 def progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
-    """A `progress(done, total)` drawing a rich bar on stderr (plain lines when not a TTY)."""
+    """A `progress(done, total)` drawing a rich bar on stderr (plain lines when not a TTY).
+
+    The bar appears with the first episode, so a campaign refused up front prints only its
+    one-sentence error.
+    """
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -30,13 +34,18 @@ def progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
     )
 
     columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task(what, total=None)
+    bar = Progress(*columns, console=Console(stderr=True))
+    task = bar.add_task(what, total=None)
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+    def update(done: int, total: int) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done, total=total)
 
+    try:
         yield update
+    finally:
+        bar.stop()
 
 
 def result_rows(result: dict[str, Any]) -> list[dict[str, Any]]:

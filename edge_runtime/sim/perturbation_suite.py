@@ -15,6 +15,7 @@ knowing them; `edge_runtime.sim.world_model_suite` turns the outcomes into the b
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -92,6 +93,9 @@ def _start_worker(
 ) -> None:
     global _worker
     die_with_parent()  # a killed benchmark leaves no worker behind
+    # Unconfigured, logging would print each worker's copy of the parent's warnings (an
+    # unsigned bundle, once per process); failures come back as exceptions instead.
+    logging.getLogger().addHandler(logging.NullHandler())
     _worker = _Worker(controllers, seed, settings)
 
 
