@@ -95,6 +95,7 @@ def _percent_range(pair: list[float]) -> str:
 def plot_eval(result: dict[str, Any], path: str) -> Path:
     """Success with 95% intervals per condition and variant; final distances per variant."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -115,11 +116,14 @@ def plot_eval(result: dict[str, Any], path: str) -> Path:
         fractions = np.arange(1, len(distances) + 1) / max(1, len(distances))
         right.step(distances, fractions, where="post", label=variant)
     left.set_xticks(np.arange(len(groups)) + 0.4 - width / 2, list(groups), fontsize=8)
+    left.set_xlim(-0.5, len(groups))
     left.set_ylabel("task success, % (95% interval)")
     left.set_ylim(0, 105)
     left.set_title(f"{result['episodes']} episodes per condition, seed {result.get('seed')}")
     left.legend(fontsize=8, loc="lower left")
+    right.axvline(20.0, color="k", ls="--", lw=1, label="success: within 20 mm")
     right.set_xscale("log")
+    right.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
     right.set_xlabel("final distance to goal, mm")
     right.set_ylabel("fraction of episodes")
     right.set_title("final distance (all conditions)")
