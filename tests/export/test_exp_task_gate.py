@@ -3,7 +3,7 @@ through; its report; and the quiet export console.
 
 The candidates are the simulated arm's analytic policy, exported through the real toolchain:
 at FP16 it behaves like FP32; with its polynomial goal map in INT8 (output layers included) it
-passes a relaxed accuracy gate but misses targets, and the task gate refuses it.
+misses targets, and the task gate refuses it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from export.errors import AccuracyGateError, ExportError
 from export.samples import Samples
 from export.task_gate import TaskGateSettings, judge
 
-RELAXED = GateThresholds(cosine_mean=-1.0, cosine_min=-1.0, action_error=100.0)
+# Default cosine thresholds; the action error allowed 2% of joint range instead of 1% (the INT8
+# goal map measures cosine 0.99998 mean and 1.1% worst action error: close to the default).
+RELAXED = GateThresholds(action_error=0.02)
 
 
 @pytest.fixture(scope="module")
@@ -59,41 +61,25 @@ def analytic(tmp_path_factory: pytest.TempPathFactory) -> dict:
     }
 
 
-def _export(analytic: dict, out: Path, policy: str, **config: object):  # type: ignore[no-untyped-def]
-    manifest = analytic["manifest"]
-    settings = ExportConfig(
-        precision={"encoder": "fp16", "policy": policy},
+def test_exp_the_task_gate_refuses_what_the_accuracy_gate_passes(analytic: dict) -> None:
+    out, manifest = analytic["root"] / "int8", analytic["manifest"]
+    config = ExportConfig(
+        precision={"encoder": "fp16", "policy": "int8"},
         min_calibration_samples=8,
         gate_default=RELAXED,
-        **config,  # type: ignore[arg-type]
+        float_outputs=False,
+        task_gate=TaskGateSettings(episodes=3, workers=1),
     )
-    return write_bundle(
-        out, analytic["roles"], analytic["observations"], manifest.preprocessing,
-        manifest.action, 0.01, settings,
-    )  # fmt: skip
-
-
-def test_exp_a_candidate_like_fp32_passes_and_its_report_is_sealed(analytic: dict) -> None:
-    result = _export(analytic, analytic["root"] / "fp16", "fp16")
-    assert result.task is not None
-    assert result.task.passed
-    report = json.loads((result.path / "reports/accuracy.json").read_text())
-    assert report["task"]["passed"] is True
-    assert report["task"]["episodes"] == 2  # tests/conftest.py shrinks the default 200
-    assert set(report["task"]["variants"]) == {"bundle", "fp32"}
-    assert "reports/task.json" in result.manifest.files
-    open_bundle(result.path, development_mode=True)  # every hash, reports included, matches
-
-
-def test_exp_the_task_gate_refuses_what_the_accuracy_gate_passes(analytic: dict) -> None:
-    out = analytic["root"] / "int8"
-    gate = TaskGateSettings(episodes=3, workers=1)
     with pytest.raises(AccuracyGateError, match="task-level gate") as refused:
-        _export(analytic, out, "int8", float_outputs=False, task_gate=gate)
+        write_bundle(
+            out, analytic["roles"], analytic["observations"], manifest.preprocessing,
+            manifest.action, 0.01, config,
+        )  # fmt: skip
     assert refused.value.exit_code == 3
     assert sorted(p.name for p in out.iterdir()) == ["reports"]  # reports only, as today
     report = json.loads((out / "reports/accuracy.json").read_text())
     assert all(r["passed"] for r in report["roles"].values())  # the output gate passed it
+    assert report["roles"]["policy"]["outputs"]["actions"]["cosine_mean"] > 0.999
     assert report["task"]["passed"] is False
     assert report["passed"] is False
     paired = report["task"]["paired"]
@@ -129,17 +115,15 @@ def test_exp_task_gate_config() -> None:
         parse_export_config({"task_gate": {"episode": 5}}, "x")
 
 
-def test_exp_console_shows_progress_and_tables_not_library_logs(analytic: dict) -> None:
-    """A real `edgerun export onnx` in a child process, as a user's terminal sees it: the
-    task gate's table and the one-sentence refusal, none of the quantizer's log lines."""
+def test_exp_a_candidate_like_fp32_passes_on_a_quiet_console(analytic: dict) -> None:
+    """A real `edgerun export onnx` in a child process, as a user's terminal sees it: the task
+    gate's table and the verdict, none of the libraries' log lines; the report sealed."""
     root = analytic["root"]
     (root / "spec.toml").write_text(_spec_toml(analytic))
     obs = analytic["observations"].arrays
     np.savez(root / "obs.npz", **{k: v[:, 0] for k, v in obs.items()})
     (root / "export.toml").write_text(
-        '[precision]\nencoder = "fp16"\npolicy = "int8"\n[gate]\ncosine_mean = -1.0\n'
-        "cosine_min = -1.0\naction_error = 100.0\n[calibration]\nmin_samples = 8\n"
-        "[quantize]\nfloat_outputs = false\n"
+        '[precision]\nencoder = "fp16"\npolicy = "fp16"\n[calibration]\nmin_samples = 8\n'
         "[task_gate]\nepisodes = 1\nworkers = 1\n"
     )
     out = root / "cli-bundle"
@@ -151,14 +135,19 @@ def test_exp_console_shows_progress_and_tables_not_library_logs(analytic: dict) 
         capture_output=True, text=True, env=env, timeout=240, check=False,
     )  # fmt: skip
     console = child.stdout + child.stderr
-    assert child.returncode == 3, console  # the INT8 goal map misses: refused, as above
+    assert child.returncode == 0, console
     assert "task gate: candidate vs FP32" in console  # the result table
-    assert "edgerun: the bundle fails the task-level gate" in console
+    assert "task gate passed" in console
     assert "WARNING root" not in console
     assert " root: " not in console, console
     assert "unsigned" not in console
     log = (out / "reports/export.log").read_text()
     assert "is unsigned; loading it" in log  # the staged bundle's warnings: in the file only
+    report = json.loads((out / "reports/accuracy.json").read_text())
+    assert report["task"]["passed"] is True
+    assert set(report["task"]["variants"]) == {"bundle", "fp32"}
+    manifest = open_bundle(out, development_mode=True).manifest  # every hash matches
+    assert "reports/task.json" in manifest.files
 
 
 def test_exp_quiet_console_sends_library_logs_and_warnings_to_the_file(tmp_path: Path) -> None:
