@@ -68,7 +68,7 @@ def test_exp_the_task_gate_refuses_what_the_accuracy_gate_passes(analytic: dict)
         min_calibration_samples=8,
         gate_default=RELAXED,
         float_outputs=False,
-        task_gate=TaskGateSettings(episodes=3, workers=1),
+        task_gate=TaskGateSettings(episodes=2, workers=1),
     )
     with pytest.raises(AccuracyGateError, match="task-level gate") as refused:
         write_bundle(
@@ -84,7 +84,7 @@ def test_exp_the_task_gate_refuses_what_the_accuracy_gate_passes(analytic: dict)
     assert report["passed"] is False
     paired = report["task"]["paired"]
     assert paired["only_fp32"] > paired["only_bundle"]
-    assert len(json.loads((out / "reports/task.json").read_text())["per_episode"]) == 3
+    assert len(json.loads((out / "reports/task.json").read_text())["per_episode"]) == 2
 
 
 @pytest.mark.parametrize(
