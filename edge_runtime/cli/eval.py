@@ -9,7 +9,7 @@ from edge_runtime.cli.trust_flags import add_trust_flags
 
 
 def register(cli: CommandTree) -> None:
-    p = cli.command("eval", "sim episodes in parallel: task success, 95% CI, vs FP32", _eval)
+    p = cli.command("eval", "task success in parallel sim episodes, with intervals, vs FP32", _eval)
     p.add_argument("bundle", help="a bundle for the simulated arm (edgerun export reference)")
     p.add_argument("--episodes", type=positive(int), default=200, help="per condition")
     p.add_argument("--compare", choices=["fp32"], help="also run the bundle's FP32 originals")
