@@ -119,7 +119,8 @@ def plot_eval(result: dict[str, Any], path: str) -> Path:
     left.set_xlim(-0.5, len(groups))
     left.set_ylabel("task success, % (95% interval)")
     left.set_ylim(0, 105)
-    left.set_title(f"{result['episodes']} episodes per condition, seed {result.get('seed')}")
+    per_condition = next(iter(groups.values()))["episodes"]
+    left.set_title(f"{per_condition} episodes per condition, seed {result.get('seed')}")
     left.legend(fontsize=8, loc="lower left")
     right.axvline(20.0, color="k", ls="--", lw=1, label="success: within 20 mm")
     right.set_xscale("log")
