@@ -10,7 +10,8 @@ import argparse
 import os
 import sys
 
-from edge_runtime.cli import bench_faults, eval
+from edge_runtime.cli import bench_faults
+from edge_runtime.cli import eval as eval_command
 from edge_runtime.cli.groups import BENCH
 from edge_runtime.cli.tree import CommandTree, positive
 
@@ -18,7 +19,7 @@ from edge_runtime.cli.tree import CommandTree, positive
 def register(cli: CommandTree) -> None:
     """Add `edgerun bench loop` (and `bench faults`, `eval`)."""
     bench_faults.register(cli)
-    eval.register(cli)
+    eval_command.register(cli)
     parser = cli.command(
         "loop",
         "control-loop lateness under inference load: edgerun vs a time.sleep baseline",
