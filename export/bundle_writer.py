@@ -13,12 +13,13 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from edge_runtime import __version__
+from edge_runtime.bundle.float_variant import FP32_REFERENCE
 from edge_runtime.bundle.manifest import (
     ActionSpec,
     Manifest,
@@ -37,9 +38,10 @@ from export.gate import GateOutcome, run_gate
 from export.golden import Golden, write_golden
 from export.onnx_check import validate_onnx
 from export.ort_session import open_session, run
+from export.report import add_task_report
 from export.samples import Samples
+from export.task_gate import TaskGateOutcome, run_task_gate
 
-FP32_REFERENCE = "reference/{role}.fp32.onnx"
 BUNDLE_ENTRIES = {MANIFEST, SIGNATURE, "models", "golden", "reports", "reference"}
 
 
@@ -58,6 +60,7 @@ class BundleResult:
     accuracy: list[RoleAccuracy]
     seconds: dict[str, float] = field(default_factory=dict)
     signed_by: str = ""  # key id, "" when unsigned
+    task: TaskGateOutcome | None = None  # the task-level gate (closed loop vs FP32)
 
 
 def write_bundle(
@@ -91,9 +94,7 @@ def write_bundle(
         gate = run_gate(stage, roles, entries, precision, observations, action, config, fp32_run)
         seconds = {"quantize_gate": time.perf_counter() - started}
         if not gate.passed:
-            (out / "reports").mkdir(parents=True, exist_ok=True)
-            for report in (stage / "reports").iterdir():
-                shutil.copyfile(report, out / "reports" / report.name)
+            _keep_reports(stage, out)
             raise AccuracyGateError(
                 f"the quantized models stray beyond tolerance ({'; '.join(gate.failures[:3])}); "
                 f"see {out / 'reports' / 'accuracy.json'} — use fp16/fp32 for that role, more "
@@ -115,21 +116,18 @@ def write_bundle(
                 golden=golden_rel,
                 tolerance=golden_tolerance(precision[role], gate.held_out_quant[role]),
             )
-        files = {
-            str(p.relative_to(stage)): sha256_file(p)
-            for p in sorted(stage.rglob("*"))
-            if p.is_file()
-        }
         manifest = Manifest(
             roles=specs,
             preprocessing=preprocessing,
             action=action,
             control_period_s=float(control_period_s),
-            files=files,
+            files=_hashes(stage),
             exporter=_exporter(exporter),
             created_utc=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             world_model=world_model,
         )
+        task = _task_gate(stage, out, manifest, config)
+        manifest = replace(manifest, files=_hashes(stage))  # with the task gate's reports
         text = manifest.to_json()
         Manifest.from_json(text, "the new manifest")  # the reader must accept what we write
         (stage / MANIFEST).write_text(text, encoding="utf-8")
@@ -147,7 +145,7 @@ def write_bundle(
             archive.add(out, arcname=out.name)
     seconds["total"] = time.perf_counter() - started
     signed_by = key_id(private_key.public_key()) if private_key is not None else ""
-    return BundleResult(path, manifest, gate.results, seconds, signed_by)
+    return BundleResult(path, manifest, gate.results, seconds, signed_by, task)
 
 
 def golden_tolerance(precision: str, outputs: Mapping[str, np.ndarray]) -> dict[str, float]:
@@ -171,6 +169,36 @@ def _golden(feeds: Samples, config: ExportConfig, gate: GateOutcome, role: str) 
         outputs={k: v[:count] for k, v in quant.items()},
         fp32={k: v[:count] for k, v in fp32.items()},
     )
+
+
+def _task_gate(stage: Path, out: Path, manifest: Manifest, config: ExportConfig) -> TaskGateOutcome:
+    """Closed loop vs FP32 on the staged bundle (loadable under a provisional manifest)."""
+    (stage / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+    task = run_task_gate(stage, config.task_gate)
+    add_task_report(stage / "reports" / "accuracy.json", task.summary())
+    if not task.passed:
+        _keep_reports(stage, out)
+        raise AccuracyGateError(
+            f"the bundle fails the task-level gate ({'; '.join(task.failures)}); see "
+            f"{out / 'reports' / 'task.json'} — use fp16/fp32 for a role, more calibration "
+            "data, or relax [task_gate] in the export config"
+        )
+    return task
+
+
+def _keep_reports(stage: Path, out: Path) -> None:
+    """A refused export leaves only its reports in `out`, to show why."""
+    (out / "reports").mkdir(parents=True, exist_ok=True)
+    for report in (stage / "reports").iterdir():
+        shutil.copyfile(report, out / "reports" / report.name)
+
+
+def _hashes(stage: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(stage)): sha256_file(p)
+        for p in sorted(stage.rglob("*"))
+        if p.is_file() and p != stage / MANIFEST  # the provisional one of the task gate
+    }
 
 
 def _entries(role: str, src: RoleSource) -> tuple[TensorEntry, ...]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from edge_runtime.bundle.manifest import PRECISIONS
 from edge_runtime.cli.tree import CommandTree
 from export import cli_device, cli_field
+from export.export_log import quiet_console
 
 if TYPE_CHECKING:
     from export.bundle_writer import BundleResult
@@ -101,17 +102,18 @@ def _export_onnx(args: argparse.Namespace) -> int:
     config = load_export_config(args.config)
     spec = load_bundle_spec(args.spec)
     observations = load_observations(args.data, spec.roles, config.min_calibration_samples + 1)
-    result = write_bundle(
-        args.out,
-        spec.roles,
-        observations,
-        spec.preprocessing,
-        spec.action,
-        spec.control_period_s,
-        config,
-        sign_key=args.sign_key,
-        tar=args.tar,
-    )
+    with quiet_console(args.out):
+        result = write_bundle(
+            args.out,
+            spec.roles,
+            observations,
+            spec.preprocessing,
+            spec.action,
+            spec.control_period_s,
+            config,
+            sign_key=args.sign_key,
+            tar=args.tar,
+        )
     print_summary(result)
     return 0
 
@@ -124,15 +126,16 @@ def _export_reference(args: argparse.Namespace) -> int:
     checkpoint = checkpoint_for_export(
         args.train, logs, args.checkpoint_out, Path(args.out), args.steps, args.sim_episodes
     )
-    path = build_reference_bundle(
-        Path(args.out),
-        precision=args.precision,
-        sign_key=args.sign_key,
-        config_path=args.config,
-        tar=args.tar,
-        echo=print,
-        checkpoint=checkpoint,
-    )
+    with quiet_console(args.out):
+        path = build_reference_bundle(
+            Path(args.out),
+            precision=args.precision,
+            sign_key=args.sign_key,
+            config_path=args.config,
+            tar=args.tar,
+            echo=print,
+            checkpoint=checkpoint,
+        )
     print(f"bundle: {path}")
     if args.evaluate > 0:
         from edge_runtime.sim.evaluate import evaluate_bundle
@@ -167,4 +170,7 @@ def print_summary(result: BundleResult) -> None:
     console.print(table)
     signed = f"signed by {result.signed_by}" if result.signed_by else "UNSIGNED"
     total = result.seconds.get("total", 0.0)
+    task = result.task.summary() if result.task else {"skipped": "not run"}
+    skipped = task.get("skipped")
+    console.print(f"task gate skipped: {skipped}" if skipped else "task gate passed")
     console.print(f"accuracy gate passed; {signed} bundle written in {total:.1f} s")

@@ -22,6 +22,9 @@ an export without a config file is already gated. Per-role tables override the `
     max_abs = 0.5
     [golden]
     samples = 4
+    [task_gate]             # closed loop vs FP32 on paired episodes (export/task_gate.py)
+    episodes = 200
+    max_drop_points = 2.0
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any
 from edge_runtime.bundle.manifest import PRECISIONS, ROLES
 from edge_runtime.fields import Section, load_toml
 from export.errors import ExportError
+from export.task_gate import TaskGateSettings, parse_task_gate
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class ExportConfig:
     float_ops: tuple[str, ...] = ()  # op types INT8 graphs keep in float
     float_nodes: tuple[str, ...] = ()  # node names INT8 graphs keep in float
     float_outputs: bool = True  # keep each output's last weighted layer (and after) in float
+    task_gate: TaskGateSettings = field(default_factory=TaskGateSettings)
 
     def gate(self, role: str) -> GateThresholds:
         return self.gate_roles.get(role, self.gate_default)
@@ -75,10 +80,10 @@ def load_export_config(path: str | Path | None) -> ExportConfig:
 
 def parse_export_config(data: dict[str, Any], where: str) -> ExportConfig:
     for key in data:
-        if key not in ("precision", "calibration", "quantize", "gate", "golden"):
+        if key not in ("precision", "calibration", "quantize", "gate", "golden", "task_gate"):
             raise ExportError(
                 f"{where}: unknown section [{key}]; sections are precision, calibration, "
-                "quantize, gate, golden"
+                "quantize, gate, golden, task_gate"
             )
     prec = Section(data, "precision", where, error=ExportError)
     precision = {role: prec.choice(role, PRECISIONS) for role in ROLES if role in prec.data}
@@ -115,6 +120,7 @@ def parse_export_config(data: dict[str, Any], where: str) -> ExportConfig:
         float_ops=float_ops,
         float_nodes=float_nodes,
         float_outputs=float_outputs,
+        task_gate=parse_task_gate(data, where),
     )
 
 

@@ -1,5 +1,8 @@
 """`reports/accuracy.json` and `reports/accuracy.png`: what the gate measured, for people and CI.
 
+The task-level gate adds its verdict under "task" (`add_task_report`); its per-episode results
+are in `reports/task.json` and `reports/task.png` (export/task_gate.py).
+
 The JSON is the record a reviewer (or `edgerun bench models`) reads back; the PNG shows at a
 glance which output is closest to its threshold. matplotlib runs headless (Agg).
 """
@@ -32,6 +35,14 @@ def write_accuracy_json(
     }
     data.update(extra or {})
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def add_task_report(path: Path, summary: dict[str, Any]) -> None:
+    """The task-level gate's verdict under "task" in accuracy.json: one export report JSON."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["task"] = summary
+    data["passed"] = bool(data.get("passed", True) and summary.get("passed", True))
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for every test: no test touches the machine's robot state."""
+"""Fixtures for every test package."""
 
 from __future__ import annotations
 
@@ -14,3 +14,11 @@ def _robot_state_in_tmp(
     and no test talks to a systemd that happens to supervise the test runner."""
     monkeypatch.setenv("EDGE_RUNTIME_STATE_DIR", str(tmp_path_factory.mktemp("state")))
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _small_task_gate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exporter's task-level gate runs 200 paired episodes per variant by default, sized for
+    the reference task; tests that export a bundle for the simulated arm run 2, in-process."""
+    monkeypatch.setattr("export.task_gate.DEFAULT_EPISODES", 2)
+    monkeypatch.setattr("export.task_gate.DEFAULT_WORKERS", 1)

@@ -11,13 +11,15 @@ import os
 import sys
 
 from edge_runtime.cli import bench_faults
+from edge_runtime.cli import eval as eval_command
 from edge_runtime.cli.groups import BENCH
 from edge_runtime.cli.tree import CommandTree, positive
 
 
 def register(cli: CommandTree) -> None:
-    """Add `edgerun bench loop` (and `bench faults`)."""
+    """Add `edgerun bench loop` (and `bench faults`, `eval`)."""
     bench_faults.register(cli)
+    eval_command.register(cli)
     parser = cli.command(
         "loop",
         "control-loop lateness under inference load: edgerun vs a time.sleep baseline",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from edge_runtime.ipc.lifetime import die_with_parent
+from edge_runtime.ray_cluster import ray_session
 from edge_runtime.recording.format import LogError
 
 Item = TypeVar("Item")
@@ -49,19 +50,6 @@ def run_jobs(
 
 
 def _run_on_ray(fn: Callable[[Any], Any], items: Sequence[Any], address: str) -> list[Any]:
-    try:
-        import ray
-    except ImportError as exc:
-        raise LogError(
-            f"--ray needs Ray ({exc}); install it with pip install 'edge-runtime[ray]'"
-        ) from exc
-    if not ray.is_initialized():
-        try:
-            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-        except ConnectionError as exc:
-            raise LogError(
-                f"cannot reach the Ray cluster at {address} ({exc}); start it with "
-                "`ray start --head` or pass the address `ray status` shows"
-            ) from exc
-    remote = ray.remote(fn)
-    return list(ray.get([remote.remote(item) for item in items]))
+    with ray_session(address, LogError) as ray:
+        remote = ray.remote(fn)
+        return list(ray.get([remote.remote(item) for item in items]))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge_runtime.bundle.float_variant import float_variant
 from edge_runtime.bundle.reader import Bundle, open_bundle
 from edge_runtime.errors import BundleError
 from edge_runtime.pipeline.policy import BundlePolicy
@@ -67,14 +68,18 @@ def open_sim_bundle(
 @dataclass(frozen=True)
 class PolicyFactory:
     """Builds a `PolicyController` for a bundle directory; picklable, so a process pool's
-    workers each open their own ONNX Runtime sessions (one intra-op thread each)."""
+    workers each open their own ONNX Runtime sessions (one intra-op thread each).
+    `float_models`: run the bundle's FP32 originals instead (`float_variant`)."""
 
     bundle_dir: str
     development_mode: bool = True
     trusted_keys: tuple[str, ...] = ()
+    float_models: bool = False
 
     def __call__(self) -> PolicyController:
         bundle = open_sim_bundle(self.bundle_dir, self.development_mode, self.trusted_keys)
+        if self.float_models:
+            bundle = float_variant(bundle)
         return PolicyController(BundlePolicy(bundle, backend="onnxruntime"))
 
 

@@ -6,18 +6,24 @@ consecutive episode indices and spread over `workers` spawned processes, each bu
 world, renderer and controllers from picklable factories. A chunk's outcomes depend only on
 (seed, condition, controller, index), so a parallel run returns exactly what a serial run does.
 
+`ray_address` sends the same chunks to a Ray cluster instead (`edge_runtime.ray_cluster`): each
+task builds its own controllers, so the outcomes are again exactly the serial ones.
+
 Controllers are given as factories so a planner or a monitor plugs in without this module
 knowing them; `edge_runtime.sim.world_model_suite` turns the outcomes into the benchmark.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
+from edge_runtime.errors import ConfigError
 from edge_runtime.ipc.lifetime import die_with_parent
+from edge_runtime.ray_cluster import ray_map_unordered
 from edge_runtime.sim.episode_runner import (
     Controller,
     EpisodeOutcome,
@@ -87,12 +93,29 @@ def _start_worker(
 ) -> None:
     global _worker
     die_with_parent()  # a killed benchmark leaves no worker behind
+    # Unconfigured, logging would print each worker's copy of the parent's warnings (an
+    # unsigned bundle, once per process); failures come back as exceptions instead.
+    logging.getLogger().addHandler(logging.NullHandler())
     _worker = _Worker(controllers, seed, settings)
 
 
 def _run_chunk(chunk: _Chunk) -> tuple[_Chunk, list[EpisodeOutcome]]:
     assert _worker is not None, "pool worker used before its initializer ran"
     return _worker.run(chunk)
+
+
+def _run_chunk_alone(
+    controllers: Mapping[str, ControllerFactory],
+    seed: int,
+    settings: EpisodeSettings,
+    chunk: _Chunk,
+) -> tuple[_Chunk, list[EpisodeOutcome]]:
+    """One Ray task: its own controllers for one chunk (Ray reuses processes, not objects)."""
+    worker = _Worker(controllers, seed, settings)
+    try:
+        return worker.run(chunk)
+    finally:
+        worker.close()
 
 
 def run_matrix(
@@ -103,12 +126,13 @@ def run_matrix(
     workers: int = 1,
     chunk_episodes: int = 10,
     progress: Callable[[int, int], None] | None = None,
+    ray_address: str | None = None,
 ) -> Outcomes:
     """Outcomes of every run; episode `i` is the same episode in every run (paired).
 
     `workers` <= 1 runs in this process; more spawns that many processes (factories and
     controllers must then be picklable: module-level classes, `functools.partial`, ...).
-    `progress(done, total)` counts episodes.
+    `progress(done, total)` counts episodes. `ray_address` runs the chunks as Ray tasks.
     """
     settings = settings or EpisodeSettings()
     for run in runs:
@@ -123,7 +147,14 @@ def run_matrix(
     ]
     total = sum(c.stop - c.start for c in chunks)
     results: dict[_Chunk, list[EpisodeOutcome]] = {}
-    if workers <= 1:
+    if ray_address:
+        shared = (dict(controllers), seed, settings)
+        for chunk, outcomes in ray_map_unordered(
+            _run_chunk_alone, chunks, ray_address, ConfigError, shared
+        ):
+            results[chunk] = outcomes
+            _report(progress, results, total)
+    elif workers <= 1:
         worker = _Worker(controllers, seed, settings)
         try:
             for chunk in chunks:

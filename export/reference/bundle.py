@@ -234,7 +234,8 @@ def _write_draft(
         attempts.append(replace(config, precision={**config.precision, "encoder": "fp16"}))
     for attempt, chosen in enumerate(attempts):
         draft = tmp / f"draft{attempt}"
-        data = (observations, pre, action, CONTROL_PERIOD_S, chosen)
+        untested = replace(chosen, task_gate=replace(chosen.task_gate, episodes=0))  # final only
+        data = (observations, pre, action, CONTROL_PERIOD_S, untested)
         try:
             return write_bundle(draft, roles, *data, exporter=exporter), chosen
         except AccuracyGateError as exc:
