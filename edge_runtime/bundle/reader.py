@@ -94,6 +94,18 @@ def open_bundle(
     return Bundle(root=root, manifest=manifest, signed_by=signed_by)
 
 
+# Damaged, truncated or crafted: tarfile's parser raises more than TarError (a pax length too
+# large for the regex engine is an OverflowError, in `is_tarfile` as in `open`; `make fuzz`
+# found each of them).
+TAR_ERRORS = (tarfile.TarError, EOFError, OSError, ValueError, OverflowError, LookupError)
+
+
+def _unpack_error(archive: Path, exc: BaseException) -> BundleError:
+    return BundleError(
+        f"{archive} cannot be unpacked ({exc}); copy the bundle again or re-export it"
+    )
+
+
 def _extract(archive: Path) -> Path:
     return extract_archive(archive, Path(tempfile.mkdtemp(prefix="edgerun-bundle-")))
 
@@ -103,7 +115,11 @@ def extract_archive(archive: Path, target: Path) -> Path:
 
     The root is `target`, or the archive's one top-level directory inside it.
     """
-    if not tarfile.is_tarfile(archive):
+    try:
+        is_tar = tarfile.is_tarfile(archive)
+    except TAR_ERRORS as exc:  # even the first header can be damaged past what is_tarfile checks
+        raise _unpack_error(archive, exc) from exc
+    if not is_tar:
         raise BundleError(f"{archive} is neither a bundle directory nor a .tar of one")
     target.mkdir(parents=True, exist_ok=True)
     try:
@@ -117,12 +133,8 @@ def extract_archive(archive: Path, target: Path) -> Path:
                 ):
                     raise BundleError(f"{archive}: unsafe entry '{member.name}' in the archive")
             tar.extractall(target)
-    # Damaged, truncated or crafted: tarfile's parser raises more than TarError (a pax length
-    # too large for the regex engine is an OverflowError; `make fuzz` found both).
-    except (tarfile.TarError, EOFError, OSError, ValueError, OverflowError, LookupError) as exc:
-        raise BundleError(
-            f"{archive} cannot be unpacked ({exc}); copy the bundle again or re-export it"
-        ) from exc
+    except TAR_ERRORS as exc:
+        raise _unpack_error(archive, exc) from exc
     entries = [p for p in target.iterdir()]
     if len(entries) == 1 and entries[0].is_dir() and not (target / MANIFEST).exists():
         return entries[0]
