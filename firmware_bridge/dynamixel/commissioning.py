@@ -18,6 +18,7 @@ from firmware_bridge.dynamixel.bus import DynamixelConfigError
 from firmware_bridge.dynamixel.client import ServoClient
 from firmware_bridge.dynamixel.control_table import BAUD_INDEX, Item, describe_hardware_error, item
 from firmware_bridge.dynamixel.link import DynamixelLink
+from firmware_bridge.dynamixel.models import model_name
 from firmware_bridge.dynamixel.protocol import MAX_ID
 
 # The order `scan --baud all` tries: the usual rate (1 Mbaud) and the factory default first.
@@ -32,6 +33,11 @@ class FoundServo:
     model: int
     firmware: int
     baud: int
+
+    @property
+    def model_name(self) -> str:
+        """'PH54-200-S500-R' for 2020; 'unknown' without a checked control table."""
+        return model_name(self.model)
 
 
 @dataclass(frozen=True)
