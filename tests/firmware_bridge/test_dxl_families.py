@@ -34,7 +34,8 @@ def test_units_come_from_the_model_number() -> None:
     assert ym.item("present_current").to_si(100) == pytest.approx(1.0)  # 0.01 A
     assert (ph.layout, ym.layout) == ((574, 564), (546, 532))
     assert ph.item("torque_enable").address == ym.item("torque_enable").address == 512
-    assert not ym.item("bus_watchdog").eeprom and ym.item("operating_mode").eeprom
+    assert not ym.item("bus_watchdog").eeprom
+    assert ym.item("operating_mode").eeprom
     with pytest.raises(UnknownModelError, match="model number 1075 has no checked"):
         model_for(1075)
 
