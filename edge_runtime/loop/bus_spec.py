@@ -62,3 +62,43 @@ class MotorBusSpec:
         from edge_runtime.calibration_artifacts.offsets import CalibratedBus
 
         return CalibratedBus(bus, self.joints)
+
+
+@dataclass(frozen=True)
+class MultiBusSpec:
+    """Several named buses (`[[buses]]`) opened as one `MultiBus`, joints in the robot's order.
+
+    Each bus's own spec has no calibration: the joint calibration applies once, to the whole
+    robot, as with a single bus. If one bus fails to open, the ones already open are closed
+    (torque off) before the error goes up.
+    """
+
+    buses: tuple[tuple[str, MotorBusSpec], ...]
+    motor_ids: tuple[int, ...]
+    joints: JointCalibration | None = None
+
+    def load_driver(self) -> type[MotorBus]:
+        """Import every bus's driver now (nothing is opened); the `MultiBus` class."""
+        from firmware_bridge.multi_bus import MultiBus
+
+        for _name, spec in self.buses:
+            spec.load_driver()
+        return MultiBus
+
+    def __call__(self, verify: bool = True) -> MotorBus:
+        from firmware_bridge.multi_bus import MultiBus
+
+        opened: list[tuple[str, MotorBus]] = []
+        try:
+            for name, spec in self.buses:
+                opened.append((name, spec(verify=verify)))
+            bus: MotorBus = MultiBus(opened, self.motor_ids)
+        except BaseException:
+            for _name, done in opened:
+                done.close()
+            raise
+        if self.joints is None:
+            return bus
+        from edge_runtime.calibration_artifacts.offsets import CalibratedBus
+
+        return CalibratedBus(bus, self.joints)
