@@ -24,6 +24,7 @@ from firmware_bridge.dynamixel.control_table import (
     TABLE_SIZE,
     Item,
     UnknownItemError,
+    item,
     x_items,
 )
 from firmware_bridge.dynamixel.family_tables import (
@@ -155,3 +156,20 @@ def model_name(number: int) -> str:
         if model_number == number:
             return name
     return "unknown"
+
+
+def any_item(name: str) -> Item:
+    """Item `name` of the X-series table, else of the first family that has it (P, then Y).
+
+    For checks made before a servo's model is known; a name no family has raises the X-series
+    `UnknownItemError`, with its suggestion.
+    """
+    try:
+        return item(name)
+    except UnknownItemError:
+        for number in (PH54_200, YM080_230_M001):
+            model = model_for(number)
+            key = name.strip().lower().replace("-", "_")
+            if key in model.items:
+                return model.items[key]
+        raise

@@ -72,3 +72,12 @@ def test_mixed_x_p_chain_scan_shows_the_models() -> None:
         (2, 1020, "XM430-W350"),
         (4, 2020, "PH54-200-S500-R"),
     ]
+
+
+def test_commissioning_reads_and_writes_a_p_servo_in_its_own_table() -> None:
+    with SimServoChain([1, 2], models={2: PH54_200}) as chain:
+        written = dxl.write_item(chain.port, 1_000_000, 2, "goal_position", "0.5", si=True)
+        assert written.raw == round(0.5 / (2 * math.pi) * 1_003_846)
+        assert struct.unpack_from("<i", chain.servo(2).table, 564)[0] == written.raw
+        assert dxl.read_item(chain.port, 1_000_000, 2, "led_red").item.address == 513
+        assert dxl.read_item(chain.port, 1_000_000, 1, "goal_position").item.address == 116
