@@ -122,10 +122,14 @@ class MultiBus(MotorBus):
 
     def disable(self) -> None:
         """Torque off on every bus, continuing past failures; raise naming the ones that failed."""
+        self._on_every_bus(lambda bus: bus.disable())
+
+    def _on_every_bus(self, action: Callable[[MotorBus], None]) -> None:
+        """`action` on each bus in turn, continuing past failures; raise naming them at the end."""
         failed = []
         for name, bus in zip(self.names, self.buses):
             try:
-                bus.disable()
+                action(bus)
             except BridgeError as exc:
                 failed.append(f"bus '{name}': {exc}")
         if failed:
@@ -145,15 +149,10 @@ class MultiBus(MotorBus):
         if self._closed:
             return
         self._closed = True
-        failed = []
-        for name, bus in zip(self.names, self.buses):
-            try:
-                bus.close()
-            except BridgeError as exc:
-                failed.append(f"bus '{name}': {exc}")
-        self._close()
-        if failed:
-            raise MotorBusError("; ".join(failed))
+        try:
+            self._on_every_bus(lambda bus: bus.close())
+        finally:
+            self._close()
 
     def _close(self) -> None:
         for thread in self._threads:

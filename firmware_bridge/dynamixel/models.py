@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from firmware_bridge.dynamixel.control_table import (
     CENTER_TICKS,
@@ -92,20 +93,21 @@ def _x(name: str, number: int, amps_per_tick: float) -> ServoModel:
     )
 
 
-def _p(name: str, number: int, ticks_per_rev: int) -> ServoModel:
-    items = family_items(P_ROWS, 2.0 * math.pi / ticks_per_rev, 0.001, number)
-    return ServoModel(
-        name, number, "P", ticks_per_rev, 0, 0.001, RAD_S_PER_CENTI_RPM, P_TABLE_SIZE,
-        {i.name: i for i in items},
-    )  # fmt: skip
+def _family(family: str, rows: list, table_size: int, amps_per_tick: float) -> Any:
+    """A builder of P- or Y-series models: same table for the family, resolution per model."""
+
+    def build(name: str, number: int, ticks_per_rev: int) -> ServoModel:
+        items = family_items(rows, 2.0 * math.pi / ticks_per_rev, amps_per_tick, number)
+        return ServoModel(
+            name, number, family, ticks_per_rev, 0, amps_per_tick, RAD_S_PER_CENTI_RPM,
+            table_size, {i.name: i for i in items},
+        )  # fmt: skip
+
+    return build
 
 
-def _y(name: str, number: int, ticks_per_rev: int) -> ServoModel:
-    items = family_items(Y_ROWS, 2.0 * math.pi / ticks_per_rev, 0.01, number)
-    return ServoModel(
-        name, number, "Y", ticks_per_rev, 0, 0.01, RAD_S_PER_CENTI_RPM, Y_TABLE_SIZE,
-        {i.name: i for i in items},
-    )  # fmt: skip
+_p = _family("P", P_ROWS, P_TABLE_SIZE, 0.001)  # current 1 mA per tick
+_y = _family("Y", Y_ROWS, Y_TABLE_SIZE, 0.01)  # current 0.01 A per tick
 
 
 # (name, number, family builder, unit): current per tick for X, pulses per turn for P and Y.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 import struct
-import time
 
 import numpy as np
 import pytest
+from servo_moves import drive_to
 
 from firmware_bridge.dynamixel import DynamixelBus
 from firmware_bridge.dynamixel import commissioning as dxl
@@ -49,12 +49,7 @@ def test_mixed_chain_read_and_commanded_in_si_units() -> None:
         bus.enable()
         assert all(s.torque_on for s in chain.servos)
         goal = np.array([0.3, -0.5, 1.0])
-        for _ in range(300):
-            bus.write_goal(goal)
-            state = bus.read_state()
-            if state.ok and np.allclose(state.positions_rad, goal, atol=2e-3):
-                break
-            time.sleep(0.005)
+        state = drive_to(bus, goal)
         np.testing.assert_allclose(state.positions_rad, goal, atol=2e-3)
         # Each servo holds the goal in its own ticks, at its own address.
         ph, ym = chain.servo(2), chain.servo(3)

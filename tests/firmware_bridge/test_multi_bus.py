@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
+from servo_moves import drive_to
 
 from firmware_bridge.dynamixel import DynamixelBus
 from firmware_bridge.errors import MotorBusError
@@ -26,12 +25,7 @@ def test_two_buses_read_write_in_robot_order_and_a_fault_stops_both() -> None:
             bus.enable()
             assert all(s.torque_on for s in left.servos + right.servos)
             goal = np.array([0.2, -0.4, 0.6])
-            for _ in range(300):
-                bus.write_goal(goal)
-                state = bus.read_state()
-                if state.ok and np.allclose(state.positions_rad, goal, atol=2e-3):
-                    break
-                time.sleep(0.005)
+            state = drive_to(bus, goal)
             np.testing.assert_allclose(state.positions_rad, goal, atol=2e-3)
             right.unplug()  # the right adapter is pulled out mid-run
             with pytest.raises(MotorBusError, match="bus 'right'"):
