@@ -2,8 +2,8 @@
 
 Two simulated servo chains (`edgerun sim servos`), each in its own process on its own pty, as
 two U2D2 adapters with a chain each. One control tick (goal sync write + state read) is timed
-three ways in the same run, in alternating blocks so all three see the same machine: bus A
-alone, bus B alone, and both through `MultiBus` (bus B on its own thread, concurrently). The
+three ways in the same run, in alternating blocks of 10 ticks so all three see the same
+machine: bus A alone, bus B alone, and both through `MultiBus` (bus B on its own thread). The
 figure is the ratio of the two-bus tick to the slower single bus (≤ 1.2: concurrent; ~2:
 serial), at p50 and p99, paced at the control rate as the runtime paces it.
 
@@ -60,7 +60,7 @@ def measure(
     servos_per_bus: int = 7,
     rate_hz: float = 100.0,
     ticks: int = 600,
-    block: int = 50,
+    block: int = 10,
     delay_ms: float | None = None,
 ) -> dict[str, Any]:
     """Everything `edgerun bench buses` reports, as the dict its JSON file holds."""
