@@ -21,7 +21,7 @@ import numpy as np
 
 from edge_runtime.config import RobotConfig, load_config
 from edge_runtime.errors import ConfigError
-from edge_runtime.loop.bus_spec import MOTOR_BUSES
+from edge_runtime.loop.bus_spec import MOTOR_BUSES, remember_models
 from edge_runtime.loop.clock import MonotonicClock
 from edge_runtime.pipeline.observer import LoopObserver
 from edge_runtime.pipeline.policy import BundlePolicy
@@ -95,8 +95,8 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
 
             bus_ports = bus_links(rig.port, config)
         bus_factory = motor_bus_spec(config, port, joints, bus_ports)  # pickled to the child
-        with bus_factory():  # a wrong port, baud or id fails here, torque still off
-            pass
+        with bus_factory() as bus:  # a wrong port, baud or id fails here, torque still off
+            bus_factory = remember_models(bus_factory, bus)  # each servo's table, for later
         make_policy = functools.partial(
             BundlePolicy,
             bundle,

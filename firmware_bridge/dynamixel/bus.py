@@ -54,9 +54,10 @@ class DynamixelBus(MotorBus):
     `latency_s` is the allowance beyond wire time for the adapter and the OS: 3 ms suits a
     U2D2 with the 1 ms latency timer; a simulated chain on a loaded machine may need more.
     `verify` pings every servo at open so a wrong id or baud fails here, in one sentence; the
-    pings' model numbers pick each servo's control table. Without `verify`, `models`
-    ({id: model number}) says which; servos it does not name are pinged once (an XM430 if
-    silent), so an emergency torque off still writes each servo's own torque address.
+    pings' model numbers pick each servo's control table. Without `verify` nothing is sent
+    at open (an emergency torque off must reach the wire first): `models` ({id: model
+    number}, e.g. what an earlier verified open read) says which table each servo has, and a
+    servo it does not name is taken for an XM430.
     """
 
     def __init__(
@@ -90,8 +91,8 @@ class DynamixelBus(MotorBus):
         self.client = ServoClient(self.link)
         self.enabled = False
         try:
-            numbers = self._verify_present() if verify else self._known_models(models or {})
-            self.models = {i: model_for(numbers[i]) for i in self.motor_ids}
+            numbers = self._verify_present() if verify else dict(models or {})
+            self.models = {i: model_for(numbers.get(i, XM430_W350)) for i in self.motor_ids}
         except BridgeError:
             self.link.close()
             raise
@@ -126,16 +127,6 @@ class DynamixelBus(MotorBus):
             f"with `edgerun motors scan --port {self.link.port}` and their cables"
         )
 
-    def _known_models(self, models: Mapping[int, int]) -> dict[int, int]:
-        numbers = {}
-        for servo_id in self.motor_ids:
-            if servo_id in models:
-                numbers[servo_id] = int(models[servo_id])
-                continue
-            info = self.client.ping(servo_id, attempts=1)
-            numbers[servo_id] = info[0] if info is not None else XM430_W350
-        return numbers
-
     @property
     def stats(self) -> DynamixelLinkStats:
         """Timeouts, CRC errors, discarded bytes, reconnects: for the loop's telemetry."""
@@ -148,6 +139,11 @@ class DynamixelBus(MotorBus):
     def model(self, servo_id: int) -> ServoModel:
         """The model servo `servo_id` answered with (its table and units)."""
         return self.models[servo_id]
+
+    @property
+    def model_numbers(self) -> dict[int, int]:
+        """{id: model number}: what a later unverified open needs to use the same tables."""
+        return {servo_id: model.number for servo_id, model in self.models.items()}
 
     # -- the control period --------------------------------------------------------------------
 
