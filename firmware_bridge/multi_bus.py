@@ -1,9 +1,11 @@
 """`MultiBus`: several motor buses (two U2D2s, a U2D2 and an MCU board) as one `MotorBus`.
 
 One control tick reads and writes every bus at the same time, so it costs the slowest bus,
-not the sum: each bus past the first has a thread of its own, the first runs in the caller's
-thread, and serial I/O (`select`, `read`, `write`) releases the GIL, so the exchanges overlap
-on the wires. The hand-off is a `SimpleQueue` each way (C code; tens of microseconds).
+not the sum. Reads wait for answers: each bus past the first reads on a thread of its own,
+the first in the caller's thread, and serial I/O (`poll`, `read`, `write`) releases the GIL,
+so the waits overlap. The hand-off is a `SimpleQueue` each way (C code; ~20 µs). Goal writes
+wait for nothing (one `write()` each), so they go out one after another from the caller's
+thread and travel on every wire at once.
 
 Joints keep the robot's order (`motor_ids`, unique robot-wide) whatever bus they are on. A fault
 on one bus stops them all: an exception from any bus is raised once every bus has answered
@@ -105,11 +107,17 @@ class MultiBus(MotorBus):
         return JointState(positions, velocities, currents, stamp_ns, errors)
 
     def _write_goal(self, positions_rad: np.ndarray) -> None:
-        calls = [
-            _bound(bus.write_goal, positions_rad[index])
-            for bus, index in zip(self.buses, self._index)
-        ]
-        self._each(calls)
+        """Each bus's goal frame, one after another in this thread: a write waits for no
+        answer (one `write()` into the adapter's buffer, tens of µs), so the frames still go
+        out on every wire at once, without a thread hand-off per bus."""
+        failure: tuple[str, BaseException] | None = None
+        for name, bus, index in zip(self.names, self.buses, self._index):
+            try:
+                bus.write_goal(positions_rad[index])
+            except BaseException as exc:  # every bus still gets its goal
+                failure = failure or (name, exc)
+        if failure is not None:
+            raise _named(*failure) from failure[1]
 
     def enable(self) -> None:
         """Torque on everywhere; if any bus fails, torque goes off on all of them."""
@@ -161,10 +169,6 @@ class MultiBus(MotorBus):
 
     def __repr__(self) -> str:
         return f"MultiBus({', '.join(f'{n}={b!r}' for n, b in zip(self.names, self.buses))})"
-
-
-def _bound(call: Callable[[np.ndarray], None], value: np.ndarray) -> Callable[[], None]:
-    return lambda: call(value)
 
 
 def _named(name: str, exc: BaseException) -> BaseException:

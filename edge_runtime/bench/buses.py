@@ -39,21 +39,25 @@ MODES = ("bus_a", "bus_b", "both")
 TARGET_RATIO = 1.2
 
 
-def _ticks(bus: MotorBus, count: int, period_s: float, costs: list[float]) -> int:
-    """`count` ticks at `period_s` (absolute deadlines); their costs in µs; failed reads."""
+def _ticks(bus: MotorBus, count: int, period_s: float, costs: list[float]) -> tuple[int, float]:
+    """`count` ticks at `period_s` (absolute deadlines), their costs in µs appended to `costs`;
+    (failed reads, this process's CPU seconds in them: every thread, so both buses')."""
     goal = np.zeros(len(bus.motor_ids))
     failed = 0
+    cpu_s = 0.0
     deadline = time.perf_counter()
     for _ in range(count):
         deadline += period_s
         wait = deadline - time.perf_counter()
         if wait > 0:
             time.sleep(wait)
+        cpu = time.process_time()
         start = time.perf_counter()
         bus.write_goal(goal)
         failed += not bus.read_state().ok
         costs.append((time.perf_counter() - start) * 1e6)
-    return failed
+        cpu_s += time.process_time() - cpu
+    return failed, cpu_s
 
 
 def measure(
@@ -74,6 +78,7 @@ def measure(
     ids_b = list(range(servos_per_bus + 1, 2 * servos_per_bus + 1))
     costs: dict[str, list[float]] = {mode: [] for mode in MODES}
     failed = dict.fromkeys(MODES, 0)
+    cpu_s = dict.fromkeys(MODES, 0.0)
     with tempfile.TemporaryDirectory(prefix="edgerun-bench-") as tmp, ExitStack() as stack:
         links = []
         for name, ids in (("a", ids_a), ("b", ids_b)):
@@ -89,7 +94,9 @@ def measure(
         try:
             for k in range(3 * -(-ticks // block)):
                 mode = MODES[k % 3]
-                failed[mode] += _ticks(buses[mode], block, 1.0 / rate_hz, costs[mode])
+                bad, cpu = _ticks(buses[mode], block, 1.0 / rate_hz, costs[mode])
+                failed[mode] += bad
+                cpu_s[mode] += cpu
         finally:
             both._close()  # the threads; torque was never on, so the links just close
             bus_a.link.close()
@@ -105,6 +112,8 @@ def measure(
         "tick_us": tick_us,
         "ratio_to_slower_bus": ratio,
         "serial_sum_p50_us": round(tick_us["bus_a"]["p50"] + tick_us["bus_b"]["p50"], 1),
+        # The host's own CPU per tick (the simulators' is theirs): what two real buses share.
+        "host_cpu_us_per_tick": {m: round(cpu_s[m] / len(costs[m]) * 1e6, 1) for m in MODES},
         "target_ratio": TARGET_RATIO,
         "meets_target": ratio["p50"] <= TARGET_RATIO,
         "failed_reads": failed,
@@ -142,6 +151,10 @@ def summary(result: dict[str, Any]) -> tuple[str, list[tuple[str, str]]]:
         ("two-bus tick / slower bus, p50", f"{ratio['p50']}× (target ≤ {result['target_ratio']}×)"),
         ("two-bus tick / slower bus, p99", f"{ratio['p99']}×"),
         ("serial sum of the two buses, p50", f"{result['serial_sum_p50_us']} µs"),
+        (
+            "host CPU / tick A / B / both",
+            "{bus_a} / {bus_b} / {both} µs".format(**result["host_cpu_us_per_tick"]),
+        ),
         (
             "failed reads A / B / both",
             "{bus_a} / {bus_b} / {both}".format(**result["failed_reads"]),
