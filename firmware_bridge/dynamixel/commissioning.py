@@ -18,7 +18,7 @@ from firmware_bridge.dynamixel.bus import DynamixelConfigError
 from firmware_bridge.dynamixel.client import ServoClient
 from firmware_bridge.dynamixel.control_table import BAUD_INDEX, Item, describe_hardware_error
 from firmware_bridge.dynamixel.link import DynamixelLink
-from firmware_bridge.dynamixel.models import any_item, model_for, model_name
+from firmware_bridge.dynamixel.models import UnknownModelError, any_item, model_for, model_name
 from firmware_bridge.dynamixel.protocol import MAX_ID
 
 # The order `scan --baud all` tries: the usual rate (1 Mbaud) and the factory default first.
@@ -79,6 +79,25 @@ def parse_ids(text: str) -> list[int]:
     if not ids or min(ids) < 0 or max(ids) > MAX_ID:
         raise DynamixelConfigError(f"servo ids must be within 0..{MAX_ID}, got '{text}'")
     return sorted(ids)
+
+
+def parse_models(text: str) -> dict[int, int]:
+    """'5=2020,6=4120' -> {5: 2020, 6: 4120} (id = model number), each a checked model."""
+    models: dict[int, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        servo_id, _, number = part.partition("=")
+        try:
+            models[int(servo_id)] = int(number)
+        except ValueError:
+            raise DynamixelConfigError(
+                f"cannot read '{part}' as id=model; write them like 5=2020,6=4120"
+            ) from None
+    for number in models.values():
+        try:
+            model_for(number)
+        except UnknownModelError as exc:
+            raise DynamixelConfigError(str(exc)) from None
+    return models
 
 
 def parse_baud(text: str | int) -> int:
