@@ -17,7 +17,7 @@ id: give a second chain its own range (11, 12, ...). `watchdog_ms` and `latency_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from edge_runtime.errors import ConfigError
@@ -76,8 +76,6 @@ def parse_buses(
 
 def check_joint_buses(joints: Any, buses: tuple[BusConfig, ...], where: str) -> tuple[Any, ...]:
     """Joints with their bus filled in (the only bus when one); ConfigError for a bad name."""
-    from dataclasses import replace
-
     names = [b.name for b in buses]
     checked = []
     for index, joint in enumerate(joints):

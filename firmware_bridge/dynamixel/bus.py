@@ -41,6 +41,7 @@ TORQUE_OFF_ATTEMPTS = 3
 # Reads of the state torque-on holds at: a read retries only within half a period, and a
 # loaded machine (or a busy simulated chain) can miss that more than once in a row.
 ENABLE_READ_ATTEMPTS = 5
+VERIFY_RETRY_ATTEMPTS = 3  # pings for a servo that missed the first round at open
 
 
 class DynamixelConfigError(BridgeError, ValueError):
@@ -113,6 +114,10 @@ class DynamixelBus(MotorBus):
     def _verify_present(self) -> dict[int, int]:
         """Ping every servo once: {id: model number}, or one sentence on what is missing."""
         answers = {i: self.client.ping(i) for i in self.motor_ids}
+        # A second, longer round for the silent ones only: a busy simulator or a loaded host can
+        # miss two pings; it costs time only when something is wrong, and only at open.
+        for servo_id in [i for i, info in answers.items() if info is None]:
+            answers[servo_id] = self.client.ping(servo_id, attempts=VERIFY_RETRY_ATTEMPTS)
         missing = [i for i, info in answers.items() if info is None]
         if not missing:
             return {i: info[0] for i, info in answers.items() if info is not None}
