@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge_runtime.bus_config import BusConfig, check_joint_buses, parse_buses
 from edge_runtime.camera_config import CameraConfig, CameraSyncConfig, parse_cameras
 from edge_runtime.engines import BACKENDS, DEFAULT_ENGINE_CACHE
 from edge_runtime.errors import ConfigError
@@ -25,6 +26,7 @@ class JointConfig:
     min_rad: float
     max_rad: float
     max_velocity_rad_s: float
+    bus: str = ""  # the [[buses]] entry carrying it ("" with a single [motors] bus)
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class RobotConfig:
     # Every camera, primary first (`[[cameras]]`; one for `[camera]`) and how sets match.
     cameras: tuple[CameraConfig, ...] = ()
     camera_sync: CameraSyncConfig = field(default_factory=CameraSyncConfig)
+    buses: tuple[BusConfig, ...] = ()  # [[buses]]; empty: the single [motors] bus
 
     @property
     def joint_names(self) -> list[str]:
@@ -143,7 +146,7 @@ def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
     where = path.name
     known = {
         "robot", "joints", "camera", "motors", "model", "safety", "sim", "calibration",
-        "world_model", "selftest",
+        "world_model", "selftest", "buses",
         "cameras", "camera_sync",
     }  # fmt: skip
     for key in data:
@@ -205,7 +208,9 @@ def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
         servo_link=sim_section.string("servo_link", default=""),
     )
     sim_section.done()
-    if not sim.enabled and motors.type == "dynamixel" and not motors.port:
+    buses = parse_buses(data, where, motors, simulated=sim.enabled)
+    joints = check_joint_buses(joints, buses, where)
+    if not buses and not sim.enabled and motors.type == "dynamixel" and not motors.port:
         raise ConfigError(f'{where}: [motors] port is empty; set it, e.g. port = "/dev/ttyUSB0"')
 
     cal = Section(data, "calibration", where)
@@ -228,6 +233,7 @@ def parse_config(data: dict[str, Any], path: Path) -> RobotConfig:
         selftest=_selftest(data, where),
         cameras=cameras,
         camera_sync=camera_sync,
+        buses=buses,
     )
 
 
@@ -287,6 +293,7 @@ def _joint(entry: Any, index: int, where: str, period_s: float) -> JointConfig:
         min_rad=sec.number("min_rad"),
         max_rad=sec.number("max_rad"),
         max_velocity_rad_s=sec.number("max_velocity_rad_s", default=1.0, positive=True),
+        bus=sec.string("bus", default=""),
     )
     sec.done()
     if not joint.min_rad < joint.max_rad:

@@ -23,7 +23,7 @@ from edge_runtime.config import RobotConfig, load_config
 from edge_runtime.errors import ConfigError
 from edge_runtime.field.live import LiveStatus
 from edge_runtime.field.state_dir import resolve_state_dir
-from edge_runtime.loop.bus_spec import MOTOR_BUSES
+from edge_runtime.loop.bus_spec import MOTOR_BUSES, remember_models
 from edge_runtime.loop.clock import MonotonicClock
 from edge_runtime.pipeline.observer import LoopObserver
 from edge_runtime.pipeline.policy import BundlePolicy
@@ -42,6 +42,7 @@ from edge_runtime.world_model.setup import agent_builder
 log = logging.getLogger(__name__)
 
 SIM_CONFIG = "robot.toml"  # the simulated arm's config, shipped in edge_runtime.sim
+TWO_BUS_CONFIG = "two_bus.toml"  # the same arm on two buses (two ptys), for `[[buses]]`
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,14 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
             camera, port = rig.camera, rig.port
         else:
             camera = open_camera(config, clock)
-        bus_factory = motor_bus_spec(config, port, joints)  # pickled to the control process
-        with bus_factory():  # a wrong port, baud or id fails here, torque still off
-            pass
+        bus_ports = None
+        if rig is not None and config.buses:  # one simulated device per bus, each on a pty
+            from edge_runtime.sim.motor_device import bus_links
+
+            bus_ports = bus_links(rig.port, config)
+        bus_factory = motor_bus_spec(config, port, joints, bus_ports)  # pickled to the child
+        with bus_factory() as bus:  # a wrong port, baud or id fails here, torque still off
+            bus_factory = remember_models(bus_factory, bus)  # each servo's table, for later
         make_policy = functools.partial(
             BundlePolicy,
             bundle,
@@ -146,6 +152,13 @@ def demo_config(motors: str = "dynamixel") -> RobotConfig:
     if motors not in MOTOR_BUSES:
         raise ConfigError(f"unknown motors '{motors}'; choose one of {', '.join(MOTOR_BUSES)}")
     return replace(config, motors=replace(config.motors, type=motors))
+
+
+def two_bus_config() -> RobotConfig:
+    """The simulated arm on two buses (`[[buses]]`, one pty each): two_bus.toml."""
+    config_path = resources.files("edge_runtime.sim").joinpath(TWO_BUS_CONFIG)
+    with resources.as_file(config_path) as path:
+        return load_config(path)
 
 
 def demo_bundle(out_dir: Path) -> Path:

@@ -7,6 +7,7 @@ one sentence naming the missing extra.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from edge_runtime.bundle import Bundle, open_bundle
 from edge_runtime.bundle.manifest import camera_names
 from edge_runtime.config import CameraConfig, RobotConfig
 from edge_runtime.errors import CameraError, ConfigError
-from edge_runtime.loop.bus_spec import MotorBusSpec
+from edge_runtime.loop.bus_spec import MotorBusSpec, MultiBusSpec
 from edge_runtime.loop.clock import Clock
 from edge_runtime.loop.safety import SafetyLimits
 from edge_runtime.loop.settings import RuntimeSettings
@@ -47,9 +48,17 @@ def joint_calibration(config: RobotConfig) -> JointCalibration | None:
 
 
 def motor_bus_spec(
-    config: RobotConfig, port: str | None = None, joints: JointCalibration | None = None
-) -> MotorBusSpec:
-    """How to open the configured bus (`port` overrides the config's): picklable, light."""
+    config: RobotConfig,
+    port: str | None = None,
+    joints: JointCalibration | None = None,
+    bus_ports: Mapping[str, str] | None = None,
+) -> MotorBusSpec | MultiBusSpec:
+    """How to open the configured bus, or buses (`[[buses]]`): picklable, light.
+
+    `port` overrides `[motors]`'s, `bus_ports` ({name: port}) the `[[buses]]` ports.
+    """
+    if config.buses:
+        return multi_bus_spec(config, joints, bus_ports or {})
     dynamixel = config.motors.type == "dynamixel"
     return MotorBusSpec(
         motor_type=config.motors.type,
@@ -61,6 +70,26 @@ def motor_bus_spec(
         latency_s=config.motors.latency_ms / 1000.0 if dynamixel else None,
         joints=joints,
     )
+
+
+def multi_bus_spec(
+    config: RobotConfig, joints: JointCalibration | None, ports: Mapping[str, str]
+) -> MultiBusSpec:
+    """One `MotorBusSpec` per `[[buses]]` entry, carrying its joints' ids in the robot's order."""
+    specs = []
+    for bus in config.buses:
+        dynamixel = bus.kind == "dynamixel"
+        spec = MotorBusSpec(
+            motor_type=bus.kind,
+            port=ports.get(bus.name) or bus.port,
+            motor_ids=tuple(j.id for j in config.joints if j.bus == bus.name),
+            baud=bus.baud,
+            period_s=config.period_s,
+            watchdog_ms=bus.watchdog_ms if dynamixel else None,
+            latency_s=bus.latency_ms / 1000.0 if dynamixel else None,
+        )
+        specs.append((bus.name, spec))
+    return MultiBusSpec(tuple(specs), tuple(config.motor_ids), joints)
 
 
 def open_motor_bus(

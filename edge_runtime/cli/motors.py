@@ -24,7 +24,8 @@ def _scan(args: argparse.Namespace) -> int:
     total = 0
     for servo in dxl.scan(args.port, bauds, ids):
         print(
-            f"id {servo.servo_id:3d}  model {servo.model:5d}  firmware {servo.firmware:3d}  "
+            f"id {servo.servo_id:3d}  model {servo.model:5d} {servo.model_name:<17}  "
+            f"firmware {servo.firmware:3d}  "
             f"baud {servo.baud}"
         )
         total += 1

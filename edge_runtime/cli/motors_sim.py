@@ -10,7 +10,7 @@ import argparse
 from edge_runtime.cli.groups import SIM
 from edge_runtime.cli.tree import CommandTree
 from firmware_bridge.dynamixel.bus import DynamixelConfigError
-from firmware_bridge.dynamixel.commissioning import parse_baud, parse_ids
+from firmware_bridge.dynamixel.commissioning import parse_baud, parse_ids, parse_models
 from firmware_bridge.sim.serve import check_link_path, serve_until_signal
 from firmware_bridge.sim.servo_device import SimServoChain
 from firmware_bridge.sim.servo_faults import ServoFaults
@@ -18,7 +18,7 @@ from firmware_bridge.sim.servo_faults import ServoFaults
 
 def register(cli: CommandTree) -> None:
     """Add `edgerun sim servos`."""
-    p = cli.command("servos", "simulated X-series servos on a pty, until Ctrl-C", _serve, **SIM)
+    p = cli.command("servos", "simulated DYNAMIXEL servos on a pty, until Ctrl-C", _serve, **SIM)
     p.add_argument("--ids", default="1-6", help="servo ids, e.g. 1-6")
     p.add_argument("--baud", default="1000000")
     p.add_argument("--link", required=True, help="symlink to create, e.g. /tmp/ttyDXL")
@@ -27,6 +27,7 @@ def register(cli: CommandTree) -> None:
     p.add_argument("--delay-ms", type=float, default=0.0, help="extra delay before replies")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-fast", action="store_true", help="firmware without fast sync read")
+    p.add_argument("--models", default="", help="other models, e.g. 5=2020,6=4120 (id=number)")
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -43,7 +44,10 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise DynamixelConfigError(f"bad fault setting: {exc}") from None
     link = check_link_path(args.link, DynamixelConfigError)
-    chain = SimServoChain(ids, link=link, baud=baud, faults=faults, fast_sync_read=not args.no_fast)
+    models = parse_models(args.models)
+    chain = SimServoChain(
+        ids, link=link, baud=baud, faults=faults, fast_sync_read=not args.no_fast, models=models
+    )
 
     def start() -> None:
         chain.start()

@@ -10,7 +10,7 @@ strings and the joint calibration, and imports the driver for its motor type whe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from edge_runtime.registry import load_class
@@ -41,6 +41,9 @@ class MotorBusSpec:
     watchdog_ms: int | None = None
     latency_s: float | None = None
     joints: JointCalibration | None = None
+    # {id: model number} as pairs, read by an earlier verified open (`remember_models`): an
+    # unverified open (the emergency torque off) then uses each servo's own table unasked.
+    models: tuple[tuple[int, int], ...] = ()
 
     def load_driver(self) -> type[MotorBus]:
         """The driver class for `motor_type`, imported now (nothing is opened)."""
@@ -52,6 +55,7 @@ class MotorBusSpec:
         kwargs: dict[str, Any] = {"baud": self.baud, "period_s": self.period_s}
         if self.motor_type == "dynamixel":
             kwargs["verify"] = verify
+            kwargs["models"] = dict(self.models)
         if self.watchdog_ms is not None:
             kwargs["watchdog_ms"] = self.watchdog_ms
         if self.latency_s is not None:
@@ -62,3 +66,62 @@ class MotorBusSpec:
         from edge_runtime.calibration_artifacts.offsets import CalibratedBus
 
         return CalibratedBus(bus, self.joints)
+
+
+@dataclass(frozen=True)
+class MultiBusSpec:
+    """Several named buses (`[[buses]]`) opened as one `MultiBus`, joints in the robot's order.
+
+    Each bus's own spec has no calibration: the joint calibration applies once, to the whole
+    robot, as with a single bus. If one bus fails to open, the ones already open are closed
+    (torque off) before the error goes up.
+    """
+
+    buses: tuple[tuple[str, MotorBusSpec], ...]
+    motor_ids: tuple[int, ...]
+    joints: JointCalibration | None = None
+
+    def load_driver(self) -> type[MotorBus]:
+        """Import every bus's driver now (nothing is opened); the `MultiBus` class."""
+        from firmware_bridge.multi_bus import MultiBus
+
+        for _name, spec in self.buses:
+            spec.load_driver()
+        return MultiBus
+
+    def __call__(self, verify: bool = True) -> MotorBus:
+        from firmware_bridge.multi_bus import MultiBus
+
+        opened: list[tuple[str, MotorBus]] = []
+        try:
+            for name, spec in self.buses:
+                opened.append((name, spec(verify=verify)))
+            bus: MotorBus = MultiBus(opened, self.motor_ids)
+        except BaseException:
+            for _name, done in opened:
+                done.close()
+            raise
+        if self.joints is None:
+            return bus
+        from edge_runtime.calibration_artifacts.offsets import CalibratedBus
+
+        return CalibratedBus(bus, self.joints)
+
+
+def remember_models(spec: MotorBusSpec | MultiBusSpec, bus: MotorBus) -> Any:
+    """`spec` with the servo models `bus` (opened from it, verified) read at open.
+
+    Without them an unverified open would take every servo for an X-series one, and a P- or
+    Y-series servo's torque off would go to the wrong address.
+    """
+    inner = getattr(bus, "inner", bus)  # under a CalibratedBus
+    if isinstance(spec, MultiBusSpec):
+        buses = tuple(
+            (name, remember_models(sub, part))
+            for (name, sub), part in zip(spec.buses, getattr(inner, "buses", ()))
+        )
+        return replace(spec, buses=buses)
+    numbers = getattr(inner, "model_numbers", None)
+    if not numbers:
+        return spec
+    return replace(spec, models=tuple(sorted(numbers.items())))

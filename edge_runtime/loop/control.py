@@ -25,6 +25,11 @@ from firmware_bridge.errors import BridgeError
 log = logging.getLogger(__name__)
 
 STARTUP_READS = 5
+# Before torque on nothing moves, so the start may wait out a motor device's stall (a busy
+# simulator, a loaded host; on several buses any one of them): reads go on for this long,
+# at most STARTUP_MAX_READS of them, before the start is refused.
+STARTUP_WINDOW_S = 0.5
+STARTUP_MAX_READS = 100
 
 
 class ControlLoop:
@@ -60,11 +65,12 @@ class ControlLoop:
         cleared = self.bus.clear_device_stop()
         if cleared:
             log.warning("the motor device had latched a %s stop earlier; cleared to arm", cleared)
-        for _attempt in range(STARTUP_READS):  # one lost reply must not refuse to start
+        give_up_ns = self.clock.now_ns() + int(STARTUP_WINDOW_S * 1e9)
+        for attempt in range(STARTUP_MAX_READS):  # one lost reply must not refuse to start
             state = self.bus.read_state()
-            if state.ok:
+            if state.ok or (attempt + 1 >= STARTUP_READS and self.clock.now_ns() > give_up_ns):
                 break
-        else:
+        if not state.ok:
             raise BridgeError(
                 f"cannot start: motors {sorted(state.errors)} did not report a position "
                 f"({'; '.join(state.errors.values())})"

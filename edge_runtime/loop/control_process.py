@@ -19,7 +19,7 @@ from typing import Any
 
 from edge_runtime.ipc.channels import Channels
 from edge_runtime.ipc.lifetime import die_with_parent
-from edge_runtime.loop.bus_spec import MotorBusSpec
+from edge_runtime.loop.bus_spec import MotorBusSpec, MultiBusSpec
 from edge_runtime.loop.chunks import ChunkCounts
 from edge_runtime.loop.clock import Clock, MonotonicClock
 from edge_runtime.loop.control import ControlLoop
@@ -132,7 +132,7 @@ def control_main(spec: ControlSpec, channels: Channels, conn: Any) -> None:
 
 
 def control_footprint(
-    bus: MotorBusSpec, lock_memory: bool, timeout_s: float = 60.0
+    bus: MotorBusSpec | MultiBusSpec, lock_memory: bool, timeout_s: float = 60.0
 ) -> ProcessMemory:
     """The memory a control process holds before its loop runs (zeros if it could not say).
 
@@ -159,7 +159,7 @@ def control_footprint(
             child.join()
 
 
-def _footprint_main(bus: MotorBusSpec, lock_memory: bool, conn: Any) -> None:
+def _footprint_main(bus: MotorBusSpec | MultiBusSpec, lock_memory: bool, conn: Any) -> None:
     bus.load_driver()
     if lock_memory:
         configure_realtime(priority=None, timer_slack_ns=None, lock_memory=True)

@@ -1,12 +1,16 @@
-"""`DynamixelBus`: a chain of X-series servos as a `MotorBus`, one exchange per call.
+"""`DynamixelBus`: a chain of DYNAMIXEL servos as a `MotorBus`, one exchange per call.
 
-Per control period the loop costs two frames: `write_goal` is one SYNC_WRITE of goal position
-(no answer), `read_state` one FAST_SYNC_READ of present current, velocity and position
-(addresses 126..135, one answer packet for the whole chain). When the fast read fails (old
-firmware, a missing servo, a corrupted answer) the same period falls back to a plain SYNC_READ,
-whose per-servo answers let the others through while the missing one is reported; retries are
-bounded so they fit inside `period_s`. After three fast failures in a row the bus stays on
-plain sync reads and tries the fast form again every 200 reads.
+Per control period the loop costs two frames per control-table layout (`layout_group`; a chain
+of one family is one layout): `write_goal` is one SYNC_WRITE of goal position (no answer),
+`read_state` one FAST_SYNC_READ of present current, velocity and position (one answer packet
+for the whole group). When the fast read fails (old firmware, a missing servo, a corrupted
+answer) the same period falls back to a plain SYNC_READ, whose per-servo answers let the others
+through while the missing one is reported; retries are bounded so they fit inside `period_s`.
+After three fast failures in a row a group stays on plain sync reads and tries the fast form
+again every 200 reads.
+
+Each servo's model number, read by the PING at open, picks its control table and units
+(`models`): X-, P- and Y-series positions, velocities and currents all come out in SI units.
 
 `enable()` holds every servo where it is (goal := present), turns torque on and arms the Bus
 Watchdog, so servos stop on their own if this process dies. `disable()` turns torque off on
@@ -16,47 +20,28 @@ every servo, continuing past the ones that fail, and names them at the end.
 from __future__ import annotations
 
 import logging
-import struct
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
 from firmware_bridge.base import JointState, MotorBus
 from firmware_bridge.dynamixel import instructions as ins
 from firmware_bridge.dynamixel.client import ServoClient
-from firmware_bridge.dynamixel.control_table import (
-    AMPS_PER_TICK,
-    BAUD_INDEX,
-    CENTER_TICKS,
-    RAD_PER_TICK,
-    RAD_S_PER_TICK,
-    STATE_ADDRESS,
-    STATE_SIZE,
-    item,
-)
-from firmware_bridge.dynamixel.fast_cycle import FastStateReply, GoalFrame
+from firmware_bridge.dynamixel.control_table import BAUD_INDEX
+from firmware_bridge.dynamixel.layout_group import STATE_SIZE, LayoutGroup, Readings
 from firmware_bridge.dynamixel.link import DynamixelLink, DynamixelLinkStats
-from firmware_bridge.dynamixel.protocol import MAX_ID, STATUS, decode_frame
+from firmware_bridge.dynamixel.models import XM430_W350, ServoModel, model_for
+from firmware_bridge.dynamixel.protocol import MAX_ID
 from firmware_bridge.errors import BridgeError, MotorBusError, MotorNotFoundError
 
 log = logging.getLogger(__name__)
-
-_STATE_FIELDS = "hii"  # present current, velocity, position (126..135)
-_STATE = struct.Struct("<" + _STATE_FIELDS)
-_GOAL = item("goal_position")
-_TORQUE = item("torque_enable")
-_WATCHDOG = item("bus_watchdog")
-_TICKS_PER_RAD = 1.0 / RAD_PER_TICK
-_INT32 = (-(2**31), 2**31 - 1)
-FAST_STRIKES = 3
-FAST_RETRY_EVERY = 200
-
 
 TORQUE_OFF_ATTEMPTS = 3
 # Reads of the state torque-on holds at: a read retries only within half a period, and a
 # loaded machine (or a busy simulated chain) can miss that more than once in a row.
 ENABLE_READ_ATTEMPTS = 5
+VERIFY_RETRY_ATTEMPTS = 3  # pings for a servo that missed the first round at open
 
 
 class DynamixelConfigError(BridgeError, ValueError):
@@ -64,12 +49,16 @@ class DynamixelConfigError(BridgeError, ValueError):
 
 
 class DynamixelBus(MotorBus):
-    """X-series servos on one serial port, positions in radians (2048 ticks = 0 rad).
+    """DYNAMIXEL servos on one serial port, positions in radians (0 rad = centre of range).
 
     `period_s` is the control period the retries must fit in (`retry_fraction` of it).
     `latency_s` is the allowance beyond wire time for the adapter and the OS: 3 ms suits a
     U2D2 with the 1 ms latency timer; a simulated chain on a loaded machine may need more.
-    `verify` pings every servo at open so a wrong id or baud fails here, in one sentence.
+    `verify` pings every servo at open so a wrong id or baud fails here, in one sentence; the
+    pings' model numbers pick each servo's control table. Without `verify` nothing is sent
+    at open (an emergency torque off must reach the wire first): `models` ({id: model
+    number}, e.g. what an earlier verified open read) says which table each servo has, and a
+    servo it does not name is taken for an XM430.
     """
 
     def __init__(
@@ -83,6 +72,7 @@ class DynamixelBus(MotorBus):
         fast_sync_read: bool = True,
         retry_fraction: float = 0.5,
         verify: bool = True,
+        models: Mapping[int, int] | None = None,
     ) -> None:
         super().__init__(motor_ids)
         bad = [i for i in self.motor_ids if not 0 <= i <= MAX_ID]
@@ -90,7 +80,7 @@ class DynamixelBus(MotorBus):
             raise DynamixelConfigError(f"Dynamixel ids must be within 0..{MAX_ID}, got {bad}")
         if baud not in BAUD_INDEX:
             raise DynamixelConfigError(
-                f"X-series servos do not run at {baud} baud; use one of {sorted(BAUD_INDEX)}"
+                f"Dynamixel servos here run at {sorted(BAUD_INDEX)} baud, not {baud}; pick one"
             )
         if not 0 <= watchdog_ms <= 127 * 20:
             raise DynamixelConfigError(f"watchdog_ms must be within 0..2540, got {watchdog_ms}")
@@ -100,30 +90,37 @@ class DynamixelBus(MotorBus):
         self.link = DynamixelLink(port, baud, latency_s)
         self.link.open()
         self.client = ServoClient(self.link)
-        self._goal = ins.SyncWriteEncoder(_GOAL.address, self.motor_ids)
-        self._goal_frame = GoalFrame(_GOAL.address, self.motor_ids)
-        self._fast_frame = ins.sync_read(STATE_ADDRESS, STATE_SIZE, self.motor_ids, fast=True)
-        self._fast_reply = FastStateReply(self.motor_ids, STATE_SIZE, _STATE_FIELDS)
-        self._fast_answer = self._fast_reply.new_buffer()
-        self._si_pack = struct.Struct(f"<{3 * len(self.motor_ids)}d")
-        self._fast_allowed = fast_sync_read
-        self._fast = fast_sync_read
-        self._fast_strikes = 0
-        self._reads = 0
-        self._index = {servo_id: k for k, servo_id in enumerate(self.motor_ids)}
         self.enabled = False
-        if verify:
-            try:
-                self._verify_present()
-            except BridgeError:
-                self.link.close()
-                raise
+        try:
+            numbers = self._verify_present() if verify else dict(models or {})
+            self.models = {i: model_for(numbers.get(i, XM430_W350)) for i in self.motor_ids}
+        except BridgeError:
+            self.link.close()
+            raise
+        self.client.models.update(self.models)
+        self._groups = self._make_groups(fast_sync_read)
 
-    def _verify_present(self) -> None:
-        """Ping every servo once, so a wrong baud rate or id fails here in one sentence."""
-        missing = [i for i in self.motor_ids if self.client.ping(i) is None]
+    def _make_groups(self, fast: bool) -> list[tuple[LayoutGroup, list[int]]]:
+        """One group per layout, in the order of first appearance, with its servos' indices."""
+        by_layout: dict[tuple[int, int], list[int]] = {}
+        for k, servo_id in enumerate(self.motor_ids):
+            by_layout.setdefault(self.models[servo_id].layout, []).append(k)
+        groups = []
+        for index in by_layout.values():
+            ids = [self.motor_ids[k] for k in index]
+            groups.append((LayoutGroup(self.link, ids, [self.models[i] for i in ids], fast), index))
+        return groups
+
+    def _verify_present(self) -> dict[int, int]:
+        """Ping every servo once: {id: model number}, or one sentence on what is missing."""
+        answers = {i: self.client.ping(i) for i in self.motor_ids}
+        # A second, longer round for the silent ones only: a busy simulator or a loaded host can
+        # miss two pings; it costs time only when something is wrong, and only at open.
+        for servo_id in [i for i, info in answers.items() if info is None]:
+            answers[servo_id] = self.client.ping(servo_id, attempts=VERIFY_RETRY_ATTEMPTS)
+        missing = [i for i, info in answers.items() if info is None]
         if not missing:
-            return
+            return {i: info[0] for i, info in answers.items() if info is not None}
         where = f"on {self.link.port} at {self.link.baud} baud"
         if len(missing) == len(self.motor_ids):
             raise MotorNotFoundError(
@@ -142,110 +139,66 @@ class DynamixelBus(MotorBus):
 
     @property
     def using_fast_sync_read(self) -> bool:
-        return self._fast
+        return all(group.fast for group, _index in self._groups)
+
+    def model(self, servo_id: int) -> ServoModel:
+        """The model servo `servo_id` answered with (its table and units)."""
+        return self.models[servo_id]
+
+    @property
+    def model_numbers(self) -> dict[int, int]:
+        """{id: model number}: what a later unverified open needs to use the same tables."""
+        return {servo_id: model.number for servo_id, model in self.models.items()}
 
     # -- the control period --------------------------------------------------------------------
 
     def read_state(self) -> JointState:
         start = time.monotonic()
-        self._reads += 1
-        if not self._fast and self._fast_allowed and self._reads % FAST_RETRY_EVERY == 0:
-            self._fast = True
-        if self._fast:
-            state = self._read_fast()
-            if state is not None:
-                return state
+        errors: dict[int, str] = {}
+        if len(self._groups) == 1:  # one family: the group's order is the bus's order
+            currents, velocities, positions = self._read_group(self._groups[0][0], start, errors)
+        else:
+            n = len(self.motor_ids)
+            currents, velocities, positions = [0.0] * n, [0.0] * n, [0.0] * n
+            for group, index in self._groups:
+                c, v, p = self._read_group(group, start, errors)
+                for k, i in enumerate(index):
+                    currents[i], velocities[i], positions[i] = c[k], v[k], p[k]
+        n = len(self.motor_ids)
+        si = np.array(currents + velocities + positions)
+        return JointState(
+            positions_rad=si[2 * n :], velocities_rad_s=si[n : 2 * n], currents_a=si[:n],
+            stamp_ns=time.monotonic_ns(), errors=errors,
+        )  # fmt: skip
+
+    def _read_group(self, group: LayoutGroup, start: float, errors: dict[int, str]) -> Readings:
+        """The group's readings: fast when it can, else plain sync reads within the budget."""
+        result = group.read_fast()
+        if isinstance(result, tuple):
+            return result
+        if isinstance(result, dict):  # a servo flagged an error: name it
+            return group.readings(result, errors)
         found: dict[int, tuple[int, bytes]] = {}
-        missing = list(self.motor_ids)
+        missing = list(group.ids)
         for attempt in range(3):
             if attempt:  # a retry only when a whole one still fits in the budget
                 n = len(missing)
                 worst = self.link.timing.timeout_s(14 + n, (11 + STATE_SIZE) * n, n)
                 if time.monotonic() - start + worst > self.retry_budget_s:
                     break
-            found.update(self._read_sync(missing))
-            missing = [i for i in self.motor_ids if i not in found]
+            found.update(group.read_sync(missing))
+            missing = [i for i in group.ids if i not in found]
             if not missing:
                 break
-        return self._state(found, missing)
-
-    def _read_fast(self) -> JointState | None:
-        """One fast sync read into a preallocated buffer, checked and decoded in bulk."""
-        answer = self._fast_answer
-        reply = self._fast_reply
-        got = self.link.exchange_fixed(self._fast_frame, answer)
-        if got == reply.size and reply.valid(answer):
-            self._fast_strikes = 0
-            if reply.has_errors(answer):  # rare: let the general path name the errors
-                packet = decode_frame(bytes(answer))
-                found = ins.parse_fast_sync_read(packet, self.motor_ids, STATE_SIZE)
-                return self._state(found, [])
-            # Scaled in Python and packed into one new array: for 3 x 12 values that is
-            # cheaper than numpy ufuncs, whose dispatch dominates on a cold cache.
-            raw = reply.values(answer)  # current, velocity, position per servo
-            n = len(self.motor_ids)
-            si = np.empty(3 * n)
-            self._si_pack.pack_into(
-                si, 0,
-                *[c * AMPS_PER_TICK for c in raw[0::3]],
-                *[v * RAD_S_PER_TICK for v in raw[1::3]],
-                *[(p - CENTER_TICKS) * RAD_PER_TICK for p in raw[2::3]],
-            )  # fmt: skip
-            return JointState(
-                positions_rad=si[2 * n :], velocities_rad_s=si[n : 2 * n], currents_a=si[:n],
-                stamp_ns=time.monotonic_ns(),
-            )  # fmt: skip
-        if got == reply.size:
-            self.link.stats.crc_errors += 1  # every byte came, but not the answer we asked for
-        self._fast_strikes += 1
-        if self._fast_strikes >= FAST_STRIKES:
-            self._fast = False
-            self._fast_strikes = 0
-            log.info("%s: fast sync read keeps failing; using plain sync read", self.link.port)
-        return None
-
-    def _read_sync(self, ids: Sequence[int]) -> dict[int, tuple[int, bytes]]:
-        frame = ins.sync_read(STATE_ADDRESS, STATE_SIZE, ids)
-        wanted = set(ids)
-        found: dict[int, tuple[int, bytes]] = {}
-        for packet in self.link.exchange(frame, len(ids), len(ids) * (11 + STATE_SIZE)):
-            if packet.instruction != STATUS or packet.id not in wanted:
-                continue
-            if len(packet.params) == STATE_SIZE or packet.error & 0x7F:
-                found[packet.id] = (packet.error, packet.params)
-        return found
-
-    def _state(self, found: dict[int, tuple[int, bytes]], missing: list[int]) -> JointState:
-        n = len(self.motor_ids)
-        raw = np.full((3, n), np.nan)
-        errors = {i: "no valid answer (timeout or corrupted packet)" for i in missing}
-        for servo_id, (error, data) in found.items():
-            if error:
-                errors[servo_id] = ins.describe_error(error)
-                if error & 0x7F:
-                    continue  # a refused read carries no data; an alert alone still does
-            k = self._index[servo_id]
-            raw[:, k] = _STATE.unpack(data)
-        return JointState(
-            positions_rad=(raw[2] - CENTER_TICKS) * RAD_PER_TICK,
-            velocities_rad_s=raw[1] * RAD_S_PER_TICK,
-            currents_a=raw[0] * AMPS_PER_TICK,
-            stamp_ns=time.monotonic_ns(),
-            errors=errors,
-        )
+        return group.readings(found, errors)
 
     def _write_goal(self, positions_rad: np.ndarray) -> None:
-        # round() is round-half-even, as np.rint: the same ticks as the general encoder.
-        ticks = [round(p * _TICKS_PER_RAD + CENTER_TICKS) for p in positions_rad.tolist()]
-        try:
-            frame = self._goal_frame.encode(ticks)
-        except struct.error:  # beyond int32: clip (the general path below does the same)
-            frame = None
-        if frame is None:  # out of range, or a frame that needs byte stuffing
-            clipped = np.clip(np.array(ticks, dtype=np.float64), *_INT32)
-            frame = self._goal.encode_array(clipped)
-        self.link.send(frame)
-        self.link.stats.exchanges += 1
+        positions = positions_rad.tolist()
+        if len(self._groups) == 1:
+            self._groups[0][0].write_goal(positions)
+            return
+        for group, index in self._groups:
+            group.write_goal([positions[i] for i in index])
 
     # -- torque --------------------------------------------------------------------------------
 
@@ -265,8 +218,8 @@ class DynamixelBus(MotorBus):
                     f"report their position ({'; '.join(sorted(set(state.errors.values())))})"
                 )
             # Confirmed, one by one: a lost goal write here would make torque-on jump.
-            ticks = np.rint(state.positions_rad / RAD_PER_TICK + CENTER_TICKS).astype(int)
-            for servo_id, tick in zip(self.motor_ids, ticks.tolist()):
+            for servo_id, position in zip(self.motor_ids, state.positions_rad.tolist()):
+                tick = self.models[servo_id].item("goal_position").from_si(position)
                 self.client.write_item(servo_id, "goal_position", tick)
             for servo_id in self.motor_ids:
                 self.client.write_item(servo_id, "torque_enable", 1)
@@ -283,11 +236,15 @@ class DynamixelBus(MotorBus):
     def disable(self) -> None:
         """Torque off everywhere: one broadcast, then a confirmed write per servo."""
         self.enabled = False
-        try:
-            off = {servo_id: b"\x00" for servo_id in self.motor_ids}
-            self.link.exchange(ins.sync_write(_TORQUE.address, 1, off), 0, 0)
-        except MotorBusError as exc:
-            log.warning("torque-off broadcast failed: %s", exc)
+        by_address: dict[int, dict[int, bytes]] = {}
+        for servo_id in self.motor_ids:
+            address = self.models[servo_id].item("torque_enable").address
+            by_address.setdefault(address, {})[servo_id] = b"\x00"
+        for address, off in by_address.items():  # one broadcast per family
+            try:
+                self.link.exchange(ins.sync_write(address, 1, off), 0, 0)
+            except MotorBusError as exc:
+                log.warning("torque-off broadcast failed: %s", exc)
         failed: dict[int, str] = {}
         for servo_id in self.motor_ids:
             # A lost or late reply is not a servo holding torque: confirm a few times before

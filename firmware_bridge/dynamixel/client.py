@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from firmware_bridge.dynamixel import instructions as ins
 from firmware_bridge.dynamixel.control_table import Item, item
 from firmware_bridge.dynamixel.link import DynamixelLink
+from firmware_bridge.dynamixel.models import ServoModel
 from firmware_bridge.dynamixel.protocol import BROADCAST_ID, MAX_ID, STATUS, Packet
 from firmware_bridge.dynamixel.timing import BROADCAST_PING_SLOT_S
 from firmware_bridge.errors import MotorBusError, MotorTimeoutError, ProtocolError
@@ -52,6 +53,13 @@ class ServoClient:
         self.link = link
         self.attempts = attempts
         self.min_timeout_s = min_timeout_s
+        # Each servo's model (its table); items of servos not listed are the XM430's.
+        self.models: dict[int, ServoModel] = {}
+
+    def item_of(self, servo_id: int, name: str) -> Item:
+        """Item `name` in servo `servo_id`'s own control table (X-series when unknown)."""
+        model = self.models.get(servo_id)
+        return model.item(name) if model is not None else item(name)
 
     def _status(self, servo_id: int, frame: bytes, rx_bytes: int, attempts: int = 0) -> Packet:
         timeout = max(self.min_timeout_s, self.link.timing.timeout_s(len(frame), rx_bytes))
@@ -115,11 +123,11 @@ class ServoClient:
         self._raise_for(packet, servo_id, "writing", address, entry)
 
     def read_item(self, servo_id: int, name: str) -> int:
-        entry = item(name)
+        entry = self.item_of(servo_id, name)
         return entry.decode(self.read(servo_id, entry.address, entry.size, entry))
 
     def write_item(self, servo_id: int, name: str, raw: int) -> None:
-        entry = item(name)
+        entry = self.item_of(servo_id, name)
         if not entry.writable:
             raise ServoRefusedError(f"{entry.name} is read-only", servo_id, 7)
         self.write(servo_id, entry.address, entry.encode(raw), entry)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from firmware_bridge.base import JointState
 from firmware_bridge.dynamixel.bus import DynamixelConfigError
 from firmware_bridge.dynamixel.client import ServoClient
-from firmware_bridge.dynamixel.control_table import BAUD_INDEX, Item, describe_hardware_error, item
+from firmware_bridge.dynamixel.control_table import BAUD_INDEX, Item, describe_hardware_error
 from firmware_bridge.dynamixel.link import DynamixelLink
+from firmware_bridge.dynamixel.models import UnknownModelError, any_item, model_for, model_name
 from firmware_bridge.dynamixel.protocol import MAX_ID
 
 # The order `scan --baud all` tries: the usual rate (1 Mbaud) and the factory default first.
@@ -32,6 +33,11 @@ class FoundServo:
     model: int
     firmware: int
     baud: int
+
+    @property
+    def model_name(self) -> str:
+        """'PH54-200-S500-R' for 2020; 'unknown' without a checked control table."""
+        return model_name(self.model)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,25 @@ def parse_ids(text: str) -> list[int]:
     if not ids or min(ids) < 0 or max(ids) > MAX_ID:
         raise DynamixelConfigError(f"servo ids must be within 0..{MAX_ID}, got '{text}'")
     return sorted(ids)
+
+
+def parse_models(text: str) -> dict[int, int]:
+    """'5=2020,6=4120' -> {5: 2020, 6: 4120} (id = model number), each a checked model."""
+    models: dict[int, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        servo_id, _, number = part.partition("=")
+        try:
+            models[int(servo_id)] = int(number)
+        except ValueError:
+            raise DynamixelConfigError(
+                f"cannot read '{part}' as id=model; write them like 5=2020,6=4120"
+            ) from None
+    for number in models.values():
+        try:
+            model_for(number)
+        except UnknownModelError as exc:
+            raise DynamixelConfigError(str(exc)) from None
+    return models
 
 
 def parse_baud(text: str | int) -> int:
@@ -119,9 +144,10 @@ def find_servos(port: str, baud: int) -> list[int]:
 
 
 def read_item(port: str, baud: int, servo_id: int, name: str) -> ItemValue:
-    """Read item `name` (dashes or underscores) of servo `servo_id`."""
-    entry = item(name)
+    """Read item `name` (dashes or underscores) of servo `servo_id`, in its model's table."""
+    any_item(name)  # a misspelt name fails before the port opens
     with open_client(port, baud) as client:
+        entry = _servo_item(client, servo_id, name)
         return ItemValue(servo_id, entry, client.read_item(servo_id, entry.name))
 
 
@@ -130,10 +156,28 @@ def write_item(
 ) -> ItemValue:
     """Write `value` to item `name`: raw integer ticks, or in the item's unit with `si`.
 
-    The value is checked against the item before the port opens: a fraction without `si`
-    would be silently truncated, and a value the item cannot hold would be refused by the servo.
+    The value is checked before the port opens (against the X-series item, or any family's
+    for a name the X-series lacks): a fraction without `si` would be silently truncated, and a
+    value the item cannot hold would be refused by the servo. Once the servo's model is known
+    the value is converted and checked again with its own item (P/Y units differ).
     """
-    entry = item(name)
+    _raw_value(any_item(name), value, si)
+    with open_client(port, baud) as client:
+        entry = _servo_item(client, servo_id, name)
+        raw = _raw_value(entry, value, si)
+        client.write_item(servo_id, entry.name, raw)
+    return ItemValue(servo_id, entry, raw)
+
+
+def _servo_item(client: ServoClient, servo_id: int, name: str) -> Item:
+    """Item `name` in the table of the model servo `servo_id` answers a ping with."""
+    info = client.ping(servo_id)
+    if info is not None and model_name(info[0]) != "unknown":
+        client.models[servo_id] = model_for(info[0])
+    return client.item_of(servo_id, name)
+
+
+def _raw_value(entry: Item, value: str | float, si: bool) -> int:
     try:
         number = float(value)
     except ValueError:
@@ -148,9 +192,7 @@ def write_item(
         entry.encode(raw)
     except ValueError as exc:
         raise DynamixelConfigError(str(exc)) from None
-    with open_client(port, baud) as client:
-        client.write_item(servo_id, entry.name, raw)
-    return ItemValue(servo_id, entry, raw)
+    return raw
 
 
 def set_id(port: str, baud: int, servo_id: int, new_id: int) -> bool:

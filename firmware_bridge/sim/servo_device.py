@@ -1,4 +1,7 @@
-"""A chain of simulated X-series servos on a pseudo-terminal, answering Protocol 2.0.
+"""A chain of simulated DYNAMIXEL servos on a pseudo-terminal, answering Protocol 2.0.
+
+Each servo may be another model (`models`: id -> model number; X-, P- or Y-series), so a mixed
+chain answers a scan with its models and every servo at its own addresses and units.
 
 Any correct Protocol 2.0 client can open `chain.port` (the ROBOTIS SDK included) and talk to
 it like a U2D2 with servos behind it. Physics is delegated to a `ServoPlant`: on every write
@@ -25,12 +28,6 @@ from pathlib import Path
 
 import numpy as np
 
-from firmware_bridge.dynamixel.control_table import (
-    AMPS_PER_TICK,
-    CENTER_TICKS,
-    RAD_PER_TICK,
-    RAD_S_PER_TICK,
-)
 from firmware_bridge.dynamixel.protocol import (
     BROADCAST_ID,
     Instruction,
@@ -41,14 +38,12 @@ from firmware_bridge.dynamixel.protocol import (
 from firmware_bridge.sim.plant import FirstOrderPlant, ServoPlant
 from firmware_bridge.sim.pty_port import PtyDevice
 from firmware_bridge.sim.servo_faults import FaultInjector, ServoFaults
-from firmware_bridge.sim.servo_group import PRESENT, bulk_instruction, sync_instruction
+from firmware_bridge.sim.servo_group import bulk_instruction, sync_instruction
 from firmware_bridge.sim.servo_model import SimServo
 from firmware_bridge.sim.servo_witness import ServoWitness
 
-_PRESENT_STRUCT = struct.Struct("<hii")  # present current, velocity, position at 126
+_PRESENT_STRUCT = struct.Struct("<hii")  # present current, velocity, position (X: at 126)
 _READS = {Instruction.READ, Instruction.SYNC_READ, Instruction.BULK_READ}
-_GOAL_POSITION = range(116, 120)
-_TORQUE_ENABLE = 64
 _SPEEDS = {
     getattr(termios, name): int(name[1:])
     for name in dir(termios)
@@ -76,12 +71,15 @@ class SimServoChain(PtyDevice):
         model_number: int = 1020,
         firmware: int = 46,
         witness: ServoWitness | None = None,
+        models: dict[int, int] | None = None,
     ) -> None:
+        """`model_number` for every servo, unless `models` ({id: model number}) names another."""
         super().__init__(link=link, name="sim-servos")
         order = sorted(int(i) for i in ids)
         if not order or len(set(order)) != len(order) or not all(0 <= i <= 252 for i in order):
             raise ValueError(f"servo ids must be unique and within 0..252, got {order}")
-        self.servos = [SimServo(i, baud, model_number, firmware) for i in order]
+        models = models or {}
+        self.servos = [SimServo(i, baud, models.get(i, model_number), firmware) for i in order]
         self.plant: ServoPlant = plant if plant is not None else FirstOrderPlant(len(order))
         self.faults = FaultInjector(faults)
         self.silent: set[int] = set()
@@ -155,10 +153,11 @@ class SimServoChain(PtyDevice):
         servo.apply_write(address, value)
         end = address + len(value)
         if self.witness is not None:
-            if address < _GOAL_POSITION.stop and _GOAL_POSITION.start < end:
-                self._witness(servo, "goal", struct.unpack_from("<i", servo.table, 116)[0])
-            if address <= _TORQUE_ENABLE < end:
-                self._witness(servo, "torque", servo.table[_TORQUE_ENABLE])
+            goal_at = servo.goal_at
+            if address < goal_at + 4 and goal_at < end:
+                self._witness(servo, "goal", struct.unpack_from("<i", servo.table, goal_at)[0])
+            if address <= servo.torque_at < end:
+                self._witness(servo, "torque", servo.table[servo.torque_at])
         return servo.touches_goal(address, len(value))
 
     def _line_baud(self) -> int | None:
@@ -169,23 +168,28 @@ class SimServoChain(PtyDevice):
 
     def _refresh_present(self) -> None:
         positions, velocities, currents = self.plant.measure()
-        i32 = (-(2**31), 2**31 - 1)
-        pos = np.clip(np.rint(np.asarray(positions) / RAD_PER_TICK + CENTER_TICKS), *i32)
-        vel = np.clip(np.rint(np.asarray(velocities) / RAD_S_PER_TICK), *i32)
-        cur = np.clip(np.rint(np.asarray(currents) / AMPS_PER_TICK), -32768, 32767)
-        # With torque off the motor driver is off: a servo reports no current, whatever load
-        # the plant computes.
-        cur = np.where([s.torque_on for s in self.servos], cur, 0)
         tick = struct.pack("<H", int(time.monotonic() * 1000) & 0x7FFF)
-        rows = zip(cur.astype(np.int64).tolist(), vel.astype(np.int64).tolist(),
-                   pos.astype(np.int64).tolist())  # fmt: skip
-        for servo, (c, v, p) in zip(self.servos, rows):
-            servo.table[120:122] = tick
-            servo.table[126:136] = _PRESENT_STRUCT.pack(c, v, p)
+        rows = zip(np.asarray(positions).tolist(), np.asarray(velocities).tolist(),
+                   np.asarray(currents).tolist())  # fmt: skip
+        for servo, (p, v, c) in zip(self.servos, rows):
+            model = servo.model
+            pos = _clip(round(p / model.rad_per_tick) + model.center_ticks, 2**31)
+            vel = _clip(round(v / model.rad_s_per_tick), 2**31)
+            # With torque off the motor driver is off: a servo reports no current, whatever
+            # load the plant computes.
+            cur = _clip(round(c / model.amps_per_tick), 2**15) if servo.torque_on else 0
+            servo.table[servo.tick_at : servo.tick_at + 2] = tick
+            _PRESENT_STRUCT.pack_into(servo.table, servo.state_at, cur, vel, pos)
 
     def _command_plant(self) -> None:
-        raw = [struct.unpack_from("<i", s.table, 116)[0] for s in self.servos]
-        goals_rad = (np.array(raw, dtype=np.float64) - CENTER_TICKS) * RAD_PER_TICK
+        goals_rad = np.array(
+            [
+                (struct.unpack_from("<i", s.table, s.goal_at)[0] - s.model.center_ticks)
+                * s.model.rad_per_tick
+                for s in self.servos
+            ],
+            dtype=np.float64,
+        )
         torque = np.array([s.torque_on for s in self.servos], dtype=bool)
         self.plant.command(goals_rad, torque)
 
@@ -193,7 +197,7 @@ class SimServoChain(PtyDevice):
         """Goal := present position, so torque-on or a watchdog stop holds the motor in place."""
         self._refresh_present()
         for servo in self.servos:
-            servo.table[116:120] = servo.table[132:136]
+            _hold(servo)
         self._command_plant()
 
     def _check_watchdogs(self) -> None:
@@ -203,7 +207,7 @@ class SimServoChain(PtyDevice):
             self.stats.watchdog_trips += len(tripped)
             self._refresh_present()
             for servo in tripped:
-                servo.table[116:120] = servo.table[132:136]
+                _hold(servo)
                 self._witness(servo, "watchdog", 1)
             self._command_plant()
 
@@ -253,7 +257,8 @@ class SimServoChain(PtyDevice):
                 data = bytes(servo.table[0:2]) + bytes(servo.table[6:7])
             elif inst == Instruction.READ and len(p) == 4:
                 address, length = struct.unpack("<HH", p)
-                if address < PRESENT.stop and PRESENT.start < address + length:
+                present = servo.present_range
+                if address < present.stop and present.start < address + length:
                     self._refresh_present()
                 err, data = servo.read(address, length)
             elif inst in (Instruction.WRITE, Instruction.REG_WRITE) and len(p) >= 3:
@@ -263,14 +268,14 @@ class SimServoChain(PtyDevice):
                     changed |= self._accept(servo, address, p[2:])
                 elif not err:
                     servo.pending = (address, p[2:])
-                    servo.table[69] = 1
+                    servo.table[servo.registered_at] = 1
             elif inst == Instruction.ACTION:
                 if servo.pending is not None:
                     address, value = servo.pending
                     if not servo.check_write(address, value):
                         changed |= self._accept(servo, address, value)
                     servo.pending = None
-                    servo.table[69] = 0
+                    servo.table[servo.registered_at] = 0
             elif inst == Instruction.REBOOT:
                 servo.reset_ram()
                 changed = True
@@ -291,5 +296,16 @@ class SimServoChain(PtyDevice):
 
     @staticmethod
     def _answers(servo: SimServo, inst: int) -> bool:
-        level = servo.table[68]
+        level = servo.status_return_level
         return inst == Instruction.PING or level >= 2 or (level == 1 and inst in _READS)
+
+
+def _clip(value: int, bound: int) -> int:
+    """Clip to a signed integer of `bound` = 2**(bits-1), as the servo's register holds it."""
+    return max(-bound, min(bound - 1, value))
+
+
+def _hold(servo: SimServo) -> None:
+    """Goal position := present position (both 4-byte, at the model's addresses)."""
+    present_at = servo.state_at + 6  # after current (2) and velocity (4)
+    servo.table[servo.goal_at : servo.goal_at + 4] = servo.table[present_at : present_at + 4]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
-from firmware_bridge.dynamixel.control_table import TABLE_SIZE
 from firmware_bridge.dynamixel.instructions import encode_fast_sync_reply
 from firmware_bridge.dynamixel.protocol import Instruction, Packet, encode_status
 from firmware_bridge.sim.servo_model import SimServo
@@ -17,7 +16,12 @@ from firmware_bridge.sim.servo_model import SimServo
 if TYPE_CHECKING:
     from firmware_bridge.sim.servo_device import SimServoChain
 
-PRESENT = range(120, 148)  # reads overlapping this ask the plant first
+
+def _reads_present(servos: list[SimServo], address: int, length: int) -> bool:
+    """A read overlapping any addressed servo's present values asks the plant first."""
+    return any(
+        address < s.present_range.stop and s.present_range.start < address + length for s in servos
+    )
 
 
 def sync_instruction(
@@ -43,12 +47,12 @@ def sync_instruction(
             chain._command_plant()
         return []
     ids = list(p[4:])
-    if address < PRESENT.stop and PRESENT.start < address + length:
+    if _reads_present([by_id[i] for i in ids if i in by_id], address, length):
         chain._refresh_present()
     if packet.instruction == Instruction.FAST_SYNC_READ:
         if not chain.fast_sync_read:
             return []  # older firmware: a broadcast it does not know goes unanswered
-        if length == 0 or address + length > TABLE_SIZE:
+        if length == 0 or any(address + length > len(by_id[i].table) for i in ids if i in by_id):
             return []  # outside the control table: no servo can build this answer
         blocks = []
         for servo_id in ids:
@@ -101,7 +105,7 @@ def bulk_instruction(
                     changed |= chain._accept(servo, address, value)
         elif servo is not None:
             servo.feed(now)
-            if not refreshed and address < PRESENT.stop and PRESENT.start < address + length:
+            if not refreshed and _reads_present([servo], address, length):
                 chain._refresh_present()
                 refreshed = True
             err, data = servo.read(address, length)

@@ -1,4 +1,7 @@
-"""One simulated X-series servo: its control table and the rules a real one enforces.
+"""One simulated DYNAMIXEL servo (X-, P- or Y-series): its control table and the rules it enforces.
+
+The model number picks the table (`firmware_bridge.dynamixel.models`), so a simulated PH54 or
+YM080 answers at its own addresses, in its own units, as the real one does.
 
 The rules a driver must cope with are kept: EEPROM items (below address 64) refuse writes with
 torque on, read-only items refuse writes, out-of-range values give a Data Range error, and the
@@ -15,26 +18,14 @@ import functools
 import time
 from typing import NamedTuple
 
-from firmware_bridge.dynamixel.control_table import (
-    BAUD_INDEX,
-    BAUD_RATES,
-    ITEMS,
-    TABLE_SIZE,
-    Item,
-    item,
-)
+from firmware_bridge.dynamixel.control_table import BAUD_INDEX, BAUD_RATES, Item
+from firmware_bridge.dynamixel.models import ServoModel, model_for
 
 ERR_RANGE = 4
 ERR_LENGTH = 5
 ERR_ACCESS = 7
 ALERT = 0x80  # status ERR bit: read Hardware Error Status
 
-_TORQUE = item("torque_enable")
-_WATCHDOG = item("bus_watchdog")
-_SHUTDOWN = item("shutdown")
-_HARDWARE_ERROR = item("hardware_error_status")
-_GOALS = (item("goal_pwm"), item("goal_current"), item("goal_velocity"), item("goal_position"))
-_GOAL_RANGE = range(_GOALS[0].address, _GOALS[-1].address + 4)
 _OPERATING_MODES = {0, 1, 3, 4, 5, 16}
 
 
@@ -51,9 +42,11 @@ class _Span(NamedTuple):
 
 
 @functools.lru_cache(maxsize=256)
-def _touched(address: int, end: int) -> _Span:
+def _touched(model: ServoModel, address: int, end: int) -> _Span:
     """What a write to [address, end) touches, cached: sync writes repeat one span each period."""
-    items = tuple(e for e in ITEMS.values() if e.address < end and address < e.address + e.size)
+    items = tuple(
+        e for e in model.items.values() if e.address < end and address < e.address + e.size
+    )
     return _Span(
         items,
         read_only=any(not e.writable for e in items),
@@ -67,13 +60,29 @@ class SimServo:
     """Control table plus the checks applied to writes. Not thread-safe: the chain locks."""
 
     def __init__(self, servo_id: int, baud: int, model_number: int, firmware: int) -> None:
-        self.table = bytearray(TABLE_SIZE)
-        for entry in ITEMS.values():
+        self.model = model = model_for(model_number)
+        self.table = bytearray(model.table_size)
+        for entry in model.items.values():
             self.table[entry.address : entry.address + entry.size] = entry.encode(entry.default)
+        item = model.item
+        self._torque = item("torque_enable")
+        self._watchdog = item("bus_watchdog")
+        self._shutdown = model.items.get("shutdown")  # the Y-series has none
+        # The Y-series reports faults in Error Code instead of Hardware Error Status.
+        self._hardware_error = model.items.get("hardware_error_status") or item("error_code")
+        self._baud = item("baud_rate")
+        self.status_level_at = item("status_return_level").address
+        self.registered_at = item("registered_instruction").address
+        self.goal_at = model.goal_address
+        self.torque_at = self._torque.address
+        self.state_at = model.state_address
+        self.tick_at = item("realtime_tick").address
+        goal_items = [item(n) for n in ("goal_pwm", "goal_current", "goal_velocity")]
+        self._goal_range = range(min(e.address for e in goal_items), self.goal_at + 4)
         self._set(item("model_number"), model_number)
         self._set(item("firmware_version"), firmware)
         self._set(item("id"), servo_id)
-        self._set(item("baud_rate"), BAUD_INDEX.get(baud, 3))
+        self._set(self._baud, BAUD_INDEX.get(baud, 3))
         self.pending: tuple[int, bytes] | None = None  # REG_WRITE waiting for ACTION
         self.last_packet_s = time.monotonic()
         self.watchdog_trips = 0
@@ -92,34 +101,44 @@ class SimServo:
 
     @property
     def baud(self) -> int:
-        return BAUD_RATES.get(self.table[8], 0)
+        return BAUD_RATES.get(self.table[self._baud.address], 0)
 
     @property
     def torque_on(self) -> bool:
-        return self.table[_TORQUE.address] == 1
+        return self.table[self.torque_at] == 1
+
+    @property
+    def status_return_level(self) -> int:
+        return self.table[self.status_level_at]
 
     @property
     def alert(self) -> int:
         """The alert bit every status packet carries while a hardware error is latched."""
-        return ALERT if self.table[_HARDWARE_ERROR.address] else 0
+        return ALERT if self.table[self._hardware_error.address] else 0
 
     def hardware_error(self, bits: int) -> bool:
         """Latch hardware error `bits`; True when Shutdown made it turn torque off."""
-        self.table[_HARDWARE_ERROR.address] |= bits
-        if bits & self.table[_SHUTDOWN.address] and self.torque_on:
-            self.table[_TORQUE.address] = 0
+        self.table[self._hardware_error.address] |= bits
+        shutdown = self.table[self._shutdown.address] if self._shutdown else 0xFF
+        if bits & shutdown and self.torque_on:
+            self.table[self.torque_at] = 0
             return True
         return False
 
     @property
     def watchdog_latched(self) -> bool:
-        return self.get(_WATCHDOG) < 0
+        return self.get(self._watchdog) < 0
+
+    @property
+    def present_range(self) -> range:
+        """Reads overlapping these addresses ask the plant first (realtime tick to the end)."""
+        return range(self.tick_at, self.model.table_size)
 
     def read(self, address: int, length: int) -> tuple[int, bytes]:
         """(ERR, data) for a READ of `length` bytes at `address`."""
         if length == 0:
             return ERR_LENGTH | self.alert, b""
-        if address < 0 or address + length > TABLE_SIZE:
+        if address < 0 or address + length > len(self.table):
             return ERR_ACCESS | self.alert, b""
         return self.alert, bytes(self.table[address : address + length])
 
@@ -128,14 +147,14 @@ class SimServo:
         if not data:
             return ERR_LENGTH
         end = address + len(data)
-        if address < 0 or end > TABLE_SIZE:
+        if address < 0 or end > len(self.table):
             return ERR_ACCESS
-        span = _touched(address, end)
+        span = _touched(self.model, address, end)
         if not span.items or span.read_only:
             return ERR_ACCESS
-        if span.eeprom and self.table[_TORQUE.address] == 1:
+        if span.eeprom and self.torque_on:
             return ERR_ACCESS
-        if span.goal and self.table[_WATCHDOG.address] >= 0x80:  # -1: watchdog tripped
+        if span.goal and self.watchdog_latched:  # -1: watchdog tripped
             return ERR_ACCESS
         if span.ranged:
             staged = bytearray(self.table)
@@ -168,9 +187,8 @@ class SimServo:
 
     def touches_goal(self, address: int, length: int) -> bool:
         end = address + length
-        return (address < _GOAL_RANGE.stop and _GOAL_RANGE.start < end) or (
-            address <= _TORQUE.address < end
-        )
+        goals = self._goal_range
+        return (address < goals.stop and goals.start < end) or (address <= self.torque_at < end)
 
     # -- bus watchdog --------------------------------------------------------------------------
 
@@ -179,19 +197,19 @@ class SimServo:
 
     def watchdog_expired(self, now_s: float) -> bool:
         """True once when the watchdog runs out: the caller then stops the motor."""
-        limit = self.table[_WATCHDOG.address]
-        if limit == 0 or limit >= 0x80 or self.table[_TORQUE.address] != 1:
+        limit = self.get(self._watchdog)
+        if limit <= 0 or not self.torque_on:
             return False  # off, already tripped (-1), or torque off (not monitored)
         if now_s - self.last_packet_s <= limit * 0.02:
             return False
-        self._set(_WATCHDOG, -1)
+        self._set(self._watchdog, -1)
         self.watchdog_trips += 1
         return True
 
     def reset_ram(self) -> None:
         """What REBOOT does to RAM: defaults again, torque off, watchdog cleared."""
-        for entry in ITEMS.values():
+        for entry in self.model.items.values():
             if not entry.eeprom and entry.writable:
                 self._set(entry, entry.default)
-        self.table[_HARDWARE_ERROR.address] = 0
+        self.table[self._hardware_error.address] = 0
         self.pending = None

@@ -130,3 +130,45 @@ def test_no_joints(tmp_path: Path) -> None:
     text = GOOD.split("[[joints]]")[0] + '[motors]\nport = "/dev/ttyUSB0"\n'
     with pytest.raises(ConfigError, match=r"no \[\[joints\]\] entries"):
         load_config(write(tmp_path, text))
+
+
+TWO_BUSES = (
+    GOOD.replace('name = "base"\n', 'name = "base"\nbus = "arm"\n').replace(
+        'name = "shoulder"\n', 'name = "shoulder"\nbus = "gripper"\n'
+    )
+    + """
+[[buses]]
+name = "arm"
+port = "/dev/ttyUSB0"
+
+[[buses]]
+name = "gripper"
+kind = "mcu"
+port = "/dev/ttyACM0"
+baud = 2000000
+"""
+)
+
+
+def test_buses_by_name(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, TWO_BUSES))
+    assert [(b.name, b.kind, b.port, b.baud) for b in config.buses] == [
+        ("arm", "dynamixel", "/dev/ttyUSB0", 1_000_000),
+        ("gripper", "mcu", "/dev/ttyACM0", 2_000_000),
+    ]
+    assert [j.bus for j in config.joints] == ["arm", "gripper"]
+    assert load_config(write(tmp_path, GOOD)).buses == ()  # one [motors] bus: unchanged
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (('bus = "gripper"', 'bus = "hand"'), 'names bus "hand", which is not a \\[\\[buses'),
+        (('bus = "gripper"\n', ""), r"joints\[1\] \(shoulder\) has no bus; add bus = \"arm\""),
+        (('name = "gripper"', 'name = "arm"'), r"bus names must be unique, \['arm'\]"),
+        (('port = "/dev/ttyACM0"\n', ""), r"buses\[1\] \(gripper\) has no port"),
+    ],
+)
+def test_bad_buses_name_the_fix(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, TWO_BUSES.replace(*edit)))

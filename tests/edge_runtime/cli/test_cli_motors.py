@@ -30,7 +30,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_scan_read_write(chain: SimServoChain, capsys) -> None:
     code, out, _ = run(capsys, "motors", "scan", "--port", chain.port)
     assert code == 0
-    assert "id   2  model  1020  firmware  46  baud 1000000" in out
+    assert "id   2  model  1020 XM430-W350         firmware  46  baud 1000000" in out
     code, out, _ = run(capsys, "motors", "scan", "--port", chain.port, "--ids", "2-5")
     assert "2 servo(s) found" in out
     code, out, _ = run(
@@ -94,7 +94,7 @@ def test_set_id_and_set_baud(chain: SimServoChain, capsys) -> None:
     assert code == 0
     assert "now talks at 57600 baud" in out
     code, out, _ = run(capsys, "motors", "scan", *port, "--baud", "57600")
-    assert "id   2  model  1020  firmware  46  baud 57600" in out
+    assert "id   2  model  1020 XM430-W350         firmware  46  baud 57600" in out
     assert "1 servo(s) found" in out
 
 
