@@ -37,12 +37,12 @@ from edge_runtime.robot import (
     open_model_bundle,
     runtime_settings,
 )
+from edge_runtime.sim.robots import DEMO_ROBOTS
 from edge_runtime.world_model.setup import agent_builder
 
 log = logging.getLogger(__name__)
 
 SIM_CONFIG = "robot.toml"  # the simulated arm's config, shipped in edge_runtime.sim
-TWO_BUS_CONFIG = "two_bus.toml"  # the same arm on two buses (two ptys), for `[[buses]]`
 
 
 @dataclass(frozen=True)
@@ -140,25 +140,26 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
     return DriveOutcome(result, report, report_path, plot_path)
 
 
-def demo_config(motors: str = "dynamixel") -> RobotConfig:
-    """The simulated arm's robot config (MuJoCo world, motors on a pty, rendered camera).
+def demo_config(motors: str = "dynamixel", robot: str = "arm") -> RobotConfig:
+    """A simulated robot's config (MuJoCo world, motors on ptys, rendered cameras).
 
-    `motors` picks the arm's motor device: Dynamixel servos (robot.toml's) or `"mcu"`, the
-    simulated MCU board behind `McuBus`, so `run` with `[motors] type = "mcu"` runs end to end.
+    `robot` names one of `DEMO_ROBOTS`. `motors` picks the desk arm's motor device: Dynamixel
+    servos (robot.toml's) or `"mcu"`, the simulated MCU board behind `McuBus`, so `run` with
+    `[motors] type = "mcu"` runs end to end; the robots on several buses name theirs.
     """
-    config_path = resources.files("edge_runtime.sim").joinpath(SIM_CONFIG)
-    with resources.as_file(config_path) as path:
-        config = load_config(path)
+    if robot not in DEMO_ROBOTS:
+        raise ConfigError(f"unknown robot '{robot}'; choose one of {', '.join(DEMO_ROBOTS)}")
     if motors not in MOTOR_BUSES:
         raise ConfigError(f"unknown motors '{motors}'; choose one of {', '.join(MOTOR_BUSES)}")
-    return replace(config, motors=replace(config.motors, type=motors))
-
-
-def two_bus_config() -> RobotConfig:
-    """The simulated arm on two buses (`[[buses]]`, one pty each): two_bus.toml."""
-    config_path = resources.files("edge_runtime.sim").joinpath(TWO_BUS_CONFIG)
+    config_path = resources.files("edge_runtime.sim").joinpath(DEMO_ROBOTS[robot])
     with resources.as_file(config_path) as path:
-        return load_config(path)
+        config = load_config(path)
+    if config.buses and motors != "dynamixel":
+        raise ConfigError(
+            f"--motors {motors} drives the desk arm's single bus; the robot '{robot}' names the "
+            "kind of each of its [[buses]]: leave --motors out"
+        )
+    return replace(config, motors=replace(config.motors, type=motors))
 
 
 def demo_bundle(out_dir: Path) -> Path:

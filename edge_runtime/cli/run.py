@@ -11,6 +11,7 @@ from edge_runtime.cli import bench_world_model, console
 from edge_runtime.cli.tree import CommandTree
 from edge_runtime.cli.trust_flags import add_trust_flags
 from edge_runtime.engines import BACKENDS
+from edge_runtime.sim.robots import DEMO_ROBOTS
 
 if TYPE_CHECKING:
     from edge_runtime.drive import DriveOptions, DriveOutcome
@@ -40,6 +41,8 @@ def register(cli: CommandTree) -> None:
     demo.add_argument("--seed", type=int, default=0, help="target placement seed")
     demo.add_argument("--motors", choices=("dynamixel", "mcu"), default="dynamixel",
                       help="the arm's motors: servos, or the simulated MCU board")  # fmt: skip
+    demo.add_argument("--robot", choices=DEMO_ROBOTS, default="arm",
+                      help="two-camera: a wrist and a scene camera, 2 buses")  # fmt: skip
     _common(demo, default_duration=20.0)
     status = cli.command("status", "show a latched stop, the last ack, bundle slots", _status)
     ack = cli.command("ack", "clear a latched safety stop once a person has looked (logged)", _ack)
@@ -90,7 +93,8 @@ def _demo(args: argparse.Namespace) -> int:
     from edge_runtime.drive import demo_bundle, demo_config, drive
 
     bundle = Path(args.bundle) if args.bundle else demo_bundle(Path(args.out))
-    return _finish(drive(demo_config(args.motors), _options(args, bundle, args.seed)))
+    config = demo_config(args.motors, args.robot)
+    return _finish(drive(config, _options(args, bundle, args.seed)))
 
 
 def _finish(outcome: DriveOutcome) -> int:

@@ -74,6 +74,8 @@ def print_report(report: dict[str, Any]) -> None:
         "safety events", ", ".join(f"{k} {v}" for k, v in sorted(events.items())) or "none"
     )
     table.add_row("motor bus errors", str(report["bus_errors"]))
+    if cameras := report.get("cameras"):
+        table.add_row("camera frame sets", camera_sets_row(cameras))
     if memory := report.get("memory"):
         table.add_row("memory", memory_row(memory))
     for name, value in world_model_rows(report.get("world_model")):
@@ -96,6 +98,16 @@ def memory_row(memory: dict[str, Any]) -> str:
         f"control {memory['control_rss_mb']:g} MB ({memory['control_locked_mb']:g} MB locked, "
         f"peak {memory['control_peak_rss_mb']:g}), runtime {memory['runtime_rss_mb']:g} MB "
         f"(peak {memory['runtime_peak_rss_mb']:g})" + (f"; GPU {gpu}" if gpu else "")
+    )
+
+
+def camera_sets_row(cameras: dict[str, Any]) -> str:
+    """Several cameras: how many frame sets were matched, their capture-time skew against the
+    stated tolerance (issue 15), and the frames no set could use."""
+    return (
+        f"{cameras['sets']:,} sets of {', '.join(cameras['cameras'])}, skew p50 / p99 / max "
+        f"{cameras['skew_p50_ms']:g} / {cameras['skew_p99_ms']:g} / {cameras['skew_max_ms']:g} ms "
+        f"(tolerance {cameras['tolerance_ms']:g} ms), {cameras['frames_unused']} frames unused"
     )
 
 
