@@ -20,6 +20,7 @@ import numpy as np
 
 from edge_runtime import __version__
 from edge_runtime.bundle.manifest import (
+    FP32_REFERENCE,
     ActionSpec,
     Manifest,
     Preprocessing,
@@ -35,11 +36,13 @@ from export.config import ExportConfig
 from export.errors import AccuracyGateError, ExportError
 from export.gate import GateOutcome, run_gate
 from export.golden import Golden, write_golden
+from export.mixed_precision import MixedQuantizer
 from export.onnx_check import validate_onnx
 from export.ort_session import open_session, run
+from export.precision_gate import gate_variants
+from export.quantize import quantize
 from export.samples import Samples
 
-FP32_REFERENCE = "reference/{role}.fp32.onnx"
 BUNDLE_ENTRIES = {MANIFEST, SIGNATURE, "models", "golden", "reports", "reference"}
 
 
@@ -88,7 +91,10 @@ def write_bundle(
         stage = Path(tmp) / "bundle"
         precision = {role: config.precision_for(role) for role in roles}
         fp32_run = {role: _runner(src.onnx) for role, src in roles.items()}
-        gate = run_gate(stage, roles, entries, precision, observations, action, config, fp32_run)
+        quantize_fn = MixedQuantizer(config, action) if config.auto_mixed else quantize
+        gate = run_gate(stage, roles, entries, precision, observations, action, config, fp32_run,
+                        quantize_fn)  # fmt: skip
+        variants = gate_variants(stage, gate, config, action) if gate.passed else {}
         seconds = {"quantize_gate": time.perf_counter() - started}
         if not gate.passed:
             (out / "reports").mkdir(parents=True, exist_ok=True)
@@ -114,6 +120,7 @@ def write_bundle(
                 outputs=validate_onnx(stage / f"models/{role}.onnx").outputs,
                 golden=golden_rel,
                 tolerance=golden_tolerance(precision[role], gate.held_out_quant[role]),
+                variants=variants.get(role, ()),
             )
         files = {
             str(p.relative_to(stage)): sha256_file(p)

@@ -1,0 +1,187 @@
+"""Automatic mixed precision: an INT8 role keeps in float only the layers the gate needs.
+
+`[quantize] auto_mixed = true` in the export config makes `write_bundle` quantize INT8 roles
+with `MixedQuantizer` instead of `export.quantize.quantize`: quantize everything once, rank
+the layers by sensitivity (`export.sensitivity`), keep the fewest in float that pass the
+role's output gate (with a margin) on calibration samples held back from calibrating (the
+real gate still judges held-out data afterwards), and write `reports/precision_<role>.json`
+and `.png`. It also writes the ONNX Runtime variant (`export.precision_ort`, same float
+layers) beside the model, for the backend-aware choice on the device
+(`edge_runtime.engines.variant_choice`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from edge_runtime.bundle.manifest import ActionSpec
+from export.accuracy import evaluate_role
+from export.config import ExportConfig
+from export.onnx_check import GraphIO, load_onnx, validate_onnx
+from export.precision_ort import ORT_PRECISION, quantize_int8_ort
+from export.precision_report import write_precision_report
+from export.qdq_float import keep_float
+from export.quantize import check_tensorrt_qdq, quantize, quantize_int8
+from export.samples import Samples
+from export.sensitivity import (
+    LayerSensitivity,
+    choose_float_layers,
+    measure_sensitivity,
+    output_error,
+    run_model,
+)
+
+CHECK_SAMPLES = 16  # calibration samples (the last ones) held back to judge the selection
+SWEEP_SAMPLES = 8  # of those, what each one-layer sensitivity run sees
+MIN_CALIBRATION = 16  # below this many left, calibrate on all and judge in-sample
+# The selection is judged on 16 samples, the gate on the held-out set: aim inside the
+# thresholds (this fraction of each allowed error) so the gate's verdict agrees.
+MARGIN = 0.5
+
+
+@dataclass
+class MixedPrecisionResult:
+    """What the selection measured for one role: the report's content."""
+
+    role: str
+    ranked: list[LayerSensitivity]
+    float_layers: tuple[str, ...] | None  # None: even every layer in float failed
+    error_all_int8: float
+    error_chosen: float
+    checks: int
+    seconds: dict[str, float] = field(default_factory=dict)
+    variants: dict[str, float] = field(default_factory=dict)  # extra variant -> its error
+
+    def layer_precision(self) -> dict[str, str]:
+        kept = set(self.float_layers or ())
+        return {s.layer: "fp32" if s.layer in kept else "int8" for s in self.ranked}
+
+
+class MixedQuantizer:
+    """A `quantize_fn` for `run_gate`: INT8 roles get automatic mixed precision."""
+
+    def __init__(self, config: ExportConfig, action: ActionSpec | None = None) -> None:
+        self.config = config
+        self.action = action
+        self.results: dict[str, MixedPrecisionResult] = {}
+
+    def __call__(
+        self,
+        fp32_path: Path,
+        out_path: Path,
+        precision: str,
+        calibration: Samples | None = None,
+        float_ops: tuple[str, ...] = (),
+        float_nodes: tuple[str, ...] = (),
+        float_outputs: bool = False,
+    ) -> GraphIO:
+        if precision != "int8" or calibration is None or len(calibration) < 2:
+            return quantize(
+                fp32_path, out_path, precision, calibration, float_ops, float_nodes, float_outputs
+            )
+        role = out_path.stem
+        result = self.select(role, fp32_path, out_path, calibration, float_ops, float_nodes,
+                             float_outputs)  # fmt: skip
+        self.results[role] = result
+        write_precision_report(out_path.parent.parent / "reports", result)
+        return validate_onnx(out_path)
+
+    def select(
+        self,
+        role: str,
+        fp32_path: Path,
+        out_path: Path,
+        calibration: Samples,
+        float_ops: tuple[str, ...],
+        float_nodes: tuple[str, ...],
+        float_outputs: bool,
+    ) -> MixedPrecisionResult:
+        t0 = time.perf_counter()
+        count = len(calibration)
+        keep = count - CHECK_SAMPLES if count - CHECK_SAMPLES >= MIN_CALIBRATION else count
+        fit = Samples({k: v[:keep] for k, v in calibration.arrays.items()})
+        quantize_int8(fp32_path, out_path, fit, float_ops, float_nodes, float_outputs)
+        int8_model = load_onnx(out_path)
+        feeds = list(calibration.feeds())[-CHECK_SAMPLES:]
+        reference = run_model(load_onnx(fp32_path), feeds)
+        t1 = time.perf_counter()
+        sweep = {k: v[:SWEEP_SAMPLES] for k, v in reference.items()}
+        ranked = measure_sensitivity(int8_model, feeds[:SWEEP_SAMPLES], sweep)
+        t2 = time.perf_counter()
+        checks: dict[tuple[str, ...], bool] = {}
+
+        def passes(layers: tuple[str, ...]) -> bool:
+            key = tuple(sorted(layers))
+            if key not in checks:
+                outputs = run_model(keep_float(int8_model, layers), feeds)
+                checks[key] = self._gate(role, reference, outputs).passed
+            return checks[key]
+
+        chosen = choose_float_layers(ranked, passes)
+        final = keep_float(int8_model, chosen or ())
+        if chosen:
+            import onnx
+
+            onnx.save(final, str(out_path))
+            check_tensorrt_qdq(load_onnx(out_path), str(out_path))
+        t3 = time.perf_counter()
+        result = MixedPrecisionResult(
+            role=role,
+            ranked=ranked,
+            float_layers=chosen,
+            error_all_int8=output_error(reference, run_model(int8_model, feeds)),
+            error_chosen=output_error(reference, run_model(final, feeds)),
+            checks=len(checks),
+        )
+        self._ort_variant(result, fp32_path, out_path, calibration, reference, feeds)
+        t4 = time.perf_counter()
+        result.seconds = {"quantize": t1 - t0, "sweep": t2 - t1, "select": t3 - t2,
+                          "ort_variant": t4 - t3}  # fmt: skip
+        return result
+
+    def _ort_variant(
+        self,
+        result: MixedPrecisionResult,
+        fp32_path: Path,
+        out_path: Path,
+        calibration: Samples,
+        reference: dict[str, Any],
+        feeds: Sequence[dict[str, Any]],
+    ) -> None:
+        """Write `<role>.int8_ort.onnx` beside the model if it passes the same check."""
+        target = variant_path(out_path, ORT_PRECISION)
+        quantize_int8_ort(fp32_path, target, calibration, result.float_layers or (),
+                          self.config.float_outputs)  # fmt: skip
+        outputs = run_model(load_onnx(target), feeds)
+        result.variants[ORT_PRECISION] = output_error(reference, outputs)
+        if not self._gate(result.role, reference, outputs).passed:
+            target.unlink()
+
+    def _gate(self, role: str, reference: dict[str, Any], outputs: dict[str, Any]) -> Any:
+        action_role, _, action_name = (self.action.output if self.action else "").partition(".")
+        gate = self.config.gate(role)
+        tight = replace(
+            gate,
+            cosine_mean=1 - MARGIN * (1 - gate.cosine_mean),
+            cosine_min=1 - MARGIN * (1 - gate.cosine_min),
+            action_error=MARGIN * gate.action_error,
+            max_abs=None if gate.max_abs is None else MARGIN * gate.max_abs,
+        )
+        return evaluate_role(
+            role,
+            "int8",
+            reference,
+            outputs,
+            tight,
+            action_output=action_name if role == action_role else None,
+            limits_rad=self.action.limits_rad if self.action else (),
+        )
+
+
+def variant_path(model_path: Path, precision: str) -> Path:
+    """`models/<role>.onnx` -> `models/<role>.<precision>.onnx`."""
+    return model_path.with_name(f"{model_path.stem}.{precision}.onnx")
