@@ -57,7 +57,7 @@ def _plot(path: Path, data: dict[str, Any]) -> None:
 
     layers = data["layers"][:PLOTTED_LAYERS]
     fig, ax = plt.subplots(figsize=(11, 4), constrained_layout=True)
-    errors = [max(layer["error_alone"], 1e-9) for layer in layers]
+    errors = [max(layer["error_alone"] or 0.0, 1e-9) for layer in layers]
     colors = ["tab:orange" if layer["precision"] != "int8" else "tab:blue" for layer in layers]
     ax.bar(range(len(layers)), errors, color=colors)
     ax.set_yscale("log")

@@ -35,7 +35,9 @@ Judge = Callable[[tuple[str, ...], Any], bool]
 class LayerSensitivity:
     layer: str
     op_type: str
-    error_alone: float  # 1 - worst output's mean cosine with only this layer quantized
+    # 1 - worst output's mean cosine with only this layer quantized; None: not measured
+    # (the whole graph in INT8 passed, so no layer needed ranking)
+    error_alone: float | None
 
 
 def run_model(model: Any, feeds: Feeds) -> Outputs:
@@ -71,7 +73,7 @@ def measure_sensitivity(
         alone = keep_float(int8_model, [other for other in layers if other != layer])
         error = output_error(reference, run_model(alone, feeds))
         found.append(LayerSensitivity(layer, op_of[layer], error))
-    return sorted(found, key=lambda s: s.error_alone, reverse=True)
+    return sorted(found, key=lambda s: s.error_alone or 0.0, reverse=True)
 
 
 def choose_float_layers(
