@@ -56,7 +56,8 @@ def _plot(path: Path, data: dict[str, Any]) -> None:
     import matplotlib.pyplot as plt
 
     layers = data["layers"][:PLOTTED_LAYERS]
-    fig, ax = plt.subplots(figsize=(11, 4), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(11, 4))  # constrained_layout took seconds with 40 labels
+    fig.subplots_adjust(bottom=0.4, top=0.92, left=0.07, right=0.99)
     errors = [max(layer["error_alone"] or 0.0, 1e-9) for layer in layers]
     colors = ["tab:orange" if layer["precision"] != "int8" else "tab:blue" for layer in layers]
     ax.bar(range(len(layers)), errors, color=colors)

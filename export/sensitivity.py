@@ -41,14 +41,16 @@ class LayerSensitivity:
 
 
 def run_model(model: Any, feeds: Feeds) -> Outputs:
-    """Stacked outputs of an in-memory ONNX model over `feeds` (the runtime's session options)."""
+    """Stacked outputs of an in-memory ONNX model over `feeds` (the runtime's session options,
+    but basic graph optimizations: a sweep opens a session per layer, and the full level's
+    fusions cost more to plan than a few runs take; the gate itself uses the full level)."""
     import onnxruntime as ort
 
     from edge_runtime.engines.ort_options import session_options
 
-    session = ort.InferenceSession(
-        model.SerializeToString(), session_options(1, quiet=True), ["CPUExecutionProvider"]
-    )
+    options = session_options(1, quiet=True)
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    session = ort.InferenceSession(model.SerializeToString(), options, ["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs()]
     runs = [session.run(names, dict(feed)) for feed in feeds]
     return {name: np.stack([r[i] for r in runs]) for i, name in enumerate(names)}

@@ -27,8 +27,8 @@ from edge_runtime.bundle.manifest import FP32_REFERENCE, RoleSpec
 from edge_runtime.bundle.reader import Bundle
 
 log = logging.getLogger(__name__)
-TIMED_RUNS = 15
-TIME_BUDGET_S = 2.0  # per candidate: a 224x224 ResNet takes ~40 ms a run on one core
+BLOCKS = 4  # candidates take turns, a block of runs each; each keeps its best block median,
+RUNS_PER_BLOCK = 5  # so a burst of load from another process does not decide the choice
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ class Candidate:
     sha256: str
 
 
-# Median seconds of one inference of the graph at `path` on the backend.
-Measure = Callable[[Path, RoleSpec, int], float]
+# Seconds of one inference of each graph (same order) on the backend.
+Measure = Callable[[list[Path], RoleSpec, int], list[float]]
 
 
 def role_candidates(bundle: Bundle, role: str, backend: str) -> list[Candidate]:
@@ -83,9 +83,10 @@ def choose_variant(
             return by_file[cached["chosen"]]
     except (OSError, ValueError):
         pass  # no or unreadable cache: measure
-    timer = measure or ort_median_s
+    timer = measure or ort_interleaved_s
     spec = bundle.manifest.roles[role]
-    seconds = {c.file: timer(bundle.path(c.file), spec, intra_op_threads) for c in candidates}
+    timed = timer([bundle.path(c.file) for c in candidates], spec, intra_op_threads)
+    seconds = {c.file: t for c, t in zip(candidates, timed)}
     chosen = min(candidates, key=lambda c: seconds[c.file])
     log.info("role %s on %s: %s (%s) fastest of %s", role, backend, chosen.file,
              chosen.precision, {k: f"{1e3 * v:.3f} ms" for k, v in seconds.items()})  # fmt: skip
@@ -94,24 +95,28 @@ def choose_variant(
     return chosen
 
 
-def ort_median_s(path: Path, spec: RoleSpec, intra_op_threads: int) -> float:
-    """Median latency of the graph in ONNX Runtime with the runtime's session options."""
+def ort_interleaved_s(paths: list[Path], spec: RoleSpec, intra_op_threads: int) -> list[float]:
+    """Best block median per graph in ONNX Runtime with the runtime's session options."""
     from edge_runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
 
-    engine = OnnxRuntimeEngine(path, intra_op_threads=intra_op_threads)
+    engines = [OnnxRuntimeEngine(p, intra_op_threads=intra_op_threads) for p in paths]
     try:
-        feeds = {t.name: np.zeros(t.shape, dtype=t.dtype) for t in engine.inputs}
-        for _ in range(3):
-            engine.infer(feeds)
-        times: list[float] = []
-        deadline = time.perf_counter() + TIME_BUDGET_S
-        while len(times) < TIMED_RUNS and (len(times) < 3 or time.perf_counter() < deadline):
-            start = time.perf_counter()
-            engine.infer(feeds)
-            times.append(time.perf_counter() - start)
-        return float(np.median(times))
+        feeds = {t.name: np.zeros(t.shape, dtype=t.dtype) for t in engines[0].inputs}
+        best = [float("inf")] * len(engines)
+        for engine in engines:
+            engine.infer(feeds)  # warm-up: first-run allocations
+        for _ in range(BLOCKS):
+            for i, engine in enumerate(engines):
+                times = []
+                for _ in range(RUNS_PER_BLOCK):
+                    start = time.perf_counter()
+                    engine.infer(feeds)
+                    times.append(time.perf_counter() - start)
+                best[i] = min(best[i], float(np.median(times)))
+        return best
     finally:
-        engine.close()
+        for engine in engines:
+            engine.close()
 
 
 def _cache_path(cache_dir: Path, backend: str, candidates: list[Candidate], threads: int) -> Path:

@@ -154,11 +154,13 @@ def test_exp_auto_mixed_bundle_carries_variants_and_reports(
     timings = {"int8": 3.0, "int8_ort": 1.0, "fp32": 2.0}
     timed: list[str] = []
 
-    def measure(path: Path, spec: object, threads: int) -> float:
-        precision = path.name.split(".")[1] if path.name.count(".") == 2 else "int8"
-        precision = "fp32" if path.parent.name == "reference" else precision
-        timed.append(precision)
-        return timings[precision]
+    def measure(paths: list[Path], spec: object, threads: int) -> list[float]:
+        found = []
+        for path in paths:
+            precision = path.name.split(".")[1] if path.name.count(".") == 2 else "int8"
+            found.append("fp32" if path.parent.name == "reference" else precision)
+        timed.extend(found)
+        return [timings[p] for p in found]
 
     cache = tmp_path / "cache"
     assert choose_variant(bundle, "policy", "onnxruntime", cache, 1, measure).precision == (
