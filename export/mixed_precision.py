@@ -25,7 +25,7 @@ from export.onnx_check import GraphIO, load_onnx, validate_onnx
 from export.precision_ort import ORT_PRECISION, quantize_int8_ort
 from export.precision_report import write_precision_report
 from export.qdq_float import keep_float, quantized_layers
-from export.quantize import check_tensorrt_qdq, quantize, quantize_int8
+from export.quantize import WEIGHTED_OPS, check_tensorrt_qdq, quantize, quantize_int8
 from export.samples import Samples
 from export.sensitivity import (
     LayerSensitivity,
@@ -45,6 +45,7 @@ MARGIN = 0.5
 # a second full calibration pass was a fifth of a 224x224 ResNet's export, and the variant
 # still has to pass the gate on held-out data.
 ORT_CALIBRATION = 48
+INTEGER_OPS = frozenset({"QLinearConv", "MatMulInteger", "DynamicQuantizeMatMul", "QLinearMatMul"})
 
 
 @dataclass
@@ -74,22 +75,15 @@ class MixedQuantizer:
         self.results: dict[str, MixedPrecisionResult] = {}
 
     def __call__(
-        self,
-        fp32_path: Path,
-        out_path: Path,
-        precision: str,
-        calibration: Samples | None = None,
-        float_ops: tuple[str, ...] = (),
-        float_nodes: tuple[str, ...] = (),
-        float_outputs: bool = False,
-    ) -> GraphIO:
+        self, fp32_path: Path, out_path: Path, precision: str, calibration: Samples | None = None,
+        *options: Any,
+    ) -> GraphIO:  # fmt: skip
+        """`export.quantize.quantize`'s arguments (options: float_ops, float_nodes,
+        float_outputs); only INT8 roles take the mixed-precision path."""
         if precision != "int8" or calibration is None or len(calibration) < 2:
-            return quantize(
-                fp32_path, out_path, precision, calibration, float_ops, float_nodes, float_outputs
-            )
+            return quantize(fp32_path, out_path, precision, calibration, *options)
         role = out_path.stem
-        result = self.select(role, fp32_path, out_path, calibration, float_ops, float_nodes,
-                             float_outputs)  # fmt: skip
+        result = self.select(role, fp32_path, out_path, calibration, *options)
         self.results[role] = result
         write_precision_report(out_path.parent.parent / "reports", result)
         return validate_onnx(out_path)
@@ -100,15 +94,13 @@ class MixedQuantizer:
         fp32_path: Path,
         out_path: Path,
         calibration: Samples,
-        float_ops: tuple[str, ...],
-        float_nodes: tuple[str, ...],
-        float_outputs: bool,
+        *options: Any,
     ) -> MixedPrecisionResult:
         t0 = time.perf_counter()
         count = len(calibration)
         keep = count - CHECK_SAMPLES if count - CHECK_SAMPLES >= MIN_CALIBRATION else count
         fit = Samples({k: v[:keep] for k, v in calibration.arrays.items()})
-        quantize_int8(fp32_path, out_path, fit, float_ops, float_nodes, float_outputs)
+        quantize_int8(fp32_path, out_path, fit, *options)
         int8_model = load_onnx(out_path)
         feeds = list(calibration.feeds())[-CHECK_SAMPLES:]
         reference = run_model(load_onnx(fp32_path), feeds)
@@ -166,14 +158,20 @@ class MixedQuantizer:
         """Write `<role>.int8_ort.onnx` beside the model if it passes the same check.
 
         Everything it can quantize first: its integer ops lose far less than the Q/DQ graph
-        (no int8 LayerNorm/Softmax/Add, dynamic activation scales), so the Q/DQ graph's float
-        layers would only slow it down; those are the fallback if it fails.
+        (no int8 LayerNorm/Softmax/Add, dynamic activation scales). If that fails, the Q/DQ
+        sweep's most sensitive weighted layers stay float, 1, 2, 4, ... of them; a graph left
+        with no integer op is no variant at all.
         """
         target = variant_path(out_path, ORT_PRECISION)
         subset = Samples({k: v[:ORT_CALIBRATION] for k, v in calibration.arrays.items()})
-        for float_layers in dict.fromkeys([(), result.float_layers or ()]):
+        weighted = [s.layer for s in result.ranked if s.op_type in WEIGHTED_OPS]
+        ladder = [tuple(weighted[:k]) for k in (0, 1, 2, 4, 8, 16) if k <= len(weighted)]
+        for float_layers in dict.fromkeys(ladder):
             quantize_int8_ort(fp32_path, target, subset, float_layers, self.config.float_outputs)
-            outputs = run_model(load_onnx(target), feeds)
+            model = load_onnx(target)
+            if not INTEGER_OPS & {n.op_type for n in model.graph.node}:
+                break
+            outputs = run_model(model, feeds)
             result.variants[ORT_PRECISION] = output_error(reference, outputs)
             if self._gate(result.role, reference, outputs).passed:
                 return
