@@ -3,7 +3,8 @@
 A variant (`models/<role>.<precision>.onnx`, written by `export.mixed_precision`) enters the
 manifest only if it passes the role's thresholds against FP32 on the held-out observations the
 main gate used; a failing variant is deleted, so the device can only ever choose graphs that
-passed. What was measured goes to `reports/variants.json`.
+passed. What was measured goes to `reports/variants.json`. With `auto_mixed` the FP32
+original (`reference/`) is listed too, as the baseline the device times the others against.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_runtime.bundle.manifest import VARIANT_BACKENDS, ActionSpec, VariantSpec
+from edge_runtime.bundle.manifest import (
+    FP32_REFERENCE,
+    VARIANT_BACKENDS,
+    ActionSpec,
+    VariantSpec,
+)
 from export.accuracy import evaluate_role
 from export.config import ExportConfig
 from export.gate import GateOutcome
@@ -48,6 +54,12 @@ def gate_variants(
             passed.setdefault(role, []).append(VariantSpec(f"models/{path.name}", precision))
         else:
             path.unlink()
+    # With auto_mixed the float original is every quantized role's baseline on the device,
+    # so a role whose variants all failed still never runs slower than FP32 there.
+    for result in gate.results if config.auto_mixed else ():
+        if result.role in gate.held_out_feeds and result.precision != "fp32":
+            reference = VariantSpec(FP32_REFERENCE.format(role=result.role), "fp32")
+            passed.setdefault(result.role, []).append(reference)
     if report:
         target = stage / "reports" / "variants.json"
         target.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")

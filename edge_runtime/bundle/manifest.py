@@ -28,8 +28,8 @@ PRECISIONS = ("fp32", "fp16", "int8")
 FP32_REFERENCE = "reference/{role}.fp32.onnx"
 # Extra precisions a role may carry as variants, each for the backends that can run it:
 # `int8_ort` is ONNX Runtime's own integer ops (export.precision_ort), which TensorRT cannot parse.
-VARIANT_BACKENDS = {"int8_ort": ("onnxruntime",), "int8": ("onnxruntime", "tensorrt"),
-                    "fp16": ("onnxruntime", "tensorrt")}  # fmt: skip
+BOTH = ("onnxruntime", "tensorrt")
+VARIANT_BACKENDS = {"int8_ort": ("onnxruntime",), "int8": BOTH, "fp16": BOTH, "fp32": BOTH}
 DTYPES = ("float32", "float16", "int64", "int32", "uint8", "bool")
 # What the inference worker can compute from a camera frame and a joint state.
 OBSERVATION_SOURCES = (

@@ -58,7 +58,7 @@ def role_candidates(bundle: Bundle, role: str, backend: str) -> list[Candidate]:
     reference = FP32_REFERENCE.format(role=role)
     if reference in files and spec.precision != "fp32":
         found.append(Candidate(reference, "fp32", files[reference]))
-    return found
+    return list({c.file: c for c in found}.values())  # the reference may be listed as a variant
 
 
 def choose_variant(

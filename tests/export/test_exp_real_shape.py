@@ -144,7 +144,8 @@ def test_exp_auto_mixed_bundle_carries_variants_and_reports(
     manifest = Manifest.from_json((tmp_path / "b" / "manifest.json").read_text())
     assert manifest == result.manifest
     variants = {r: [v.precision for v in s.variants] for r, s in manifest.roles.items()}
-    assert variants == {"encoder": ["int8_ort"], "policy": ["int8_ort"]}
+    # int8_ort passed the gate; the FP32 original is listed as every INT8 role's baseline.
+    assert variants == {"encoder": ["int8_ort", "fp32"], "policy": ["int8_ort", "fp32"]}
     bundle = open_bundle(result.path, development_mode=True)
     candidates = role_candidates(bundle, "policy", "onnxruntime")
     assert [c.precision for c in candidates] == ["int8", "int8_ort", "fp32"]
