@@ -181,3 +181,13 @@ def test_exp_auto_mixed_bundle_carries_variants_and_reports(
         assert values["policy.actions"].shape == (1, SIZES.chunk, SIZES.joints)
     finally:
         policy.close()
+
+
+def test_exp_auto_mixed_is_an_export_config_switch() -> None:
+    from export.config import parse_export_config
+    from export.errors import ExportError
+
+    assert not parse_export_config({}, "export.toml").auto_mixed
+    assert parse_export_config({"quantize": {"auto_mixed": True}}, "export.toml").auto_mixed
+    with pytest.raises(ExportError, match="auto_mixed"):
+        parse_export_config({"quantize": {"auto_mixed": "yes"}}, "export.toml")
