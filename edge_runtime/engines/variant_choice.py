@@ -27,8 +27,11 @@ from edge_runtime.bundle.manifest import FP32_REFERENCE, RoleSpec
 from edge_runtime.bundle.reader import Bundle
 
 log = logging.getLogger(__name__)
-BLOCKS = 4  # candidates take turns, a block of runs each; each keeps its best block median,
-RUNS_PER_BLOCK = 5  # so a burst of load from another process does not decide the choice
+# Candidates take turns, a block of runs each, and each keeps its best block median, so a
+# burst of load from another process does not decide the choice: at least MIN_BLOCKS rounds,
+# more (up to MAX_BLOCKS) while the rounds so far took under BUDGET_S, so short models get
+# enough rounds to catch a quiet moment.
+MIN_BLOCKS, MAX_BLOCKS, RUNS_PER_BLOCK, BUDGET_S = 4, 16, 5, 1.5
 
 
 @dataclass(frozen=True)
@@ -101,11 +104,15 @@ def ort_interleaved_s(paths: list[Path], spec: RoleSpec, intra_op_threads: int) 
 
     engines = [OnnxRuntimeEngine(p, intra_op_threads=intra_op_threads) for p in paths]
     try:
-        feeds = {t.name: np.zeros(t.shape, dtype=t.dtype) for t in engines[0].inputs}
+        rng = np.random.default_rng(0)  # not zeros: dynamic quantization of zeros is degenerate
+        feeds = {t.name: rng.standard_normal(t.shape).astype(t.dtype) for t in engines[0].inputs}
         best = [float("inf")] * len(engines)
         for engine in engines:
             engine.infer(feeds)  # warm-up: first-run allocations
-        for _ in range(BLOCKS):
+        started = time.perf_counter()
+        for block in range(MAX_BLOCKS):
+            if block >= MIN_BLOCKS and time.perf_counter() - started > BUDGET_S:
+                break
             for i, engine in enumerate(engines):
                 times = []
                 for _ in range(RUNS_PER_BLOCK):
