@@ -99,7 +99,12 @@ def choose_variant(
 
 
 def ort_interleaved_s(paths: list[Path], spec: RoleSpec, intra_op_threads: int) -> list[float]:
-    """Best block median per graph in ONNX Runtime with the runtime's session options."""
+    """Best block median per graph in ONNX Runtime with the runtime's session options.
+
+    CPU time of this thread, not wall time: with one intra-op thread ORT computes on the
+    calling thread, and CPU time does not count the moments another process held the core,
+    which on a loaded 2-core computer swung wall-time medians by 2x between rounds.
+    """
     from edge_runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
 
     engines = [OnnxRuntimeEngine(p, intra_op_threads=intra_op_threads) for p in paths]
@@ -116,9 +121,9 @@ def ort_interleaved_s(paths: list[Path], spec: RoleSpec, intra_op_threads: int) 
             for i, engine in enumerate(engines):
                 times = []
                 for _ in range(RUNS_PER_BLOCK):
-                    start = time.perf_counter()
+                    start = time.thread_time()
                     engine.infer(feeds)
-                    times.append(time.perf_counter() - start)
+                    times.append(time.thread_time() - start)
                 best[i] = min(best[i], float(np.median(times)))
         return best
     finally:

@@ -6,7 +6,8 @@ Exports a ResNet-18-like 224x224 encoder and a 4-layer transformer policy (seede
 weights, tests/fixtures/real_shape_models.py) to one bundle with `auto_mixed`, then times each
 role's candidates (FP32 original, the TensorRT INT8 graph, the `int8_ort` variant) and the
 pipeline as the device would choose it. Candidates are timed in interleaved blocks and each
-keeps its best block median, so a load spike from another process hurts every candidate alike.
+keeps its best block median of the thread's CPU time per run (the machine this was written on
+ran at load 9 on 2 cores: wall-time medians swung 2x between rounds).
 Writes `<out>/mixed_precision.json` and prints a Markdown table.
 """
 
@@ -47,9 +48,9 @@ def interleaved_median_ms(sessions: dict[str, Any], feeds: dict[str, dict], bloc
         for key, session in sessions.items():
             times = []
             for _ in range(runs):
-                start = time.perf_counter()
+                start = time.thread_time()  # CPU time: see variant_choice.ort_interleaved_s
                 session.run(None, feeds[key])
-                times.append(time.perf_counter() - start)
+                times.append(time.thread_time() - start)
             best[key] = min(best[key], 1e3 * float(np.median(times)))
     return best
 
