@@ -3,8 +3,8 @@
 Why the TensorRT graph (`export.quantize`) is slower than FP32 on ORT CPU, measured on the
 real-shape models (docs/perf/mixed-precision.md): on x86 CPUs without VNNI the runtime turns
 ORT's Q/DQ fusion off (`engines.ort_options`: its u8*s8 kernels saturate), so the graph computes
-in float *plus* every QuantizeLinear/DequantizeLinear pair: about 100 extra nodes in a 4-layer
-transformer, 2x the FP32 latency at width 64. Even with fusion on, Q/DQ around LayerNorm,
+in float *plus* every QuantizeLinear/DequantizeLinear pair: 56 Q and 105 DQ nodes in a
+4-layer transformer, 2x the FP32 latency at width 64. Even with fusion on, Q/DQ around LayerNorm,
 Softmax, GELU and the residual Adds, which ORT has no int8 kernels for, costs more than int8
 MatMuls save.
 
