@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime import __version__
-from edge_runtime.bundle.float_variant import FP32_REFERENCE
 from edge_runtime.bundle.manifest import (
+    FP32_REFERENCE,
     ActionSpec,
     Manifest,
     Preprocessing,
@@ -36,8 +36,11 @@ from export.config import ExportConfig
 from export.errors import AccuracyGateError, ExportError
 from export.gate import GateOutcome, run_gate
 from export.golden import Golden, write_golden
+from export.mixed_precision import MixedQuantizer
 from export.onnx_check import validate_onnx
 from export.ort_session import open_session, run
+from export.precision_gate import gate_variants
+from export.quantize import quantize
 from export.report import add_task_report
 from export.samples import Samples
 from export.task_gate import TaskGateOutcome, run_task_gate
@@ -91,7 +94,10 @@ def write_bundle(
         stage = Path(tmp) / "bundle"
         precision = {role: config.precision_for(role) for role in roles}
         fp32_run = {role: _runner(src.onnx) for role, src in roles.items()}
-        gate = run_gate(stage, roles, entries, precision, observations, action, config, fp32_run)
+        quantize_fn = MixedQuantizer(config, action) if config.auto_mixed else quantize
+        gate = run_gate(stage, roles, entries, precision, observations, action, config, fp32_run,
+                        quantize_fn)  # fmt: skip
+        variants = gate_variants(stage, gate, config, action) if gate.passed else {}
         seconds = {"quantize_gate": time.perf_counter() - started}
         if not gate.passed:
             _keep_reports(stage, out)
@@ -115,6 +121,7 @@ def write_bundle(
                 outputs=validate_onnx(stage / f"models/{role}.onnx").outputs,
                 golden=golden_rel,
                 tolerance=golden_tolerance(precision[role], gate.held_out_quant[role]),
+                variants=variants.get(role, ()),
             )
         manifest = Manifest(
             roles=specs,

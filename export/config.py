@@ -13,6 +13,7 @@ an export without a config file is already gated. Per-role tables override the `
     float_ops = ["Softmax"]  # op types INT8 graphs keep in float
     float_nodes = []         # node names INT8 graphs keep in float
     float_outputs = true     # each output's last weighted layer and what follows stay float
+    auto_mixed = false       # INT8 roles keep only the layers the gate needs in float
     [gate]
     cosine_mean = 0.999     # minimum over held-out samples, mean cosine similarity
     cosine_min = 0.99       # minimum, worst single sample
@@ -61,6 +62,7 @@ class ExportConfig:
     float_nodes: tuple[str, ...] = ()  # node names INT8 graphs keep in float
     float_outputs: bool = True  # keep each output's last weighted layer (and after) in float
     task_gate: TaskGateSettings = field(default_factory=TaskGateSettings)
+    auto_mixed: bool = False  # sensitivity -> fewest float layers (export.mixed_precision)
 
     def gate(self, role: str) -> GateThresholds:
         return self.gate_roles.get(role, self.gate_default)
@@ -96,6 +98,7 @@ def parse_export_config(data: dict[str, Any], where: str) -> ExportConfig:
     float_ops = tuple(quant.string_list("float_ops", default=[]))
     float_nodes = tuple(quant.string_list("float_nodes", default=[]))
     float_outputs = quant.boolean("float_outputs", default=True)
+    auto_mixed = quant.boolean("auto_mixed", default=False)
     quant.done()
     gate_raw = dict(data.get("gate", {})) if isinstance(data.get("gate"), dict) else None
     if gate_raw is None and "gate" in data:
@@ -121,6 +124,7 @@ def parse_export_config(data: dict[str, Any], where: str) -> ExportConfig:
         float_nodes=float_nodes,
         float_outputs=float_outputs,
         task_gate=parse_task_gate(data, where),
+        auto_mixed=auto_mixed,
     )
 
 

@@ -2,8 +2,8 @@
 
 Plan first (pure, unit-tested): which roles already have a valid engine, which are missing or
 stale (a JetPack/TensorRT upgrade changes the key or the sidecar), with what flags. Then build
-each missing engine with the TensorRT 10.3 builder: a strongly typed network for INT8 Q/DQ
-graphs (the types come from the graph; TRT 11 keeps only this path), the FP16 flag for FP16
+each missing engine with the TensorRT 10.3 builder: INT8 + FP16 flags for INT8 Q/DQ graphs
+(explicit Q/DQ, float parts in FP16; see `network_flags`), the FP16 flag for FP16
 bundles, a workspace limit that leaves room on 8 GB boards, and a timing cache kept beside the
 engine so a rebuild after a bundle update skips most kernel timing. The engine is written to a
 temporary name and renamed, then the sidecar is written: a killed build never leaves an engine
@@ -150,10 +150,22 @@ class ProgressPrinter:
 
 
 def network_flags(trt: Any, precision: str) -> int:
-    """Strongly typed for Q/DQ graphs: TensorRT takes the types from the graph."""
-    if precision == "int8":
-        return 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
+    """Weakly typed for every precision (no STRONGLY_TYPED bit).
+
+    A strongly typed network takes its types from the graph, so the float parts of an INT8
+    Q/DQ graph (LayerNorm, Softmax, GELU, float output heads) ran in FP32: on a Jetson the
+    slowest part of a mixed graph. Weakly typed with the INT8 + FP16 builder flags
+    (`builder_flags`) lets TensorRT pick FP16 for them while the Q/DQ pairs stay explicit.
+    TensorRT 11 drops those flags; that port will emit FP16 float parts in the graph instead.
+    """
+    del trt, precision
     return 0
+
+
+def builder_flags(trt: Any, precision: str) -> list[Any]:
+    """`BuilderFlag`s per bundle precision: INT8 graphs also get FP16 (see `network_flags`)."""
+    names = {"int8": ("INT8", "FP16"), "fp16": ("FP16",), "fp32": ()}[precision]
+    return [getattr(trt.BuilderFlag, name) for name in names]
 
 
 def compile_engine(job: BuildJob, device: DeviceInfo, workspace_mb: int, echo: Echo) -> float:
@@ -201,8 +213,8 @@ def compile_engine(job: BuildJob, device: DeviceInfo, workspace_mb: int, echo: E
             )
         config = builder.create_builder_config()
         config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, workspace_mb << 20)
-        if job.precision == "fp16":
-            config.set_flag(trt.BuilderFlag.FP16)
+        for flag in builder_flags(trt, job.precision):
+            config.set_flag(flag)
         blob = job.timing_cache.read_bytes() if job.timing_cache.is_file() else b""
         cache = config.create_timing_cache(blob)
         # The cache sits beside an engine keyed by this exact device: never accept one from

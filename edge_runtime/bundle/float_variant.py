@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from edge_runtime.bundle.manifest import FP32_REFERENCE
 from edge_runtime.bundle.reader import Bundle
 from edge_runtime.errors import BundleError
-
-FP32_REFERENCE = "reference/{role}.fp32.onnx"
 
 
 def float_variant(bundle: Bundle) -> Bundle:
@@ -27,8 +26,10 @@ def float_variant(bundle: Bundle) -> Bundle:
             f"{FP32_REFERENCE.format(role=missing[0])} (bundles written by `edgerun export` "
             "carry one per role); re-export it, or evaluate it without --compare fp32"
         )
+    # No precision variants either: the device's variant choice would otherwise pick a
+    # faster quantized one and "fp32" would not be the float original.
     roles = {
-        role: replace(spec, file=FP32_REFERENCE.format(role=role), precision="fp32")
+        role: replace(spec, file=FP32_REFERENCE.format(role=role), precision="fp32", variants=())
         for role, spec in manifest.roles.items()
     }
     return replace(bundle, manifest=replace(manifest, roles=roles))

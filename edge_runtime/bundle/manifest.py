@@ -24,6 +24,13 @@ SCHEMA_VERSION = 1
 ROLES = ("encoder", "predictor", "policy", "rollout")
 INTERPOLATIONS = ("linear", "hold")
 PRECISIONS = ("fp32", "fp16", "int8")
+# The FP32 original of each role rides along (export.bundle_writer): `bench models` compares
+# with it, and the device's variant choice treats it as the float baseline.
+FP32_REFERENCE = "reference/{role}.fp32.onnx"
+# Extra precisions a role may carry as variants, each for the backends that can run it:
+# `int8_ort` is ONNX Runtime's own integer ops (export.precision_ort), which TensorRT cannot parse.
+BOTH = ("onnxruntime", "tensorrt")
+VARIANT_BACKENDS = {"int8_ort": ("onnxruntime",), "int8": BOTH, "fp16": BOTH, "fp32": BOTH}
 DTYPES = ("float32", "float16", "int64", "int32", "uint8", "bool")
 # What the inference worker can compute from a camera frame and a joint state.
 OBSERVATION_SOURCES = (
@@ -64,6 +71,23 @@ class TensorEntry:
 
 
 @dataclass(frozen=True)
+class VariantSpec:
+    """Another graph of the same role that passed the export gate, in another precision.
+
+    The device picks, for its backend, the fastest of the role's file, its variants and the
+    FP32 reference (`edge_runtime.engines.variant_choice`), so a role never runs slower than
+    its float original.
+    """
+
+    file: str
+    precision: str  # a key of VARIANT_BACKENDS
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        return VARIANT_BACKENDS[self.precision]
+
+
+@dataclass(frozen=True)
 class RoleSpec:
     file: str
     precision: str
@@ -71,6 +95,7 @@ class RoleSpec:
     outputs: tuple[TensorEntry, ...]
     golden: str = ""
     tolerance: dict[str, float] = field(default_factory=dict)
+    variants: tuple[VariantSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,6 +137,9 @@ class Manifest:
         data = asdict(self)
         if data["world_model"] is None:
             del data["world_model"]  # policy-only bundles keep the manifest they always had
+        for role in data["roles"].values():
+            if not role["variants"]:
+                del role["variants"]  # so do bundles without precision variants
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     @staticmethod
@@ -161,9 +189,22 @@ def _role(name: str, raw: Any, where: str) -> RoleSpec:
         ),
         golden=sec.string("golden", default=""),
         tolerance={k: float(v) for k, v in sec.table("tolerance", default={}).items()},
+        variants=_variants(sec._get("variants", []), where, name),
     )
     sec.done()
     return spec
+
+
+def _variants(raw: Any, where: str, role: str) -> tuple[VariantSpec, ...]:
+    if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
+        raise BundleError(f"{where}: roles.{role}.variants must be a list of tables")
+    found = []
+    for i, item in enumerate(raw):
+        label = f"roles.{role}.variants[{i}]"
+        sec = Section({"v": item}, "v", where, required=True, label=label, error=BundleError)
+        found.append(VariantSpec(sec.string("file"), sec.choice("precision", VARIANT_BACKENDS)))
+        sec.done()
+    return tuple(found)
 
 
 def _parse(data: dict[str, Any], where: str) -> Manifest:

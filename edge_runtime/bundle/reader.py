@@ -65,7 +65,7 @@ def open_bundle(
                 "was modified after export — re-export or restore it"
             )
     for role, spec in manifest.roles.items():
-        for needed in (spec.file, spec.golden):
+        for needed in (spec.file, spec.golden, *(v.file for v in spec.variants)):
             if needed and needed not in manifest.files:
                 raise BundleError(
                     f"{location}: roles.{role} file {needed} is not hashed in the manifest"

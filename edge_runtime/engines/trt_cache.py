@@ -78,8 +78,13 @@ def probe(device_index: int = 0) -> DeviceInfo:
 
 
 def precision_flags(precision: str) -> str:
-    """Builder flags a bundle precision needs; part of the cache key."""
-    flags = {"int8": "int8_strongly_typed", "fp16": "fp16", "fp32": "fp32"}
+    """Builder flags a bundle precision needs; part of the cache key.
+
+    INT8 Q/DQ graphs build with INT8 + FP16 so their float parts (LayerNorm, Softmax, GELU, the
+    float output heads) run in FP16, not FP32; the key changed from `int8_strongly_typed`, so
+    engines built the old way are rebuilt, never reused.
+    """
+    flags = {"int8": "int8_fp16", "fp16": "fp16", "fp32": "fp32"}
     if precision not in flags:
         raise EngineError(f"precision '{precision}' is not one of {', '.join(flags)}")
     return flags[precision]

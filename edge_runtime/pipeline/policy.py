@@ -14,6 +14,7 @@ import numpy as np
 from edge_runtime.bundle.manifest import role_order
 from edge_runtime.bundle.reader import Bundle
 from edge_runtime.engines import DEFAULT_ENGINE_CACHE, Engine, open_engine, resolve_backend
+from edge_runtime.engines.variant_choice import choose_variant
 from edge_runtime.errors import BundleError
 from edge_runtime.pipeline.preprocess import FramePreprocessor
 from edge_runtime.sensors.base import Frame
@@ -37,6 +38,7 @@ class BundlePolicy:
         wanted = roles or (self.action.output.split(".", 1)[0],)
         self.order = role_order(inputs, wanted)
         self.engines: dict[str, Engine] = {}
+        self.precisions: dict[str, str] = {}  # what each role runs in (variants may differ)
         roles_to_open = (*self.order, *(r for r in extra_roles if r not in self.order))
         models = [
             (bundle.path(s.file), s.precision, manifest.files[s.file])
@@ -45,15 +47,16 @@ class BundlePolicy:
         self.backend = resolve_backend(backend, models, engine_cache)  # one backend for all
         try:
             for role in roles_to_open:
-                spec = manifest.roles[role]
+                chosen = choose_variant(bundle, role, self.backend, engine_cache, intra_op_threads)
                 engine = open_engine(
-                    bundle.path(spec.file),
+                    bundle.path(chosen.file),
                     self.backend,
-                    precision=spec.precision,
+                    precision=chosen.precision,
                     intra_op_threads=intra_op_threads,
                     engine_cache=engine_cache,
-                    onnx_sha256=manifest.files[spec.file],
+                    onnx_sha256=chosen.sha256,
                 )
+                self.precisions[role] = chosen.precision
                 self._check_io(role, engine)
                 self.engines[role] = engine
         except BaseException:

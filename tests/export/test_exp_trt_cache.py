@@ -25,7 +25,9 @@ from export.errors import ExportError
 from export.trt_build import (
     DEFAULT_WORKSPACE_MB,
     ProgressPrinter,
+    builder_flags,
     check_workspace,
+    network_flags,
     plan_builds,
 )
 
@@ -41,7 +43,7 @@ def _fake_build(path: Path, sha: str, device: DeviceInfo, flags: str) -> None:
 def test_exp_engine_path_follows_design_layout(tmp_path: Path) -> None:
     path = engine_path(tmp_path, "ab" * 32, ORIN, precision_flags("int8"))
     assert path.parent == tmp_path / ("ab" * 32)
-    assert path.name == "10.3.0.30-Orin_nvgpu-sm87-R36.4.3-int8_strongly_typed.engine"
+    assert path.name == "10.3.0.30-Orin_nvgpu-sm87-R36.4.3-int8_fp16.engine"
     assert precision_flags("fp16") == "fp16"
     with pytest.raises(Exception, match="int4"):
         precision_flags("int4")
@@ -109,7 +111,7 @@ def test_exp_plan_builds_reuses_valid_and_rebuilds_stale(
     cache = tmp_path / "cache"
     jobs = {j.role: j for j in plan_builds(bundle, cache, ORIN)}
     assert {r: j.status for r, j in jobs.items()} == {"encoder": "missing", "policy": "missing"}
-    assert jobs["encoder"].flags == "int8_strongly_typed"
+    assert jobs["encoder"].flags == "int8_fp16"
     assert jobs["policy"].flags == "fp16"
     assert jobs["encoder"].onnx_sha256 == bundle.manifest.files["models/encoder.onnx"]
     assert jobs["policy"].timing_cache.suffix == ".timing"
@@ -125,6 +127,21 @@ def test_exp_plan_builds_reuses_valid_and_rebuilds_stale(
     assert again["policy"].needs_build
     forced = plan_builds(bundle, cache, ORIN, force=True)
     assert all(j.needs_build for j in forced)
+
+
+def test_exp_int8_graphs_build_with_fp16_float_parts() -> None:
+    """TensorRT 10.3's enums as plain values: what `compile_engine` passes to the builder."""
+    from types import SimpleNamespace
+
+    trt = SimpleNamespace(
+        BuilderFlag=SimpleNamespace(FP16="FP16", INT8="INT8"),
+        NetworkDefinitionCreationFlag=SimpleNamespace(STRONGLY_TYPED=5),
+    )
+    assert builder_flags(trt, "int8") == ["INT8", "FP16"]  # float parts of Q/DQ graphs in FP16
+    assert builder_flags(trt, "fp16") == ["FP16"]
+    assert builder_flags(trt, "fp32") == []
+    # Weakly typed: a strongly typed network would ignore the FP16 flag and run float in FP32.
+    assert all(network_flags(trt, p) == 0 for p in ("int8", "fp16", "fp32"))
 
 
 def test_exp_workspace_default_fits_8gb_boards() -> None:

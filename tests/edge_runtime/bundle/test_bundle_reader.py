@@ -151,3 +151,17 @@ def test_role_order_runs_only_what_the_wanted_role_reads() -> None:
     }
     with pytest.raises(BundleError, match="cycle"):
         role_order(cyclic)
+
+
+def test_precision_variants_must_be_known_and_hashed(tiny_bundle: Path) -> None:
+    manifest = json.loads((tiny_bundle / "manifest.json").read_text())
+    assert "variants" not in manifest["roles"]["policy"]  # bundles without variants unchanged
+    variant = {"file": "models/policy.int8_ort.onnx", "precision": "int8_ort"}
+    manifest["roles"]["policy"]["variants"] = [variant]
+    (tiny_bundle / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match=r"policy.int8_ort.onnx is not hashed"):
+        open_bundle(tiny_bundle, development_mode=True)
+    variant["precision"] = "int4"
+    (tiny_bundle / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match=r"variants\[0\] precision = 'int4' is invalid"):
+        open_bundle(tiny_bundle, development_mode=True)
