@@ -80,13 +80,20 @@ def note_viewer(state_dir: Path) -> None:
         path.touch()
 
 
+def preview_pixels(state_dir: Path, camera: str) -> np.ndarray | None:
+    """The newest preview frame of `camera` (RGB, every second pixel); None when none."""
+    try:
+        return np.load(preview_path(state_dir / LIVE_DIR, camera), allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+
+
 def preview_jpeg(state_dir: Path, camera: str) -> bytes | None:
     """The newest preview frame of `camera` as JPEG; None when none was published."""
     from PIL import Image
 
-    try:
-        pixels = np.load(preview_path(state_dir / LIVE_DIR, camera), allow_pickle=False)
-    except (OSError, ValueError):
+    pixels = preview_pixels(state_dir, camera)
+    if pixels is None:
         return None
     buffer = io.BytesIO()
     Image.fromarray(pixels.astype(np.uint8)).save(buffer, format="JPEG", quality=80)
