@@ -39,7 +39,7 @@ def board_camera(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     opened: list[Any] = []
 
     def open_board_camera(config_path: str | None) -> Any:
-        camera = BoardCamera(BoardSpec(), lens, poses, fps=6.0)
+        camera = BoardCamera(BoardSpec(), lens, poses, fps=8.0, supersample=1, reuse_renders=True)
         opened.append(camera)
         return camera
 
@@ -58,15 +58,14 @@ def test_console_collects_intrinsics_views_live_and_solves(
         browser.find_element(By.ID, "live-link").click()
         browser.find_element(By.ID, "start").click()
         wait(browser, lambda b: b.find_elements(By.ID, "keep"))
-        wait(browser, lambda b: text(b, "corners").isdigit() and int(text(b, "corners")) >= 8)
+        wait(browser, lambda b: _corners(b) >= 8)  # the board is seen (a newer frame, below)
         wait(browser, lambda b: b.execute_script(SHOWN, "live"))  # a decoded JPEG
         for _ in range(4 * VIEWS_WANTED):
             if int(text(browser, "kept")) >= VIEWS_WANTED:
                 break
             shown = _live_src(browser)
-            wait(browser, lambda b, before=shown: _live_src(b) != before)  # a newer frame
-            browser.execute_script("document.getElementById('message').textContent = '';")
-            browser.find_element(By.ID, "keep").click()
+            wait(browser, lambda b, before=shown: _live_src(b) != before and _corners(b) >= 8)
+            browser.find_element(By.ID, "keep").click()  # clears the message, then answers
             wait(browser, lambda b: text(b, "message"))  # kept, or why not in one sentence
         assert int(text(browser, "kept")) >= VIEWS_WANTED
         assert browser.find_elements(By.CSS_SELECTOR, "#coverage td.hit")
@@ -81,6 +80,11 @@ def test_console_collects_intrinsics_views_live_and_solves(
     assert len(list(images.glob("view_*.png"))) >= VIEWS_WANTED
     assert (images / "board.json").exists()
     assert (console.calibration_dir / "results" / "live-views" / "camera_intrinsics.json").exists()
+
+
+def _corners(browser: Any) -> int:
+    shown = text(browser, "corners")
+    return int(shown) if shown.isdigit() else 0
 
 
 def _live_src(browser: Any) -> str:
