@@ -17,9 +17,9 @@ from typing import Any
 
 from aiohttp import web
 
-from calibration import console_live
+from calibration import console_handeye, console_live
 from calibration.board import Detection
-from calibration.commands_artifacts import short_value
+from calibration.commands_artifacts import envelope_rows
 from calibration.intrinsics import MIN_CORNERS, calibrate_intrinsics, coverage_grid
 from calibration.live_session import board_of, draw_corners
 from edge_runtime.calibration_artifacts import CAMERA, write_document
@@ -107,10 +107,7 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
     async def result(request: web.Request) -> web.Response:
         name = request.match_info["set"]
         artifact = load_artifact(inside(results_dir, name), CAMERA)  # hash-checked, parsed
-        envelope = artifact.envelope
-        rows = [("created", f"{envelope.created_utc} by {envelope.tool_version}")]
-        rows += [(k, short_value(v)) for k, v in envelope.quality.items()]
-        rows += [(f"data.{k}", short_value(v)) for k, v in envelope.data.items()]
+        rows = envelope_rows(artifact.envelope)
         return context.render(request, "calibrate_result.html", name=name, rows=rows)
 
     async def plot(request: web.Request) -> web.FileResponse:
@@ -120,6 +117,7 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
         return web.FileResponse(path)
 
     console_live.setup(app, context)
+    console_handeye.setup(app, context)
     app.router.add_get("/calibrate", index)
     app.router.add_get("/calibrate/images/{set}", image_set)
     app.router.add_get("/calibrate/images/{set}/{image}", view)

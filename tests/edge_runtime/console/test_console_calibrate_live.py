@@ -9,14 +9,13 @@ the kept set with the recorded-set page's solve.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from browser_pages import SHOWN, screenshot, text, wait
-from console_server import request, serving
+from console_server import request, serving, wait_running
 
 from edge_runtime.console.settings import console_settings
 from edge_runtime.field.live import LiveStatus
@@ -95,10 +94,7 @@ def test_console_opens_no_camera_while_the_robot_runs(board_camera: list[Any]) -
     settings = console_settings("127.0.0.1:0")
     with LiveStatus(settings.state_dir, "cell-3", "bundle-a") as live, serving(settings) as url:
         live.on_start(["shoulder"], 0.01)
-        deadline = time.monotonic() + 10.0
-        while request(url + "/api/robot")[1].find('"state": "running"') < 0:
-            assert time.monotonic() < deadline, "the live status never said running"
-            time.sleep(0.05)
+        wait_running(url)
         status, body = request(url + "/calibrate/live/start", {"set": "views"})
         keep_status, keep_body = request(url + "/api/calibrate/live/keep", {})
     assert status == 409, body
