@@ -1,8 +1,8 @@
-"""Robot, Stop and Bundles: the live view, the acknowledge form, the slots and rollback.
+"""Robot and Stop: the live view, the cameras, the latched stop and its acknowledge form.
 
-Acknowledge and rollback call the very functions `edgerun ack` and `edgerun rollback` call
-(`edge_runtime.field.status.acknowledge_stop`, `edge_runtime.field.deploy.rollback`), so the
-console logs and refuses exactly as the CLI does.
+Acknowledge calls the very function `edgerun ack` calls
+(`edge_runtime.field.status.acknowledge_stop`), so the console logs and refuses exactly as the
+CLI does.
 """
 
 from __future__ import annotations
@@ -55,29 +55,8 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
         )
         raise done("/stop", sentence)
 
-    async def bundles(request: web.Request) -> web.Response:
-        state = robot_state(state_dir)
-        shown = request.query.get("done", "")
-        return context.render(request, "bundles.html", state=state, done=shown)
-
-    async def rollback(request: web.Request) -> web.Response:
-        from edge_runtime.config import load_config
-        from edge_runtime.field.deploy import rollback as rollback_slots
-
-        context.refuse_if_running("a rollback")
-        if not context.settings.config_path:
-            raise ConsoleRequestError(
-                "a rollback checks the bundle against the robot's config: start the console "
-                "with --config ROBOT.toml"
-            )
-        config = load_config(context.settings.config_path)
-        outcome = await context.off_loop(rollback_slots, config)
-        raise done("/bundles", f"slot {outcome.slot} is active again (was {outcome.previous})")
-
     app.router.add_get("/", robot)
     app.router.add_get("/api/robot", api_robot)
     app.router.add_get("/camera/{name}.jpg", camera)
     app.router.add_get("/stop", stop)
     app.router.add_post("/stop/ack", acknowledge)
-    app.router.add_get("/bundles", bundles)
-    app.router.add_post("/bundles/rollback", rollback)
