@@ -20,6 +20,7 @@ from edge_runtime.console.context import ConsoleContext, form
 from edge_runtime.console.paths import ConsoleRequestError, inside
 from edge_runtime.console.robot_view import is_running, note_viewer, preview_pixels
 from edge_runtime.errors import CalibrationError
+from edge_runtime.field.live import live_dir
 from edge_runtime.sensors.base import Camera
 
 _NO_CACHE = {"Cache-Control": "no-store"}
@@ -113,7 +114,7 @@ def _preview_with_corners(context: ConsoleContext, request: web.Request) -> byte
     from calibration.board import BoardSpec, detect
 
     camera = request.query.get("camera", "camera")
-    inside(context.settings.state_dir, f"camera-{camera}.npy")  # a plain name, nothing else
+    inside(live_dir(context.settings.state_dir), f"camera-{camera}.npy")  # a name, no path
     pixels = preview_pixels(context.settings.state_dir, camera)
     if pixels is None:
         return None

@@ -13,7 +13,7 @@ from edge_runtime.console.context import ConsoleContext, done, form
 from edge_runtime.console.paths import ConsoleRequestError, inside
 from edge_runtime.console.robot_view import note_viewer, preview_jpeg, robot_state
 from edge_runtime.field.latch import StopLatch
-from edge_runtime.field.live import LIVE_DIR
+from edge_runtime.field.live import live_dir
 
 ACKS_SHOWN = 10
 _NO_CACHE = {"Cache-Control": "no-store"}  # a preview is only ever the newest frame
@@ -31,7 +31,7 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
 
     async def camera(request: web.Request) -> web.Response:
         name = request.match_info["name"]
-        inside(state_dir / LIVE_DIR, f"camera-{name}.npy")  # a plain name, nothing else
+        inside(live_dir(state_dir), f"camera-{name}.npy")  # a plain name, nothing else
         jpeg = preview_jpeg(state_dir, name)
         if jpeg is None:
             raise ConsoleRequestError(f"camera {name!r} has published no preview", status=404)

@@ -32,6 +32,9 @@ def board_camera(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     from calibration.board import BoardSpec
     from calibration.board_camera import BoardCamera
     from calibration.synthetic import SyntheticCamera, random_board_poses
+    from edge_runtime.cli.main import build_parser
+
+    build_parser()  # loads the CLI plugins, as `edgerun console` does: calibration adds its pages
 
     lens = SyntheticCamera(640, 360, 455.0, 454.0, 320.7, 179.1, (0.05, -0.1, 0.0, 0.0, 0.02))
     poses = random_board_poses(np.random.default_rng(5), 10, BoardSpec(), lens)
