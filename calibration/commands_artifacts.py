@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -103,22 +104,27 @@ def show(args: argparse.Namespace) -> int:
         table = Table(title=f"{kind.filename}", show_header=False)
         table.add_column("key", style="bold")
         table.add_column("value", overflow="fold")
-        table.add_row("created", f"{env.created_utc} by {env.tool_version}")
-        device = []
-        if env.device.camera_serial:
-            device.append(f"camera {env.device.camera_serial}")
-        if env.device.motor_ids:
-            device.append(f"motors {list(env.device.motor_ids)}")
-        table.add_row("device", ", ".join(device) or "-")
-        for key, value in env.quality.items():
-            table.add_row(key, short_value(value))
-        for key, value in env.data.items():
-            table.add_row(f"data.{key}", short_value(value))
+        for key, value in envelope_rows(env):
+            table.add_row(key, value)
         table.add_row("sha256", env.sha256[:16] + "… (verified)")
         console.print(table)
     if not found:
         raise CalibrationError(f"{root} holds no calibration artifact")
     return 0
+
+
+def envelope_rows(env: Any) -> list[tuple[str, str]]:
+    """An artifact's envelope as (key, value) rows: `calibrate show` and the console's pages."""
+    device = []
+    if env.device.camera_serial:
+        device.append(f"camera {env.device.camera_serial}")
+    if env.device.motor_ids:
+        device.append(f"motors {list(env.device.motor_ids)}")
+    rows = [("created", f"{env.created_utc} by {env.tool_version}")]
+    rows.append(("device", ", ".join(device) or "-"))
+    rows += [(key, short_value(value)) for key, value in env.quality.items()]
+    rows += [(f"data.{key}", short_value(value)) for key, value in env.data.items()]
+    return rows
 
 
 def short_value(value: object) -> str:

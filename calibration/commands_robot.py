@@ -4,115 +4,59 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 from calibration.session import (
-    Robot,
     board_from_args,
     camera_model,
     confirm,
     host_offsets,
     open_robot,
 )
-from edge_runtime.calibration_artifacts import HANDEYE, INT8, JOINTS, write_document
+from edge_runtime.calibration_artifacts import INT8, JOINTS, write_document
 from edge_runtime.errors import CalibrationError
-
-if TYPE_CHECKING:
-    from calibration.kinematics import RobotModel
 
 console = Console()
 
 
-def _robot_model(args: argparse.Namespace, robot: Robot | None) -> RobotModel:
-    from calibration.kinematics import RobotModel
-
-    mjcf = args.mjcf or (robot.mjcf if robot is not None else None)
-    if mjcf is None:
-        raise CalibrationError("pass --mjcf with the robot's MJCF (its kinematic model)")
-    names = robot.config.joint_names if robot is not None else None
-    return RobotModel(mjcf, ee_site=args.ee_site, joint_names=names)
-
-
 def handeye(args: argparse.Namespace) -> int:
-    from calibration.handeye_capture import drive_and_capture, solve_capture
-    from calibration.motion import Mover
-    from calibration.plots import handeye_png
-    from calibration.poses import propose_poses
+    from calibration.handeye_tour import drive_tour, plan_tour, robot_model, solve_and_write
 
     spec = board_from_args(args)
     out = Path(args.out)
-    matrix, coeffs = camera_model(out, args.intrinsics)
+    camera = camera_model(out, args.intrinsics)
     capture_dir = Path(args.recorded) if args.recorded else out / "handeye_capture"
     if args.config:
         with open_robot(args.config) as robot:
             assert robot.bus is not None
             assert robot.camera is not None
-            model = _robot_model(args, robot)
-            guess = None
-            if args.view_camera or robot.rig is not None:
-                from edge_runtime.sim.world import CAMERA_NAME
-
-                guess = model.camera_pose(args.view_camera or CAMERA_NAME)
-            offsets, calibrated = host_offsets(out, robot.config.motor_ids)
-            if calibrated:  # stay inside the measured limits as well as the model's
-                from edge_runtime.calibration_artifacts import require_joint_calibration
-
-                low, high = require_joint_calibration(out, robot.config.motor_ids).limits_rad()
-                model.lower = np.maximum(model.lower, low)
-                model.upper = np.minimum(model.upper, high)
-            mover = Mover(robot.bus, offsets)
-            start, _ = mover.read()
-            poses = propose_poses(
-                model,
-                args.poses,
-                np.random.default_rng(args.seed),
-                args.mode,
-                base_camera=guess,
-                start=start,
-            )
-            table = Table(title=f"{len(poses)} proposed poses (rad, motor order)")
+            plan = plan_tour(
+                robot, out, args.poses, args.seed, args.mode, args.mjcf, args.ee_site,
+                args.view_camera,
+            )  # fmt: skip
+            table = Table(title=f"{len(plan.poses_rad)} proposed poses (rad, motor order)")
             for name in robot.config.joint_names:
                 table.add_column(name, justify="right")
-            for q in poses:
+            for q in plan.poses_rad:
                 table.add_row(*(f"{v:+.3f}" for v in q))
             console.print(table)
             if args.propose_only:
                 return 0
             confirm(args, "the robot will move to these poses; clear the workspace")
-            robot.bus.enable()
-            drive_and_capture(
-                mover,
-                robot.camera,
-                poses,
-                capture_dir,
-                args.mode,
+            drive_tour(
+                robot, plan, capture_dir, args.mode,
                 on_pose=lambda i, n: console.print(f"pose {i + 1}/{n}"),
-            )
-            mover.move_to(start)
+            )  # fmt: skip
+            model = plan.model
     else:
-        model = _robot_model(args, None)
-    result, skipped, motor_ids = solve_capture(
-        capture_dir,
-        model,
-        spec,
-        matrix,
-        coeffs,
-        args.mode,
-    )
-    for line in skipped:
+        model = robot_model(args.mjcf, args.ee_site, None)
+    outcome = solve_and_write(capture_dir, model, spec, camera, out, args.mode, args.ee_site)
+    result, document = outcome.result, outcome.document
+    for line in outcome.skipped:
         console.print(f"skipped {line}", style="yellow")
-    document = result.document(
-        model.name,
-        args.ee_site,
-        motor_ids,
-    )
-    out.mkdir(parents=True, exist_ok=True)
-    plot = handeye_png(result, out / "handeye_residuals.png")
-    path = write_document(out / HANDEYE.filename, document)
     table = Table(title=f"hand-eye ({result.mode}), kept {result.method}")
     for column in ("method", "translation mm", "rotation deg"):
         table.add_column(column, justify="right")
@@ -126,7 +70,7 @@ def handeye(args: argparse.Namespace) -> int:
     )
     for warning in result.warnings:
         console.print(f"warning: {warning}", style="bold yellow")
-    console.print(f"wrote {path} and {plot}")
+    console.print(f"wrote {outcome.path} and {outcome.plot}")
     return 0
 
 

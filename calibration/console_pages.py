@@ -15,24 +15,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from aiohttp import web
 
-from calibration.board import BoardSpec, Detection
-from calibration.commands_artifacts import short_value
+from calibration import console_handeye, console_live
+from calibration.board import Detection
+from calibration.commands_artifacts import envelope_rows
 from calibration.intrinsics import MIN_CORNERS, calibrate_intrinsics, coverage_grid
+from calibration.live_session import board_of, draw_corners
 from edge_runtime.calibration_artifacts import CAMERA, write_document
 from edge_runtime.calibration_artifacts.schemas import load_artifact
 from edge_runtime.console.context import ConsoleContext
 from edge_runtime.console.paths import ConsoleRequestError, inside, names_in
 
 PLOT = "camera_errors.png"
-
-
-def board_of(folder: Path) -> BoardSpec:
-    """The set's own `board.json` when it has one, the default board otherwise."""
-    path = folder / "board.json"
-    return BoardSpec.load(path) if path.exists() else BoardSpec()
 
 
 def detect_set(folder: Path) -> dict[str, Any]:
@@ -69,24 +64,21 @@ def corners_jpeg(folder: Path, image: str, detection: Detection | None) -> bytes
     pixels = cv2.imread(str(inside(folder, image)), cv2.IMREAD_COLOR)
     if pixels is None:
         raise ConsoleRequestError(f"{image} in {folder.name} is not a readable image", status=404)
-    if detection is not None:
-        for u, v in np.rint(detection.image_points.reshape(-1, 2)).astype(int):
-            cv2.circle(pixels, (int(u), int(v)), 4, (60, 200, 60), 2)
-    ok, encoded = cv2.imencode(".jpg", pixels)
-    return encoded.tobytes() if ok else b""
+    return draw_corners(pixels, detection)
 
 
 def setup(app: web.Application, context: ConsoleContext) -> None:
     context.add_templates("calibration")
     images_dir = context.settings.calibration_dir / "images"
     results_dir = context.settings.calibration_dir / "results"
-    detected: dict[str, dict[str, Any]] = {}  # per set, until the console restarts
+    detected: dict[tuple[str, ...], dict[str, Any]] = {}  # per set and its files
 
     async def detections(name: str) -> tuple[Path, dict[str, Any]]:
         folder = inside(images_dir, name)
-        if name not in detected:
-            detected[name] = await context.off_loop(detect_set, folder)
-        return folder, detected[name]
+        key = (name, *names_in(folder))  # a view kept live since: detected again
+        if key not in detected:
+            detected[key] = await context.off_loop(detect_set, folder)
+        return folder, detected[key]
 
     async def index(request: web.Request) -> web.Response:
         sets, results = names_in(images_dir), names_in(results_dir)
@@ -115,10 +107,7 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
     async def result(request: web.Request) -> web.Response:
         name = request.match_info["set"]
         artifact = load_artifact(inside(results_dir, name), CAMERA)  # hash-checked, parsed
-        envelope = artifact.envelope
-        rows = [("created", f"{envelope.created_utc} by {envelope.tool_version}")]
-        rows += [(k, short_value(v)) for k, v in envelope.quality.items()]
-        rows += [(f"data.{k}", short_value(v)) for k, v in envelope.data.items()]
+        rows = envelope_rows(artifact.envelope)
         return context.render(request, "calibrate_result.html", name=name, rows=rows)
 
     async def plot(request: web.Request) -> web.FileResponse:
@@ -127,6 +116,8 @@ def setup(app: web.Application, context: ConsoleContext) -> None:
             raise ConsoleRequestError(f"no plot for {request.match_info['set']}", status=404)
         return web.FileResponse(path)
 
+    console_live.setup(app, context)
+    console_handeye.setup(app, context)
     app.router.add_get("/calibrate", index)
     app.router.add_get("/calibrate/images/{set}", image_set)
     app.router.add_get("/calibrate/images/{set}/{image}", view)

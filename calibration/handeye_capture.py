@@ -26,6 +26,7 @@ from calibration.board import BoardSpec, detect, make_board
 from calibration.handeye import HandEyeResult, board_pose, solve_handeye
 from calibration.kinematics import RobotModel
 from calibration.motion import Mover
+from calibration.views import save_png
 from edge_runtime.calibration_artifacts.artifact import write_atomic
 from edge_runtime.errors import CalibrationError, StaleFrameError
 from edge_runtime.sensors.base import Camera
@@ -63,15 +64,6 @@ def read_capture(root: Path) -> tuple[list[int], str, list[Pair]]:
         ) from exc
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise CalibrationError(f"{path} is malformed ({exc}); re-record the capture") from exc
-
-
-def _save_png(path: Path, rgb: np.ndarray) -> None:
-    import cv2
-
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise CalibrationError(f"cannot encode {path.name} as PNG")
-    write_atomic(path, encoded.tobytes())
 
 
 def _frame_after(mover: Mover, goal: np.ndarray, camera: Camera, timeout_s: float) -> Any:
@@ -125,7 +117,7 @@ def drive_and_capture(
             )
         joints, _ = mover.read()
         name = f"pose_{index:03d}.png"
-        _save_png(root / name, frame.color)
+        save_png(root / name, frame.color)
         pairs.append(Pair(name, [float(q) for q in joints]))
         write_capture(root, list(mover.bus.motor_ids), mode, pairs)
     return pairs

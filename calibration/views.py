@@ -59,7 +59,8 @@ def load_image_views(
     return views, size
 
 
-def _is_new(det: Detection, kept: list[Detection], min_shift_px: float) -> bool:
+def is_new_view(det: Detection, kept: list[Detection], min_shift_px: float) -> bool:
+    """The board moved by `min_shift_px` (mean corner shift) since every kept view."""
     for other in kept:
         common, a, b = np.intersect1d(det.ids, other.ids, return_indices=True)
         if len(common) < 4:
@@ -68,6 +69,16 @@ def _is_new(det: Detection, kept: list[Detection], min_shift_px: float) -> bool:
         if shift < min_shift_px:
             return False
     return True
+
+
+def save_png(path: Path, rgb: np.ndarray) -> None:
+    """An RGB frame as a PNG, written atomically (a reader never sees half an image)."""
+    import cv2
+
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise CalibrationError(f"cannot encode {path.name} as PNG")
+    write_atomic(path, encoded.tobytes())
 
 
 def collect_views(
@@ -80,7 +91,6 @@ def collect_views(
     on_view: Callable[[int, Detection, tuple[int, int]], None] | None = None,
 ) -> tuple[list[tuple[str, Detection]], tuple[int, int], Intrinsics]:
     """Keep `count` distinct, well-detected views; returns them, the size, factory intrinsics."""
-    import cv2
 
     board = make_board(spec)
     save_dir.mkdir(parents=True, exist_ok=True)
@@ -113,12 +123,10 @@ def collect_views(
         markers_seen = max(markers_seen, det.markers)
         if det.count < MIN_CORNERS:
             continue
-        if not _is_new(det, [d for _, d in kept], min_shift_fraction * size[0]):
+        if not is_new_view(det, [d for _, d in kept], min_shift_fraction * size[0]):
             continue
         name = f"view_{len(kept):03d}.png"
-        ok, encoded = cv2.imencode(".png", cv2.cvtColor(frame.color, cv2.COLOR_RGB2BGR))
-        if ok:
-            write_atomic(save_dir / name, encoded.tobytes())
+        save_png(save_dir / name, frame.color)
         kept.append((name, det))
         if on_view is not None:
             on_view(len(kept), det, size)

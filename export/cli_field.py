@@ -11,12 +11,14 @@ import json
 from pathlib import Path
 
 from edge_runtime.cli.tree import CommandTree
+from edge_runtime.console.extensions import add_device_steps
 from edge_runtime.field.selftest_report import SelftestReport
 
 MARKS = {"ok": "[green]ok[/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
 
 
 def register(cli: CommandTree) -> None:
+    add_device_steps("export.field_steps:DEVICE_STEPS")  # the console's deploy button: ours
     selftest = cli.command(
         "selftest",
         "check this robot with its bundle before arming (torque stays off)",

@@ -13,7 +13,10 @@ def _robot_state_in_tmp(
     directory: never the machine's /var/lib (the export and calibration tests run demos too),
     and no test talks to a systemd that happens to supervise the test runner."""
     monkeypatch.setenv("EDGE_RUNTIME_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    # The live status goes to a RAM run directory (/run/edge-runtime), not the state directory.
+    monkeypatch.setenv("EDGE_RUNTIME_RUNTIME_DIR", str(tmp_path_factory.mktemp("run")))
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    monkeypatch.delenv("RUNTIME_DIRECTORY", raising=False)
 
 
 @pytest.fixture(autouse=True)

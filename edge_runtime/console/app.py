@@ -13,7 +13,7 @@ import logging
 import jinja2
 from aiohttp import web
 
-from edge_runtime.console import extensions, logs_pages, robot_pages
+from edge_runtime.console import bundle_pages, extensions, logs_pages, robot_pages
 from edge_runtime.console.context import ConsoleContext, Handler, Middleware
 from edge_runtime.console.paths import ConsoleRequestError
 from edge_runtime.console.security import token_guard
@@ -40,6 +40,7 @@ def create_app(settings: ConsoleSettings) -> web.Application:
     app = web.Application(middlewares=[_errors(context), token_guard(settings)])
     robot_pages.setup(app, context)
     logs_pages.setup(app, context)
+    bundle_pages.setup(app, context)
     for pages in extensions.registered():
         module, _, function = pages.target.partition(":")
         try:

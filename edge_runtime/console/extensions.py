@@ -8,7 +8,9 @@ console imports them only when it starts. `function(app, context)` adds aiohttp 
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,3 +30,24 @@ def add_pages(target: str, title: str, path: str) -> None:
 
 def registered() -> list[PageSet]:
     return list(_REGISTERED.values())
+
+
+_DEVICE_STEPS: list[str] = []
+
+
+def add_device_steps(target: str) -> None:
+    """Name the `DeviceSteps` deploy takes (`export.field_steps:DEVICE_STEPS`, the CLI's)."""
+    if target not in _DEVICE_STEPS:
+        _DEVICE_STEPS.append(target)
+
+
+def has_device_steps() -> bool:
+    return bool(_DEVICE_STEPS)
+
+
+def device_steps() -> Any | None:
+    """The registered deploy steps, imported now; None when no package registered them."""
+    for target in _DEVICE_STEPS:
+        module, _, name = target.partition(":")
+        return getattr(importlib.import_module(module), name)
+    return None

@@ -21,10 +21,10 @@ import numpy as np
 
 from edge_runtime.field.latch import StopLatch
 from edge_runtime.field.live import (
-    LIVE_DIR,
     RUN_FILE,
     STATUS_FILE,
     VIEWER_FILE,
+    live_dir,
     preview_path,
 )
 from edge_runtime.field.slots import SLOTS, BundleSlots
@@ -35,7 +35,7 @@ LIVE_FRESH_S = 2.0  # a status older than this is a run that ended or was killed
 
 def robot_state(state_dir: Path) -> dict[str, Any]:
     """running / latched / idle, with the newest live values and the slots, as JSON."""
-    live = _read_json(state_dir / LIVE_DIR / STATUS_FILE)
+    live = _read_json(live_dir(state_dir) / STATUS_FILE)
     running = is_running(state_dir, live)
     latch = StopLatch(state_dir)
     stop = latch.read()
@@ -53,8 +53,8 @@ def robot_state(state_dir: Path) -> dict[str, Any]:
 
 def is_running(state_dir: Path, live: dict[str, Any] | None = None) -> bool:
     """A run is going: its publisher's process is alive and its status is fresh."""
-    live = live if live is not None else _read_json(state_dir / LIVE_DIR / STATUS_FILE)
-    run = _read_json(state_dir / LIVE_DIR / RUN_FILE)
+    live = live if live is not None else _read_json(live_dir(state_dir) / STATUS_FILE)
+    run = _read_json(live_dir(state_dir) / RUN_FILE)
     if not live or not run or live.get("state") == "stopped":
         return False
     fresh = time.time() - float(live.get("updated_unix_s", 0.0)) < LIVE_FRESH_S
@@ -74,19 +74,26 @@ def slot_rows(state_dir: Path) -> list[dict[str, Any]]:
 
 def note_viewer(state_dir: Path) -> None:
     """Tell the publisher someone looks (camera previews are written only then)."""
-    path = state_dir / LIVE_DIR / VIEWER_FILE
+    path = live_dir(state_dir) / VIEWER_FILE
     # Not ours to write (another user's service): numbers still show, previews do not.
     with contextlib.suppress(OSError):
         path.touch()
+
+
+def preview_pixels(state_dir: Path, camera: str) -> np.ndarray | None:
+    """The newest preview frame of `camera` (RGB, every second pixel); None when none."""
+    try:
+        return np.load(preview_path(live_dir(state_dir), camera), allow_pickle=False)
+    except (OSError, ValueError):
+        return None
 
 
 def preview_jpeg(state_dir: Path, camera: str) -> bytes | None:
     """The newest preview frame of `camera` as JPEG; None when none was published."""
     from PIL import Image
 
-    try:
-        pixels = np.load(preview_path(state_dir / LIVE_DIR, camera), allow_pickle=False)
-    except (OSError, ValueError):
+    pixels = preview_pixels(state_dir, camera)
+    if pixels is None:
         return None
     buffer = io.BytesIO()
     Image.fromarray(pixels.astype(np.uint8)).save(buffer, format="JPEG", quality=80)

@@ -4,8 +4,9 @@ The field console (`edgerun console`) must see a run live without ever sitting i
 control path, so the runtime publishes and the console only reads. `LiveStatus` is a
 `LoopObserver` in the runtime process (the control loop runs in its own process and never
 hears of it): its hooks only store the newest values under a lock, and a thread of its own
-writes `<state_dir>/live/status.json` (temporary file + rename, no fsync: it is gone in a
-second anyway) at most `RATE_HZ` times a second.
+writes `<run dir>/live/status.json` (temporary file + rename, no fsync: it is gone in a
+second anyway) at most `RATE_HZ` times a second. The run directory is in RAM when there is
+one (`/run/edge-runtime`, see `live_dir`): these writes never wear the robot's flash.
 
 Camera previews cost more (a downscaled RGB frame as `.npy`), so they are written only while
 a watcher says it is looking: the console touches `live/viewer` on every poll, and frames
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.field.latch import utc_now
+from edge_runtime.field.state_dir import resolve_runtime_dir
 from edge_runtime.pipeline.observer import ActionChunk, LoopObserver, TickRecord
 from edge_runtime.sensors.base import Frame
 
@@ -40,6 +42,12 @@ RATE_HZ = 5.0
 VIEWER_FRESH_S = 3.0
 PREVIEW_STRIDE = 2  # every second pixel: a 640x480 camera previews at 320x240
 EVENTS_KEPT = 20
+
+
+def live_dir(state_dir: Path) -> Path:
+    """The live files of the robot whose state is in `state_dir`: in RAM when there is a run
+    directory (`edge_runtime.field.state_dir.resolve_runtime_dir`), never on flash then."""
+    return resolve_runtime_dir(Path(state_dir)) / LIVE_DIR
 
 
 def preview_path(live_dir: Path, camera: str) -> Path:
@@ -57,7 +65,7 @@ class LiveStatus(LoopObserver):
     """Keeps the newest loop values and writes them out at `RATE_HZ` from its own thread."""
 
     def __init__(self, state_dir: Path, robot: str, bundle: str, camera: str = "camera") -> None:
-        self.live_dir = Path(state_dir) / LIVE_DIR
+        self.live_dir = live_dir(state_dir)
         self.robot, self.bundle, self.camera = robot, bundle, camera
         self._lock = threading.Lock()
         self._values: dict[str, Any] = {"state": "starting", "ticks": 0, "missed_total": 0}

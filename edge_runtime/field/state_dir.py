@@ -53,3 +53,27 @@ def writable_state_dir(path: Path, needed_for: str) -> Path:
             "needs it: run as the service user (or with sudo), or set [robot] state_dir"
         ) from exc
     return path
+
+
+ENV_RUNTIME_DIR = "EDGE_RUNTIME_RUNTIME_DIR"
+SYSTEM_RUNTIME_DIR = Path("/run/edge-runtime")
+
+
+def resolve_runtime_dir(state_dir: Path) -> Path:
+    """Where files that die with the run go (the console's live status, camera previews).
+
+    They are rewritten five times a second, so they belong in RAM, not on the robot's flash
+    (whose writes are counted). First match wins: `$EDGE_RUNTIME_RUNTIME_DIR` (a second robot
+    on one computer; tests); `$RUNTIME_DIRECTORY`, which systemd sets from `RuntimeDirectory=`
+    (a tmpfs under /run, removed when the service stops); /run/edge-runtime when it exists
+    and is writable, or /run lets us create it; else `state_dir` itself (a developer's
+    machine). Never /dev/shm: that is the ipc channels' and must stay empty between runs.
+    """
+    for variable in (ENV_RUNTIME_DIR, "RUNTIME_DIRECTORY"):
+        value = os.environ.get(variable, "").split(":")[0]
+        if value:
+            return Path(value).expanduser()
+    system = SYSTEM_RUNTIME_DIR
+    if os.access(system, os.W_OK) or (not system.exists() and os.access(system.parent, os.W_OK)):
+        return system
+    return state_dir

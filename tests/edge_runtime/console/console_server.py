@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -62,3 +63,11 @@ def error_of(body: str) -> str:
         return str(json.loads(body).get("error", ""))
     except ValueError:
         return body
+
+
+def wait_running(url: str, timeout_s: float = 10.0) -> None:
+    """Until the console says the robot runs (a `LiveStatus` that has started publishes)."""
+    deadline = time.monotonic() + timeout_s
+    while request(url + "/api/robot")[1].find('"state": "running"') < 0:
+        assert time.monotonic() < deadline, "the live status never said running"
+        time.sleep(0.05)

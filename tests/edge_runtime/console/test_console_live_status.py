@@ -9,10 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from edge_runtime.console.robot_view import note_viewer, preview_jpeg, robot_state
-from edge_runtime.field.live import LIVE_DIR, LiveStatus, preview_path
+from edge_runtime.field.live import LiveStatus, live_dir, preview_path
 from edge_runtime.pipeline.observer import ActionChunk, TickRecord
 from edge_runtime.sensors.base import Frame, Intrinsics
 
@@ -59,16 +60,16 @@ def test_live_status_publishes_the_loop_as_plain_json(tmp_path: Path) -> None:
         "stale_observation",
     )
     assert shown["stop_reason"] == "stop: stale_observation"
-    written = (tmp_path / LIVE_DIR / "status.json").read_text()
+    written = (live_dir(tmp_path) / "status.json").read_text()
     json.loads(written, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
     assert robot_state(tmp_path)["state"] == "idle"  # the publisher said "stopped" at exit
 
 
 def test_live_status_writes_camera_previews_only_while_someone_looks(tmp_path: Path) -> None:
-    preview = preview_path(tmp_path / LIVE_DIR, "camera")
+    preview = preview_path(live_dir(tmp_path), "camera")
     with LiveStatus(tmp_path, "cell-3", "bundle-a") as live:
         live.on_frame(_frame())
-        status = tmp_path / LIVE_DIR / "status.json"
+        status = live_dir(tmp_path) / "status.json"
         _until(status.exists)
         first = json.loads(status.read_text())["updated_unix_s"]
         _until(lambda: json.loads(status.read_text())["updated_unix_s"] > first)
@@ -78,3 +79,21 @@ def test_live_status_writes_camera_previews_only_while_someone_looks(tmp_path: P
     jpeg = preview_jpeg(tmp_path, "camera")
     assert jpeg is not None
     assert Image.open(io.BytesIO(jpeg)).size == (32, 24)  # downscaled for the preview
+
+
+def test_live_files_go_to_the_run_directory_not_the_state_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """5 writes a second belong in RAM (/run), never on the robot's flash, nor in /dev/shm."""
+    from edge_runtime.field.state_dir import ENV_RUNTIME_DIR
+
+    state, run = tmp_path / "state", tmp_path / "run"
+    monkeypatch.delenv(ENV_RUNTIME_DIR)
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(run))  # as systemd's RuntimeDirectory= sets it
+    with LiveStatus(state, "cell-3", "bundle-a") as live:
+        live.on_start(["shoulder"], 0.01)
+        _until((run / "live" / "status.json").exists)
+        assert robot_state(state)["state"] == "running"
+    assert not (state / "live").exists()
+    monkeypatch.setenv(ENV_RUNTIME_DIR, str(tmp_path / "second-robot"))
+    assert live_dir(state) == tmp_path / "second-robot" / "live"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import stat
-import time
 from pathlib import Path
 
 import pytest
-from console_server import error_of, request, serving
+from console_server import error_of, request, serving, wait_running
 
 from edge_runtime.console.settings import TOKEN_FILE, console_settings, parse_bind
 from edge_runtime.errors import ConfigError
@@ -98,10 +97,7 @@ def test_console_refuses_a_rollback_while_the_robot_runs() -> None:
     settings = console_settings("127.0.0.1:0")
     with LiveStatus(settings.state_dir, "cell-3", "bundle-a") as live, serving(settings) as url:
         live.on_start(["shoulder"], 0.01)
-        deadline = time.monotonic() + 10.0
-        while request(url + "/api/robot")[1].find('"state": "running"') < 0:
-            assert time.monotonic() < deadline, "the live status never said running"
-            time.sleep(0.05)
+        wait_running(url)
         status, body = request(url + "/bundles/rollback", {})
     assert status == 409
     assert "refused while it runs" in body
