@@ -109,7 +109,8 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
         )
         observers = list(options.observers)
         bundle_name = str(options.bundle or config.model.bundle)  # the console shows it live
-        live = LiveStatus(resolve_state_dir(config), config.name, bundle_name)
+        state_dir = resolve_state_dir(config)
+        live = LiveStatus(state_dir, config.name, bundle_name, camera=config.camera.name)
         observers.append(stack.enter_context(live))
         if options.record_dir is not None:
             from edge_runtime.recording.identity import run_identity

@@ -31,6 +31,7 @@ from edge_runtime.field.latch import utc_now
 from edge_runtime.field.state_dir import resolve_runtime_dir
 from edge_runtime.pipeline.observer import ActionChunk, LoopObserver, TickRecord
 from edge_runtime.sensors.base import Frame
+from edge_runtime.sensors.frame_set import camera_frames
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,8 @@ class LiveStatus(LoopObserver):
             late = np.asarray(lateness) / 1e3
             values["lateness_us"] = {"max": float(late.max()), "mean": float(late.mean())}
         frame = self._frame
-        cameras = [] if frame is None else [{"name": self.camera, "frame": frame.frame_number}]
+        frames = {} if frame is None else camera_frames(frame, self.camera)
+        cameras = [{"name": name, "frame": f.frame_number} for name, f in frames.items()]
         return {
             **values,
             "robot": self.robot,
@@ -183,16 +185,18 @@ class LiveStatus(LoopObserver):
         return time.time() - touched < VIEWER_FRESH_S
 
     def _write_preview(self) -> None:
+        """Every camera of the newest frame (a frame set holds each camera's by name)."""
         frame = self._frame
         if frame is None or frame.frame_number == self._previewed:
             return  # a stalled camera costs no writes
         self._previewed = frame.frame_number
-        small = np.ascontiguousarray(frame.color[::PREVIEW_STRIDE, ::PREVIEW_STRIDE])
-        path = preview_path(self.live_dir, self.camera)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as handle:
-            np.save(handle, small, allow_pickle=False)
-        os.replace(tmp, path)
+        for name, member in camera_frames(frame, self.camera).items():
+            small = np.ascontiguousarray(member.color[::PREVIEW_STRIDE, ::PREVIEW_STRIDE])
+            path = preview_path(self.live_dir, name)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            with tmp.open("wb") as handle:
+                np.save(handle, small, allow_pickle=False)
+            os.replace(tmp, path)
 
 
 def _number(value: float) -> float | None:

@@ -97,3 +97,21 @@ def test_live_files_go_to_the_run_directory_not_the_state_directory(
     assert not (state / "live").exists()
     monkeypatch.setenv(ENV_RUNTIME_DIR, str(tmp_path / "second-robot"))
     assert live_dir(state) == tmp_path / "second-robot" / "live"
+
+
+def test_live_status_previews_every_camera_of_a_frame_set(tmp_path: Path) -> None:
+    """A robot with a wrist and a scene camera: the console lists and previews both."""
+    from edge_runtime.sensors.frame_set import FrameSet
+
+    wrist = Frame(**{**_frame().__dict__, "color": np.full((48, 64, 3), 40, np.uint8)})
+    frames = {"scene": _frame(), "wrist": wrist}
+    with LiveStatus(tmp_path, "cell-3", "bundle-a", camera="scene") as live:
+        live.on_frame(FrameSet.of(frames, primary="scene", skew_ms=0.0))
+        note_viewer(tmp_path)
+        _until(preview_path(live_dir(tmp_path), "wrist").exists)
+        _until(lambda: len(robot_state(tmp_path)["live"].get("cameras", [])) == 2)
+        names = [c["name"] for c in robot_state(tmp_path)["live"]["cameras"]]
+    assert names == ["scene", "wrist"]
+    previews = {name: preview_jpeg(tmp_path, name) for name in names}
+    levels = {name: np.asarray(Image.open(io.BytesIO(j))).mean() for name, j in previews.items()}
+    assert levels["scene"] > 150 > 60 > levels["wrist"]  # each camera's own image
