@@ -82,6 +82,12 @@ class FaultInjector:
         self.counts.corrupted_tx_bytes += flipped
         return frame
 
-    def delay(self) -> None:
-        if self.faults.delay_s > 0:
-            time.sleep(self.faults.delay_s)
+    def delay(self, since_s: float) -> None:
+        """Hold the reply until `delay_s` after the request arrived (`since_s`, monotonic).
+
+        Counted from the request's arrival, not from the end of the simulator's own work: on
+        a robot the wait is wire time and the servo's firmware, which run on the servo, so the
+        simulator's Python time (on the host's cores) must not add to it."""
+        wait_s = since_s + self.faults.delay_s - time.monotonic()
+        if wait_s > 0:
+            time.sleep(wait_s)

@@ -25,6 +25,7 @@ ERR_RANGE = 4
 ERR_LENGTH = 5
 ERR_ACCESS = 7
 ALERT = 0x80  # status ERR bit: read Hardware Error Status
+WATCHDOG_UNIT_S = 0.02  # Bus Watchdog counts in 20 ms units (e-manual, address 98)
 
 _OPERATING_MODES = {0, 1, 3, 4, 5, 16}
 
@@ -195,12 +196,18 @@ class SimServo:
     def feed(self, now_s: float) -> None:
         self.last_packet_s = now_s
 
-    def watchdog_expired(self, now_s: float) -> bool:
-        """True once when the watchdog runs out: the caller then stops the motor."""
+    def watchdog_deadline_s(self) -> float | None:
+        """When the watchdog runs out unless a packet comes first (monotonic s); None when it
+        is not watching: off, already tripped (-1), or torque off."""
         limit = self.get(self._watchdog)
         if limit <= 0 or not self.torque_on:
-            return False  # off, already tripped (-1), or torque off (not monitored)
-        if now_s - self.last_packet_s <= limit * 0.02:
+            return None
+        return self.last_packet_s + limit * WATCHDOG_UNIT_S
+
+    def watchdog_expired(self, now_s: float) -> bool:
+        """True once when the watchdog runs out: the caller then stops the motor."""
+        deadline_s = self.watchdog_deadline_s()
+        if deadline_s is None or now_s <= deadline_s:
             return False
         self._set(self._watchdog, -1)
         self.watchdog_trips += 1
