@@ -171,8 +171,9 @@ def int8(args: argparse.Namespace) -> int:
             on_sample=lambda k, n: console.print(f"{k}/{n}") if k % 25 == 0 or k == n else None,
         )
     npz, document = write_dataset(
-        out, frames, states, robot.config.motor_ids, calibrated, args.serial, preprocessing
-    )
+        out, frames, states, robot.config.motor_ids, calibrated, args.serial, preprocessing,
+        args.camera,
+    )  # fmt: skip
     path = write_document(out / INT8.filename, document)
     quality = document["quality"]
     console.print(

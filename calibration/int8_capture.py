@@ -137,11 +137,13 @@ def write_dataset(
     calibrated: bool,
     serial: str = "",
     preprocessing: Preprocessing | None = None,
+    camera: str = "",
 ) -> tuple[Path, dict[str, Any]]:
     """The `.npz` first, then the artifact that hashes it: a crash leaves no artifact.
 
     With `preprocessing` (the bundle's), `int8_observations.npz` is written too: the tensors
-    the export quantizer reads, keyed by observation source.
+    the export quantizer reads, keyed by observation source (`camera`: a named camera's,
+    `observation.<camera>.rgbd`, as a bundle reading that camera names them).
     """
     intr = frames[0].intrinsics
     arrays = {
@@ -172,7 +174,7 @@ def write_dataset(
     if preprocessing is not None:
         from calibration.int8_observations import write_observations
 
-        observed = write_observations(root / NPZ_NAME, preprocessing)
+        observed = write_observations(root / NPZ_NAME, preprocessing, camera)
         files[observed.name] = sha256_file(observed)
         data["observations"] = observed.name
     device = Device(camera_serial=serial, motor_ids=tuple(motor_ids))

@@ -12,6 +12,7 @@ from calibration.board import BoardSpec
 from calibration.board_camera import BoardCamera
 from calibration.depth import check_depth
 from calibration.int8_capture import NPZ_NAME, capture, write_dataset
+from calibration.int8_observations import observations
 from calibration.intrinsics import calibrate_intrinsics
 from calibration.synthetic import SyntheticCamera, random_board_poses
 from calibration.views import collect_views
@@ -129,6 +130,15 @@ def test_cal_int8_capture_writes_the_documented_npz_and_a_hashed_artifact(
     assert feed["rgbd"].shape == (1, 4, 32, 48)
     assert 0.0 <= float(feed["rgbd"][0, 3].min()) <= float(feed["rgbd"][0, 3].max()) <= 1.0
     np.testing.assert_allclose(feed["joints"][0], data["joint_positions_rad"][0])
+    # `calibrate int8 --camera wrist`: the images are that camera's sources, by name.
+    wrist = observations(npz, preprocessing, camera="wrist")
+    assert sorted(wrist) == [
+        "observation.joint_positions",
+        "observation.wrist.depth",
+        "observation.wrist.rgb",
+        "observation.wrist.rgbd",
+    ]
+    np.testing.assert_array_equal(wrist["observation.wrist.rgbd"][:, None], samples.arrays["rgbd"])
     warnings = document["quality"]["warnings"]
     assert any("barely moved" in w for w in warnings)  # the servos sat still
     # Tampering with the arrays after capture is caught.

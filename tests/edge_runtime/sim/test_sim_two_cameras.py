@@ -44,13 +44,11 @@ def _bundle_reading(analytic: Path, tmp_path: Path, source: str) -> Path:
     return path
 
 
-WRIST_ROLES = """
-[roles.encoder]
-onnx = "{models}/encoder.onnx"
-sources = {{ rgbd = "observation.wrist.rgbd" }}
-[roles.policy]
-onnx = "{models}/policy.onnx"
-sources = {{ latent = "encoder.latent", joint_positions = "observation.joint_positions" }}
+# The wiring of the analytic reference bundle, but the encoder reads the wrist camera.
+WRIST_ROLES = """[roles]
+encoder = {{ onnx = "{models}/encoder.onnx", sources = {{ rgbd = "observation.wrist.rgbd" }} }}
+policy = {{ onnx = "{models}/policy.onnx", sources = {{ latent = "encoder.latent", \
+joint_positions = "observation.joint_positions" }} }}
 """
 
 
