@@ -53,6 +53,13 @@ def _serial(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--serial", default="", help="camera serial recorded in the artifact")
 
 
+def _camera_choice(parser: argparse.ArgumentParser) -> None:
+    """`--camera NAME`: which of the config's `[[cameras]]` to look through (default primary)."""
+    parser.add_argument(
+        "--camera", default="", metavar="NAME", help="with --config: that [[cameras]] entry"
+    )
+
+
 def register(cli: CommandTree) -> None:
     from calibration.session import add_board_args
 
@@ -77,6 +84,7 @@ def register(cli: CommandTree) -> None:
     camera.add_argument("--views", type=int, default=25, help="live: views to collect")
     camera.add_argument("--timeout", type=float, default=300.0, help="live: give up after (s)")
     _serial(camera)
+    _camera_choice(camera)
 
     handeye = _artifact_command(
         cli, "handeye", "camera pose relative to the robot (AX=XB, every method)", robot_mod, True
@@ -92,6 +100,7 @@ def register(cli: CommandTree) -> None:
     handeye.add_argument("--view-camera", help="MJCF camera giving a rough camera pose")
     handeye.add_argument("--propose-only", action="store_true", help="print poses, do not move")
     handeye.add_argument("--seed", type=int, default=0, help="pose proposal seed")
+    _camera_choice(handeye)
 
     joints = _artifact_command(
         cli, "joints", "zero offsets and limits per motor, then a verify move", robot_mod
@@ -108,6 +117,7 @@ def register(cli: CommandTree) -> None:
     depth.add_argument("--frames", type=int, default=10, help="frames to average")
     depth.add_argument("--tolerance-pct", type=float, default=1.0, help="%% of distance")
     _serial(depth)
+    _camera_choice(depth)
 
     int8 = _artifact_command(
         cli, "int8", "capture camera + joint observations for INT8 quantization", robot_mod
@@ -116,6 +126,7 @@ def register(cli: CommandTree) -> None:
     int8.add_argument("--count", type=int, default=200, help="observations to capture")
     int8.add_argument("--interval", type=float, default=0.2, help="seconds between samples")
     _serial(int8)
+    _camera_choice(int8)
     int8.add_argument(
         "--preprocess", metavar="HxW", help="also write int8_observations.npz at this size"
     )

@@ -50,7 +50,7 @@ def camera(args: argparse.Namespace) -> int:
     if args.images:
         views, size = load_image_views(Path(args.images), spec)
     else:
-        with open_robot(args.config, motors=False) as robot:
+        with open_robot(args.config, motors=False, camera_name=args.camera) as robot:
             assert robot.camera is not None
             confirm(args, f"hold the {spec.describe()} board in view; move and tilt it slowly")
             seen: list[np.ndarray] = []
@@ -104,7 +104,7 @@ def depth(args: argparse.Namespace) -> int:
 
     spec = board_from_args(args)
     out = Path(args.out)
-    with open_robot(args.config, motors=False) as robot:
+    with open_robot(args.config, motors=False, camera_name=args.camera) as robot:
         assert robot.camera is not None
         confirm(args, "hold the board flat and still, 0.4-1.0 m in front of the camera")
         frames, version = [], -1

@@ -30,7 +30,7 @@ def handeye(args: argparse.Namespace) -> int:
     camera = camera_model(out, args.intrinsics)
     capture_dir = Path(args.recorded) if args.recorded else out / "handeye_capture"
     if args.config:
-        with open_robot(args.config) as robot:
+        with open_robot(args.config, camera_name=args.camera) as robot:
             assert robot.bus is not None
             assert robot.camera is not None
             plan = plan_tour(
@@ -153,7 +153,7 @@ def int8(args: argparse.Namespace) -> int:
         preprocessing = parse_preprocessing(
             args.preprocess, args.depth_max_m, args.rgb_mean, args.rgb_std
         )
-    with open_robot(args.config) as robot:
+    with open_robot(args.config, camera_name=args.camera) as robot:
         assert robot.bus is not None
         assert robot.camera is not None
         offsets, calibrated = host_offsets(out, robot.config.motor_ids)
@@ -171,8 +171,9 @@ def int8(args: argparse.Namespace) -> int:
             on_sample=lambda k, n: console.print(f"{k}/{n}") if k % 25 == 0 or k == n else None,
         )
     npz, document = write_dataset(
-        out, frames, states, robot.config.motor_ids, calibrated, args.serial, preprocessing
-    )
+        out, frames, states, robot.config.motor_ids, calibrated, args.serial, preprocessing,
+        args.camera,
+    )  # fmt: skip
     path = write_document(out / INT8.filename, document)
     quality = document["quality"]
     console.print(

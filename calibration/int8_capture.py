@@ -18,11 +18,15 @@ Layout of `int8_dataset.npz` (read by the export quantizer):
     host_time_ns           int64   (N,)          time.monotonic_ns() at frame arrival
     frame_number           int64   (N,)
     intrinsics             float64 (4,)          fx, fy, ppx, ppy of color
+On a multi-camera robot (frame sets) those images are the primary camera's, and
+    cameras                str     (C,)          the set's cameras, primary first
+    color.<camera>, depth.<camera>, depth_scale_m.<camera>   each other camera's, as above
 
 With `--preprocess HxW`, `int8_observations.npz` holds what the quantizer reads directly:
 `observation.rgbd` (N, 4, H, W), `observation.rgb` (N, 3, H, W), `observation.depth`
 (N, 1, H, W) float32, preprocessed by the runtime's own `FramePreprocessor`, and
-`observation.joint_positions` (N, J) float32.
+`observation.joint_positions` (N, J) float32; from frame sets also every camera's by name
+(`observation.wrist.rgbd`, ...), as bundles reading a named camera take them.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from edge_runtime.calibration_artifacts.artifact import write_atomic
 from edge_runtime.errors import CalibrationError, StaleFrameError
 from edge_runtime.file_hash import sha256_file
 from edge_runtime.sensors.base import Camera, Frame
+from edge_runtime.sensors.frame_set import FrameSet
 from firmware_bridge.base import JointState, MotorBus
 
 NPZ_NAME = "int8_dataset.npz"
@@ -129,6 +134,21 @@ def warnings_for(stats: dict[str, Any]) -> list[str]:
     return notes
 
 
+def member_arrays(frames: list[Frame]) -> dict[str, np.ndarray]:
+    """The other cameras' images of frame sets (the primary's are the plain arrays)."""
+    first = frames[0]
+    if not isinstance(first, FrameSet):
+        return {}
+    others = [name for name in first.cameras if name != first.primary]
+    arrays = {"cameras": np.array([first.primary, *others])}
+    for name in others:
+        members = [f.cameras[name] for f in frames if isinstance(f, FrameSet)]
+        arrays[f"color.{name}"] = np.stack([m.color for m in members]).astype(np.uint8)
+        arrays[f"depth.{name}"] = np.stack([m.depth for m in members]).astype(np.uint16)
+        arrays[f"depth_scale_m.{name}"] = np.float64(members[0].depth_scale_m)
+    return arrays
+
+
 def write_dataset(
     root: Path,
     frames: list[Frame],
@@ -137,11 +157,13 @@ def write_dataset(
     calibrated: bool,
     serial: str = "",
     preprocessing: Preprocessing | None = None,
+    camera: str = "",
 ) -> tuple[Path, dict[str, Any]]:
     """The `.npz` first, then the artifact that hashes it: a crash leaves no artifact.
 
     With `preprocessing` (the bundle's), `int8_observations.npz` is written too: the tensors
-    the export quantizer reads, keyed by observation source.
+    the export quantizer reads, keyed by observation source (`camera`: a named camera's,
+    `observation.<camera>.rgbd`, as a bundle reading that camera names them).
     """
     intr = frames[0].intrinsics
     arrays = {
@@ -156,6 +178,7 @@ def write_dataset(
         "frame_number": np.array([f.frame_number for f in frames], np.int64),
         "intrinsics": np.array([intr.fx, intr.fy, intr.ppx, intr.ppy], np.float64),
     }
+    arrays.update(member_arrays(frames))
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     root.mkdir(parents=True, exist_ok=True)
@@ -172,7 +195,7 @@ def write_dataset(
     if preprocessing is not None:
         from calibration.int8_observations import write_observations
 
-        observed = write_observations(root / NPZ_NAME, preprocessing)
+        observed = write_observations(root / NPZ_NAME, preprocessing, camera)
         files[observed.name] = sha256_file(observed)
         data["observations"] = observed.name
     device = Device(camera_serial=serial, motor_ids=tuple(motor_ids))

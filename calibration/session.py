@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,11 +42,16 @@ class Robot:
 
 
 @contextlib.contextmanager
-def open_robot(config_path: str, camera: bool = True, motors: bool = True) -> Iterator[Robot]:
-    """Camera started and bus opened (torque off on exit, whatever happens)."""
+def open_robot(
+    config_path: str, camera: bool = True, motors: bool = True, camera_name: str = ""
+) -> Iterator[Robot]:
+    """Camera started and bus opened (torque off on exit, whatever happens).
+
+    `camera_name` picks one of a `[[cameras]]` config's cameras (`--camera`); "" the primary.
+    """
     from edge_runtime.robot import open_camera, open_motor_bus
 
-    config = load_config(config_path)
+    config = only_camera(load_config(config_path), camera_name)
     with contextlib.ExitStack() as stack:
         rig = None
         port = None
@@ -64,6 +70,26 @@ def open_robot(config_path: str, camera: bool = True, motors: bool = True) -> It
             bus = open_motor_bus(config, port=port)
             stack.callback(bus.close)
         yield Robot(config, cam, bus, rig)
+
+
+def only_camera(config: RobotConfig, name: str) -> RobotConfig:
+    """The config with camera `name` alone, as its primary ("": unchanged).
+
+    A calibration looks through one camera and its artifacts go to that camera's serial, so
+    the session opens that camera by itself, as it would the single camera of a `[camera]`
+    config (the simulator renders it by its role: a wrist camera from the hand).
+    """
+    if not name:
+        return config
+    cameras = {c.name: c for c in config.camera_configs}
+    if name not in cameras:
+        raise CalibrationError(
+            f"{config.path.name} has no camera '{name}'; its cameras are "
+            f"{', '.join(cameras)} — pass --camera with one of those names"
+        )
+    sync = dataclasses.replace(config.camera_sync, primary=name, hardware=False)
+    chosen = cameras[name]
+    return dataclasses.replace(config, camera=chosen, cameras=(chosen,), camera_sync=sync)
 
 
 def board_from_args(args: argparse.Namespace) -> BoardSpec:

@@ -17,8 +17,13 @@
     onnx = "policy.onnx"
     sources = { latent = "encoder.latent", joints = "observation.joint_positions" }
 
+A source is a runtime input (`observation.rgbd` is the primary camera's image), a named
+camera's image on a multi-camera robot (`observation.wrist.rgbd`, `.rgb`, `.depth`: the
+robot's `[[cameras]]` name), or another role's output (`encoder.latent`).
+
 Observation data for calibration is an `.npz` keyed by observation source
-(`observation.rgbd`, `observation.joint_positions`), N samples on axis 0.
+(`observation.rgbd`, `observation.wrist.rgbd`, `observation.joint_positions`), N samples on
+axis 0.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from edge_runtime.bundle.manifest import (
     ActionSpec,
     Preprocessing,
     TensorEntry,
+    is_input_source,
     parse_action,
     parse_preprocessing,
 )
@@ -77,12 +83,26 @@ def parse_bundle_spec(data: dict[str, Any], where: str, base: Path) -> BundleSpe
         sec.done()
         if not all(isinstance(v, str) for v in sources.values()):
             raise ExportError(f"{where}: [roles.{role}] sources must map input names to strings")
+        for name, source in sources.items():
+            _check_source(source, f"{where}: [roles.{role}] input '{name}'")
         roles[role] = RoleSource(
             onnx_path if onnx_path.is_absolute() else base / onnx_path, dict(sources)
         )
     if "policy" not in roles:
         raise ExportError(f"{where}: the spec needs a [roles.policy] model")
     return BundleSpec(roles, preprocessing, action, period)
+
+
+def _check_source(source: str, what: str) -> None:
+    """A source the runtime can feed, or a role's output: caught here, not on the robot."""
+    role, _, output = source.partition(".")
+    if is_input_source(source) or (role in ROLES and output != ""):
+        return
+    raise ExportError(
+        f"{what} reads '{source}', which is neither an input source ({', '.join(INPUT_SOURCES)}), "
+        "a named camera's image nor a role output; name a camera's image "
+        "'observation.<camera>.rgbd' (or .rgb, .depth) and a role output '<role>.<output>'"
+    )
 
 
 def observation_entries(roles: Mapping[str, RoleSource]) -> tuple[TensorEntry, ...]:
@@ -92,7 +112,7 @@ def observation_entries(roles: Mapping[str, RoleSource]) -> tuple[TensorEntry, .
         io = validate_onnx(src.onnx, where=f"{role} model {src.onnx}")
         for t in io.inputs:
             source = src.sources.get(t.name, "")
-            if source not in INPUT_SOURCES:
+            if not is_input_source(source):
                 continue
             known = found.get(source)
             if known is not None and known.shape != t.shape:

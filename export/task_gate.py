@@ -6,7 +6,8 @@ simulated arm is also run closed loop: the staged bundle and its FP32 variant on
 seeded episodes (`edge_runtime.sim.eval_campaign`), success with 95% Wilson intervals, and a
 paired verdict. The bundle is refused (exit 3, reports only) when it is significantly worse
 than FP32 (McNemar's exact test, two-sided, at `alpha`) or its success is more than
-`max_drop_points` below FP32's. Bundles for other robots, or with nothing quantized, skip it.
+`max_drop_points` below FP32's. Bundles for other robots, bundles reading a named camera
+(the episodes render only the scene camera) and bundles with nothing quantized skip it.
 
     [task_gate]
     episodes = 200        # paired episodes per variant; 0 turns the gate off
@@ -89,6 +90,7 @@ class TaskGateOutcome:
 
 def run_task_gate(stage: Path, settings: TaskGateSettings) -> TaskGateOutcome:
     """Judge the loadable bundle at `stage` against its FP32 variant; write stage/reports/."""
+    from edge_runtime.bundle.manifest import camera_names
     from edge_runtime.bundle.reader import open_bundle
     from edge_runtime.sim.eval_report import plot_eval
     from edge_runtime.sim.world import JOINT_NAMES
@@ -100,6 +102,9 @@ def run_task_gate(stage: Path, settings: TaskGateSettings) -> TaskGateOutcome:
         return _skipped("[task_gate] episodes = 0", thresholds)
     if tuple(manifest.action.joint_names) != JOINT_NAMES:
         return _skipped("the bundle does not drive the simulated arm", thresholds)
+    cameras = camera_names(t.source for spec in manifest.roles.values() for t in spec.inputs)
+    if cameras:  # the evaluation episodes render the one scene camera
+        return _skipped(f"the bundle reads named cameras {sorted(cameras)}", thresholds)
     if all(spec.precision == "fp32" for spec in manifest.roles.values()):
         return _skipped("every role is FP32: nothing to compare", thresholds)
     result = _evaluate(stage, settings, episodes)

@@ -11,7 +11,8 @@ Checks, in order (each one line of the report; all run, so one report shows ever
 - memory: what the control process will hold (started as `run` starts it, memory locked; the
   bus is not opened) and this process's peak, which has imported what the runtime imports
   and opened every engine (docs/perf/memory.md);
-- camera, motors, loop timing (`selftest_devices`).
+- camera (a row per `[[cameras]]` entry: "camera <name>"), motors, loop timing
+  (`selftest_devices`).
 """
 
 from __future__ import annotations

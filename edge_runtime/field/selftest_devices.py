@@ -1,4 +1,5 @@
-"""The selftest's device checks: camera frames and intrinsics, the motor bus, a loop-timing run.
+"""The selftest's device checks: each camera's frames and intrinsics, the motor bus, a
+loop-timing run.
 
 Torque stays off throughout: the bus is opened (every configured id must answer), read, and
 closed, which turns torque off; nothing is ever enabled. The loop-timing run reads the joint
@@ -17,12 +18,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from edge_runtime.camera_config import CameraConfig
 from edge_runtime.config import RobotConfig, SelftestConfig
 from edge_runtime.errors import EdgeRuntimeError
 from edge_runtime.field.selftest_report import Check
 from edge_runtime.loop.scheduler import FixedRateScheduler, Tick
 from edge_runtime.robot import open_camera, open_motor_bus
 from edge_runtime.sensors.base import Camera, Frame
+from edge_runtime.sensors.camera_set import CameraSet
 from firmware_bridge.base import JointState, MotorBus
 from firmware_bridge.errors import BridgeError
 
@@ -49,29 +52,57 @@ def device_checks(config: RobotConfig, joints: JointCalibration | None) -> list[
             checks = [Check("camera", "fail", str(exc))]
         else:
             assert camera is not None  # a started SimRig always has one
-            checks = [camera_check(camera, config)]
+            checks = camera_checks(camera, config)
         return checks + motor_checks(config, port, joints)
 
 
-def camera_check(camera: Camera, config: RobotConfig) -> Check:
-    """New frames arrive; their size is the configured one; the intrinsics are plausible."""
+def camera_checks(camera: Camera, config: RobotConfig) -> list[Check]:
+    """A row per configured camera ("camera", or "camera <name>" for each of `[[cameras]]`).
+
+    A camera set is started once and each member judged on its own frames, so a dead wrist
+    camera shows as its own failing row instead of as frame sets that never form.
+    """
     limits = config.selftest
-    frames: list[Frame] = []
+    if not isinstance(camera, CameraSet):
+        return [camera_check(camera, config.camera, limits)]
+    names = [c.name for c in config.camera_configs]
     try:
         camera.start()
-        version, deadline = 0, time.monotonic() + limits.camera_timeout_s
-        while len(frames) < limits.camera_frames and time.monotonic() < deadline:
-            frame, version = camera.wait_frame(version, min(0.5, limits.camera_timeout_s))
-            if frame is not None:
-                frames.append(frame)
+        return [
+            _judge_camera(camera.members[c.name], c, limits, f"camera {c.name}")
+            for c in config.camera_configs
+        ]
     except EdgeRuntimeError as exc:
-        return Check("camera", "fail", str(exc))
+        return [Check(f"camera {name}", "fail", str(exc)) for name in names]
     finally:
         camera.stop()
+
+
+def camera_check(
+    camera: Camera, wanted: CameraConfig, limits: SelftestConfig, name: str = "camera"
+) -> Check:
+    """Start the camera, judge its frames (`_judge_camera`), stop it."""
+    try:
+        camera.start()
+        return _judge_camera(camera, wanted, limits, name)
+    except EdgeRuntimeError as exc:
+        return Check(name, "fail", str(exc))
+    finally:
+        camera.stop()
+
+
+def _judge_camera(camera: Camera, wanted: CameraConfig, limits: SelftestConfig, name: str) -> Check:
+    """New frames arrive; their size is the configured one; the intrinsics are plausible."""
+    frames: list[Frame] = []
+    version, deadline = 0, time.monotonic() + limits.camera_timeout_s
+    while len(frames) < limits.camera_frames and time.monotonic() < deadline:
+        frame, version = camera.wait_frame(version, min(0.5, limits.camera_timeout_s))
+        if frame is not None:
+            frames.append(frame)
     if len(frames) < limits.camera_frames:
         why = f"; last error: {camera.last_error}" if camera.last_error else ""
         return Check(
-            "camera", "fail",
+            name, "fail",
             f"{len(frames)} of {limits.camera_frames} frames in {limits.camera_timeout_s:g} s"
             f"{why}; check the cable and `edgerun camera check`",
         )  # fmt: skip
@@ -85,9 +116,10 @@ def camera_check(camera: Camera, config: RobotConfig) -> Check:
         "fx": k.fx, "fy": k.fy, "ppx": k.ppx, "ppy": k.ppy,
     }  # fmt: skip
     problems = []
-    wanted = (config.camera.width, config.camera.height)
-    if (width, height) != wanted:
-        problems.append(f"frames are {width}x{height}, the config says {wanted[0]}x{wanted[1]}")
+    if (width, height) != (wanted.width, wanted.height):
+        problems.append(
+            f"frames are {width}x{height}, the config says {wanted.width}x{wanted.height}"
+        )
     if last.depth.shape != (height, width):
         problems.append(f"depth {last.depth.shape} is not aligned to colour ({height}, {width})")
     plausible = k.fx > 0 and k.fy > 0 and 0 < k.ppx < width and 0 < k.ppy < height
@@ -97,10 +129,10 @@ def camera_check(camera: Camera, config: RobotConfig) -> Check:
             f"({k.ppx:g}, {k.ppy:g}) do not fit {width}x{height} frames"
         )
     if problems:
-        return Check("camera", "fail", "; ".join(problems), values)
+        return Check(name, "fail", "; ".join(problems), values)
     fps = values["fps_measured"]
     detail = f"{len(frames)} frames {width}x{height} at {fps} fps; fx {k.fx:.1f} fy {k.fy:.1f}"
-    return Check("camera", "ok", detail, values)
+    return Check(name, "ok", detail, values)
 
 
 def motor_checks(

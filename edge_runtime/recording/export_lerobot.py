@@ -126,9 +126,13 @@ def _write_meta(out: Path, plan: _Plan, episodes: list[dict[str, Any]], robot: s
     import pyarrow.parquet as pq
 
     first = episodes[0]
+
+    def mode(episode: dict[str, Any]) -> tuple[Any, ...]:
+        cameras = (list(episode.get(k, {})) for k in ("camera_videos", "camera_depths"))
+        return (episode["color_hw"], episode["depth_hw"], *cameras)
+
     for episode in episodes:
-        mode = (episode["color_hw"], episode["depth_hw"], list(episode.get("camera_videos", {})))
-        if mode != (first["color_hw"], first["depth_hw"], list(first.get("camera_videos", {}))):
+        if mode(episode) != mode(first):
             raise LogError(
                 f"{episode['edgerun/log']} has {episode['color_hw']} images but "
                 f"{first['edgerun/log']} has {first['color_hw']}; export logs of one camera mode"
@@ -140,6 +144,7 @@ def _write_meta(out: Path, plan: _Plan, episodes: list[dict[str, Any]], robot: s
         first["video_info"],
         first["depth_scale_m"],
         first.get("camera_videos"),
+        first.get("camera_depths"),
     )
     stats = {
         key: layout.aggregate([e["stats"][key] for e in episodes if key in e["stats"]])

@@ -16,21 +16,25 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.recording import lerobot_layout as layout
-from edge_runtime.recording.codecs import decode_depth
 from edge_runtime.recording.episodes import GridEpisode, frames_for_rows
+from edge_runtime.recording.lerobot_depth import DepthColumn
 from edge_runtime.recording.video_file import GridVideoWriter
 
 BATCH_ROWS = 32  # rows per parquet row group: a few MB of depth at 640x480
 STAT_SAMPLES = 100  # frames sampled per episode for color and depth statistics
-DEPTH_VALUES = f"{layout.DEPTH_KEY}.list.element.list.element"  # the parquet leaf column
 # Depth dominates the bytes: byte-stream-split then LZ4 is 2-3x faster to write than
 # dictionary + zstd at the same size, and statistics of 300k values per row are of no use.
 PARQUET_OPTIONS: dict[str, Any] = {
     "compression": "lz4",
     "use_dictionary": False,
     "write_statistics": ["episode_index", "index", "frame_index", "timestamp", "task_index"],
-    "column_encoding": {DEPTH_VALUES: "BYTE_STREAM_SPLIT"},
 }
+
+
+def parquet_options(depth_keys: list[str]) -> dict[str, Any]:
+    """PARQUET_OPTIONS with byte-stream-split on each depth column's values (its leaf)."""
+    leaves = {f"{key}.list.element.list.element": "BYTE_STREAM_SPLIT" for key in depth_keys}
+    return {**PARQUET_OPTIONS, "column_encoding": leaves}
 
 
 @dataclass(frozen=True)
@@ -104,25 +108,25 @@ class _EpisodeWriter:
         where = layout.chunk_file(self.index)
         self.data_path = job.out / layout.DATA_PATH.format(**where)
         self.where = where
-        # One video per camera: the primary's under COLOR_KEY, others' under their names.
+        # One video and one depth column per camera: the primary's under COLOR_KEY and
+        # DEPTH_KEY, the others' under their names.
         self.videos: dict[str, CameraVideo] = {}
-        self.depth_rows: list[np.ndarray] = []
+        self.depths: dict[str, DepthColumn] = {}
         self.written = 0
         self.writer: Any = None
         rows = len(self.episode)
         self.sampled = set(np.linspace(0, rows - 1, min(rows, STAT_SAMPLES)).astype(int).tolist())
-        self.depth_samples: list[np.ndarray] = []
-        self.depth_hw: tuple[int, int] | None = None
-        self.depth_scale_m = 0.0
 
     def add_frame(self, row: int, record: dict[str, Any]) -> None:
-        depth = record.get("depth")
         colors = {layout.COLOR_KEY: record.get("color")}
+        depths: dict[str, dict[str, Any] | None] = {layout.DEPTH_KEY: record}
         for camera, member in record.get("members", {}).items():
             colors[layout.camera_key(camera)] = member.get("color")
+            depths[layout.depth_key(camera)] = member
         for camera in record.get("set", []):  # a member the recorder dropped: held
             if camera != record.get("cam"):
                 colors.setdefault(layout.camera_key(camera), None)
+                depths.setdefault(layout.depth_key(camera), None)
         for key, color in colors.items():
             video = self.videos.get(key)
             if video is None and color is None:
@@ -131,14 +135,13 @@ class _EpisodeWriter:
                 path = self.job.out / layout.VIDEO_PATH.format(video_key=key, **self.where)
                 video = self.videos[key] = CameraVideo(path, self.episode.fps, self.job.video_codec)
             video.write(row, color, row in self.sampled)
-        if self.job.depth and depth is not None:
-            pixels = decode_depth(depth)
-            self.depth_hw = (int(pixels.shape[0]), int(pixels.shape[1]))
-            self.depth_scale_m = float(record.get("scale", 0.0))
-            self.depth_rows.append(pixels)
-            if row in self.sampled:
-                self.depth_samples.append(pixels[::4, ::4])
-        if len(self.depth_rows) >= BATCH_ROWS:
+        if not self.job.depth:
+            return
+        for key, member in depths.items():
+            column = self.depths.setdefault(key, DepthColumn(pending_rows=row - self.written))
+            column.add(member, row in self.sampled)
+        columns = self.depths.values()
+        if all(c.ready for c in columns) and any(len(c.rows) >= BATCH_ROWS for c in columns):
             self._flush(row + 1)
 
     def _flush(self, upto: int) -> None:
@@ -160,12 +163,13 @@ class _EpisodeWriter:
             layout.STATE_KEY: vectors(e.state),
             layout.ACTION_KEY: vectors(e.action),
         }
-        if self.depth_rows:
-            depth = np.stack(self.depth_rows)
+        for key, column in self.depths.items():
+            if not column.rows:  # a camera whose depth never arrived (or no depth logged)
+                continue
+            depth = column.take()
             height, width = depth.shape[1:]
             inner = pa.FixedSizeListArray.from_arrays(pa.array(depth.ravel()), width)
-            columns[layout.DEPTH_KEY] = pa.FixedSizeListArray.from_arrays(inner, height)
-            self.depth_rows = []
+            columns[key] = pa.FixedSizeListArray.from_arrays(inner, height)
         columns.update(
             timestamp=pa.array((rows / e.fps).astype(np.float32)),
             frame_index=pa.array(rows.astype(np.int64)),
@@ -176,7 +180,8 @@ class _EpisodeWriter:
         table = pa.table(columns)
         if self.writer is None:
             self.data_path.parent.mkdir(parents=True, exist_ok=True)
-            self.writer = pq.ParquetWriter(self.data_path, table.schema, **PARQUET_OPTIONS)
+            options = parquet_options([k for k in self.depths if k in columns])
+            self.writer = pq.ParquetWriter(self.data_path, table.schema, **options)
         self.writer.write_table(table)
         self.written = upto
 
@@ -200,8 +205,9 @@ class _EpisodeWriter:
         for key, video in self.videos.items():
             if video.samples:
                 stats[key] = layout.color_stats(np.stack(video.samples))
-        if self.depth_samples:
-            stats[layout.DEPTH_KEY] = layout.depth_stats(np.stack(self.depth_samples), len(e))
+        for key, column in self.depths.items():
+            if column.samples:
+                stats[key] = layout.depth_stats(np.stack(column.samples), len(e))
         where = layout.chunk_file(self.index)
         row: dict[str, Any] = {
             "episode_index": self.index,
@@ -229,13 +235,19 @@ class _EpisodeWriter:
                 }
             )
         primary = self.videos.get(layout.COLOR_KEY)
+        depth = self.depths.get(layout.DEPTH_KEY, DepthColumn())
         return {
             **row,
             "columns": list(row),
             "stats": stats,
             "color_hw": primary.hw if primary is not None else None,
-            "depth_hw": self.depth_hw,
-            "depth_scale_m": self.depth_scale_m,
+            "depth_hw": depth.hw,
+            "depth_scale_m": depth.scale_m,
+            "camera_depths": {  # the other cameras': depth key -> (height, width), scale
+                key: (column.hw, column.scale_m)
+                for key, column in self.depths.items()
+                if key != layout.DEPTH_KEY and column.hw is not None
+            },
             "video_info": primary.writer.info() if primary is not None else None,
             "camera_videos": {  # the other cameras': video key -> (height, width), video info
                 key: (video.hw, video.writer.info())

@@ -7,7 +7,7 @@ Mirrors what lerobot 0.4 writes and reads (tested against the library itself):
     meta/tasks.parquet                   task text (index) -> task_index
     meta/episodes/chunk-000/file-000.parquet   one row per episode: length, tasks, where its
                                          rows and video live, its stats (stats/<feature>/<stat>)
-    data/chunk-CCC/file-FFF.parquet      one row per frame
+    data/chunk-CCC/file-FFF.parquet      one row per frame (state, action, depth per camera)
     videos/<video key>/chunk-CCC/file-FFF.mp4
 
 Here every episode gets its own data file and video file (file index = episode index within
@@ -49,6 +49,11 @@ def camera_key(camera: str) -> str:
     return f"observation.images.{camera}"
 
 
+def depth_key(camera: str) -> str:
+    """The depth column of a multi-camera robot's other camera (the primary's: DEPTH_KEY)."""
+    return f"{DEPTH_KEY}.{camera}"
+
+
 def chunk_file(episode_index: int) -> dict[str, int]:
     return {"chunk_index": episode_index // CHUNK_SIZE, "file_index": episode_index % CHUNK_SIZE}
 
@@ -60,6 +65,7 @@ def features(
     video_info: dict[str, Any] | None,
     depth_scale_m: float,
     camera_videos: dict[str, Any] | None = None,
+    camera_depths: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The `features` block: state and action named after the joints, camera streams, indices."""
     feats: dict[str, dict[str, Any]] = {
@@ -76,12 +82,15 @@ def features(
             "names": ["height", "width", "channels"],
             "info": info or {},
         }
-    if depth_hw is not None:
-        feats[DEPTH_KEY] = {
+    depths = {DEPTH_KEY: (depth_hw, depth_scale_m, COLOR_KEY)} if depth_hw is not None else {}
+    for key, (hw, scale_m) in (camera_depths or {}).items():  # other cameras: their own
+        depths[key] = (hw, scale_m, camera_key(key[len(DEPTH_KEY) + 1 :]))
+    for key, (hw, scale_m, aligned_to) in depths.items():
+        feats[key] = {
             "dtype": "uint16",
-            "shape": list(depth_hw),
+            "shape": list(hw),
             "names": ["height", "width"],
-            "info": {"depth.scale_m": depth_scale_m, "depth.aligned_to": COLOR_KEY},
+            "info": {"depth.scale_m": scale_m, "depth.aligned_to": aligned_to},
         }
     return {**feats, **INDEX_FEATURES}
 

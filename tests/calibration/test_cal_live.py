@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +13,14 @@ from calibration.board import BoardSpec
 from calibration.board_camera import BoardCamera
 from calibration.depth import check_depth
 from calibration.int8_capture import NPZ_NAME, capture, write_dataset
+from calibration.int8_observations import observations
 from calibration.intrinsics import calibrate_intrinsics
 from calibration.synthetic import SyntheticCamera, random_board_poses
 from calibration.views import collect_views
 from edge_runtime.bundle.manifest import Preprocessing, TensorEntry
 from edge_runtime.calibration_artifacts import INT8, load_calibration, write_document
 from edge_runtime.errors import CalibrationError
+from edge_runtime.sensors.frame_set import FrameSet
 from export.samples import load_samples
 from firmware_bridge.dynamixel import DynamixelBus
 from firmware_bridge.sim.plant import FirstOrderPlant
@@ -129,6 +132,29 @@ def test_cal_int8_capture_writes_the_documented_npz_and_a_hashed_artifact(
     assert feed["rgbd"].shape == (1, 4, 32, 48)
     assert 0.0 <= float(feed["rgbd"][0, 3].min()) <= float(feed["rgbd"][0, 3].max()) <= 1.0
     np.testing.assert_allclose(feed["joints"][0], data["joint_positions_rad"][0])
+    # `calibrate int8 --camera wrist`: the images are that camera's sources, by name.
+    wrist = observations(npz, preprocessing, camera="wrist")
+    assert sorted(wrist) == [
+        "observation.joint_positions",
+        "observation.wrist.depth",
+        "observation.wrist.rgb",
+        "observation.wrist.rgbd",
+    ]
+    np.testing.assert_array_equal(wrist["observation.wrist.rgbd"][:, None], samples.arrays["rgbd"])
+    # A multi-camera robot's capture is frame sets: every camera's images are kept and the
+    # observations carry each camera's sources by name beside the primary's unnamed ones.
+    sets = [
+        FrameSet.of({"scene": f, "wrist": replace(f, color=f.color[::-1].copy())}, "scene", 0.0)
+        for f in frames
+    ]
+    both, _ = write_dataset(tmp_path / "sets", sets, states, [1, 2], True, "", preprocessing)
+    assert np.load(both)["cameras"].tolist() == ["scene", "wrist"]
+    named = observations(both, preprocessing)
+    np.testing.assert_array_equal(named["observation.scene.rgbd"], named["observation.rgbd"])
+    assert not np.array_equal(named["observation.wrist.rgb"], named["observation.rgb"])
+    np.testing.assert_array_equal(
+        named["observation.wrist.rgb"], named["observation.rgb"][:, :, ::-1]
+    )
     warnings = document["quality"]["warnings"]
     assert any("barely moved" in w for w in warnings)  # the servos sat still
     # Tampering with the arrays after capture is caught.

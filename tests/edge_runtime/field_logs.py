@@ -7,6 +7,7 @@ events include safety and world-model ones, and the start record holds a bundle 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from edge_runtime.pipeline.observer import ActionChunk, TickRecord
 from edge_runtime.recording import EpisodeRecorder
 from edge_runtime.sensors.base import Frame, Intrinsics
+from edge_runtime.sensors.frame_set import FrameSet
 from edge_runtime.sensors.synthetic_scene import scene_frame
 
 JOINTS = ["shoulder", "elbow", "wrist"]
@@ -41,8 +43,13 @@ def write_rgbd_log(
     markers: tuple[tuple[float, str], ...] = (),
     sensors_only: bool = False,
     seed: int = 0,
+    wrist_width: int = 0,
 ) -> Path:
-    """Record `seconds` of a synthetic run into `directory` (one segment, no child process)."""
+    """Record `seconds` of a synthetic run into `directory` (one segment, no child process).
+
+    With `wrist_width`, frames are sets of two cameras, "scene" (primary) and "wrist" (that
+    wide, its own scene), as a multi-camera robot logs them.
+    """
     rng = np.random.default_rng(seed)
     rec = EpisodeRecorder(directory, process=False, identity=IDENTITY, frame_queue=4096)
     rec.on_start(JOINTS, TICK_NS / 1e9)
@@ -65,6 +72,8 @@ def write_rgbd_log(
             host_ns = T0_NS + 2_000_000 + next_frame * FRAME_NS + int(rng.integers(0, 3_000_000))
             color, depth = scene_frame(next_frame, width, height, seed)
             frame = Frame(color, depth, 0.001, intr, host_ns / 1e6, host_ns, next_frame + 1, "sim")
+            if wrist_width:
+                frame = _with_wrist(frame, next_frame, wrist_width, seed)
             rec.on_frame(frame)
             if not sensors_only:
                 actions = np.stack([pos + 0.01 * k for k in range(4)])
@@ -79,3 +88,14 @@ def write_rgbd_log(
             rec.on_event(kind, detail, t_ns)
     rec.on_stop()
     return directory
+
+
+def _with_wrist(scene: Frame, index: int, width: int, seed: int) -> FrameSet:
+    """The frame as the primary of a set with a wrist camera's frame of the same instant."""
+    height = scene.color.shape[0]
+    color, depth = scene_frame(index + 1000, width, height, seed + 1)
+    intr = Intrinsics(width, height, 40.0, 40.0, width / 2, height / 2)
+    wrist = Frame(color, depth, 0.001, intr, scene.device_time_ms, scene.host_time_ns,
+                  scene.frame_number, "sim", camera="wrist")  # fmt: skip
+    frames = {"scene": replace(scene, camera="scene"), "wrist": wrist}
+    return FrameSet.of(frames, "scene", 0.0)

@@ -124,6 +124,12 @@ def test_exp_cli_bad_inputs_exit_2(project: Path, capsys: pytest.CaptureFixture)
     )
     assert _export(project) == 2
     assert "chunk_length" in capsys.readouterr().err
+    typo = SPEC.replace('"observation.rgbd"', '"observation.wrist.rbgd"')
+    (project / "spec.toml").write_text(typo.format(enc="e.onnx", pol="p.onnx"))
+    assert _export(project) == 2
+    err = capsys.readouterr().err
+    assert "input 'rgbd' reads 'observation.wrist.rbgd'" in err
+    assert err.count("\n") == 1
     corrupt = project / "corrupt.onnx"
     corrupt.write_bytes(b"\x01\x02 definitely not protobuf")
     spec = SPEC.format(enc=corrupt, pol=corrupt)

@@ -13,9 +13,10 @@ from field_logs import JOINTS, write_rgbd_log
 from lerobot_loader import lerobot_dataset, offline_hub
 
 from edge_runtime.recording import LogError, LogReader
-from edge_runtime.recording.codecs import decode_color, decode_depth
+from edge_runtime.recording.codecs import decode_color, decode_depth, encode_depth
 from edge_runtime.recording.episodes import read_episodes
 from edge_runtime.recording.export_lerobot import LeRobotOptions, export_lerobot
+from edge_runtime.recording.lerobot_depth import DepthColumn
 
 pytest.importorskip("pyarrow", reason="the export tools: pip install 'edge-runtime[data]'")
 pytest.importorskip("av", reason="the export tools: pip install 'edge-runtime[data]'")
@@ -69,6 +70,49 @@ def test_lerobot_loads_the_export_and_returns_the_logs_values(tmp_path: Path) ->
     stats = json.loads((out / "meta" / "stats.json").read_text())
     assert np.array(stats["observation.images.color"]["mean"]).shape == (3, 1, 1)
     assert len(stats["observation.state"]["mean"]) == len(JOINTS)
+
+
+def test_lerobot_loads_every_cameras_images_and_depth(tmp_path: Path) -> None:
+    """A two-camera log: the wrist camera gets its own video and depth column, each row the
+    wrist frame of the row's set (depth exactly)."""
+    log = write_rgbd_log(tmp_path / "log", seconds=0.4, wrist_width=32)
+    out = tmp_path / "dataset"
+    summary = export_lerobot([log], LeRobotOptions(out=out, jobs=1))
+    dataset = lerobot_dataset(out)
+    features = dataset.meta.features
+    assert tuple(features["observation.depth.wrist"]["shape"]) == (48, 32)
+    assert features["observation.depth.wrist"]["info"]["depth.aligned_to"] == (
+        "observation.images.wrist"
+    )
+    assert tuple(features["observation.depth"]["shape"]) == (48, 64)  # the primary's, as before
+    records = LogReader(log).read_all()
+    wrist = {r["host_ns"]: r for r in records if r["k"] == "frame" and r.get("cam") == "wrist"}
+    rows = expected_rows(log, 30)
+    assert len(dataset) == len(rows) == summary["frames"]
+    for k in (0, len(rows) - 1):
+        item, want = dataset[k], wrist[rows[k]["frame"]["host_ns"]]
+        assert np.array_equal(item["observation.depth.wrist"].numpy(), decode_depth(want["depth"]))
+        assert np.array_equal(
+            item["observation.depth"].numpy(), decode_depth(rows[k]["frame"]["depth"])
+        )
+        color = (item["observation.images.wrist"].permute(1, 2, 0).numpy() * 255).round()
+        assert np.abs(color - decode_color(want["color"])).mean() < 3.0
+    stats = json.loads((out / "meta" / "stats.json").read_text())
+    assert stats["observation.depth.wrist"]["count"] == [len(rows)]
+
+
+def test_a_dropped_cameras_depth_is_held_and_its_first_map_fills_the_rows_before() -> None:
+    """The recorder may drop a set's member: its depth column still has a map per row."""
+    maps = [np.full((2, 3), v, np.uint16) for v in (7, 8)]
+    column = DepthColumn()
+    column.add(None, sample=False)  # no wrist frame yet: waits for the first
+    assert not column.ready
+    column.add({"depth": encode_depth(maps[0]), "scale": 0.001}, sample=True)
+    column.add(None, sample=False)  # dropped: the previous map, held
+    column.add({"depth": encode_depth(maps[1]), "scale": 0.001}, sample=False)
+    assert column.ready
+    assert column.take()[:, 0, 0].tolist() == [7, 7, 7, 8]
+    assert (column.hw, column.scale_m, len(column.samples)) == ((2, 3), 0.001, 1)
 
 
 def test_marked_segments_become_episodes_with_their_tasks(tmp_path: Path) -> None:

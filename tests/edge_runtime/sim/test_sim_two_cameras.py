@@ -8,6 +8,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from edge_runtime.bundle import open_bundle
@@ -22,6 +23,9 @@ from edge_runtime.recording.summary import summarize
 from edge_runtime.robot import check_bundle_matches
 from edge_runtime.sensors.frame_set import FrameSet
 from edge_runtime.sim.analytic_bundle import write_analytic_bundle
+from export.bundle_spec import load_bundle_spec, load_observations
+from export.bundle_writer import write_bundle
+from export.config import ExportConfig
 
 TWO_CAMERA = resources.files("edge_runtime.sim") / "robots" / "two_camera.toml"
 
@@ -38,6 +42,51 @@ def _bundle_reading(analytic: Path, tmp_path: Path, source: str) -> Path:
     manifest["roles"]["encoder"]["inputs"][0]["source"] = source
     (path / "manifest.json").write_text(json.dumps(manifest))
     return path
+
+
+# The wiring of the analytic reference bundle, but the encoder reads the wrist camera.
+WRIST_ROLES = """[roles]
+encoder = {{ onnx = "{models}/encoder.onnx", sources = {{ rgbd = "observation.wrist.rgbd" }} }}
+policy = {{ onnx = "{models}/policy.onnx", sources = {{ latent = "encoder.latent", \
+joint_positions = "observation.joint_positions" }} }}
+"""
+
+
+def _spec_text(analytic: Path) -> str:
+    """An export spec for the analytic graphs (their preprocessing and action), the encoder
+    reading the wrist camera."""
+    manifest = open_bundle(analytic, development_mode=True).manifest
+    pre, action = manifest.preprocessing, manifest.action
+    limits = ", ".join(f"[{lo}, {hi}]" for lo, hi in action.limits_rad)
+    return (
+        f"control_period_s = {manifest.control_period_s}\n[preprocessing]\n"
+        f"image_size = {list(pre.image_size)}\nrgb_mean = {list(pre.rgb_mean)}\n"
+        f"rgb_std = {list(pre.rgb_std)}\ndepth_max_m = {pre.depth_max_m}\n[action]\n"
+        f"joint_names = {json.dumps(list(action.joint_names))}\nlimits_rad = [{limits}]\n"
+        f"chunk_length = {action.chunk_length}\ndt_s = {action.dt_s}\n"
+        + WRIST_ROLES.format(models=analytic / "models")
+    )
+
+
+def _exported_wrist_bundle(analytic: Path, tmp_path: Path) -> Path:
+    """The analytic graphs through `edgerun export onnx`'s library path, the encoder reading
+    the wrist camera: what a model trained on wrist images would be exported as."""
+    (tmp_path / "spec.toml").write_text(_spec_text(analytic))
+    spec = load_bundle_spec(tmp_path / "spec.toml")
+    rng = np.random.default_rng(0)
+    samples = {  # keyed by source, as recorded observations are
+        "observation.wrist.rgbd": rng.random((18, 4, 96, 128), dtype=np.float32),
+        "observation.joint_positions": rng.uniform(-1, 1, (18, 4)).astype(np.float32),
+    }
+    np.savez(tmp_path / "obs.npz", **samples)
+    observations = load_observations(tmp_path / "obs.npz", spec.roles, minimum=17)
+    config = ExportConfig(precision={"encoder": "fp32", "policy": "fp32"})
+    out = write_bundle(tmp_path / "wrist-bundle", spec.roles, observations, spec.preprocessing,
+                       spec.action, spec.control_period_s, config)  # fmt: skip
+    assert out.manifest.roles["encoder"].inputs[0].source == "observation.wrist.rgbd"
+    assert out.task is not None
+    assert out.task.skipped == "the bundle reads named cameras ['wrist']"  # sim episodes: scene
+    return out.path
 
 
 def test_a_bundle_reading_an_unconfigured_camera_is_refused(analytic: Path, tmp_path: Path) -> None:
@@ -59,7 +108,7 @@ def test_the_two_camera_two_bus_arm_runs_on_frame_sets(analytic: Path, tmp_path:
         ("arm", "dynamixel"),
         ("wrist", "dynamixel"),
     ]
-    bundle = _bundle_reading(analytic, tmp_path, "observation.scene.rgbd")  # the same image
+    bundle = _exported_wrist_bundle(analytic, tmp_path)
     log = tmp_path / "log"
     options = DriveOptions(duration_s=2.0, out_dir=tmp_path / "out", bundle=bundle, record_dir=log)
     outcome = drive(config, options)
