@@ -12,7 +12,13 @@ from rich.table import Table
 
 from calibration.board import Detection, write_pdf, write_png
 from calibration.intrinsics import COVERAGE_GRID, calibrate_intrinsics, coverage_grid
-from calibration.session import board_from_args, camera_model, confirm, open_robot
+from calibration.session import (
+    artifact_serial,
+    board_from_args,
+    camera_model,
+    confirm,
+    open_robot,
+)
 from edge_runtime.calibration_artifacts import CAMERA, DEPTH, write_document
 from edge_runtime.errors import CalibrationError
 
@@ -47,11 +53,13 @@ def camera(args: argparse.Namespace) -> int:
     spec = board_from_args(args)
     out = Path(args.out)
     factory = None
+    serial = args.serial
     if args.images:
         views, size = load_image_views(Path(args.images), spec)
     else:
         with open_robot(args.config, motors=False, camera_name=args.camera) as robot:
             assert robot.camera is not None
+            serial = artifact_serial(args.serial, robot)
             confirm(args, f"hold the {spec.describe()} board in view; move and tilt it slowly")
             seen: list[np.ndarray] = []
 
@@ -68,7 +76,7 @@ def camera(args: argparse.Namespace) -> int:
         result = dataclasses.replace(result, factory=result.compare_factory(factory))
     out.mkdir(parents=True, exist_ok=True)
     plot = intrinsics_png(result, out / "camera_errors.png")
-    path = write_document(out / CAMERA.filename, result.document(spec, args.serial))
+    path = write_document(out / CAMERA.filename, result.document(spec, serial))
     table = Table(title=f"camera intrinsics ({size[0]}x{size[1]})")
     for column in ("fx", "fy", "ppx", "ppy", "RMS px", "views used", "rejected", "coverage"):
         table.add_column(column, justify="right")
@@ -106,6 +114,7 @@ def depth(args: argparse.Namespace) -> int:
     out = Path(args.out)
     with open_robot(args.config, motors=False, camera_name=args.camera) as robot:
         assert robot.camera is not None
+        serial = artifact_serial(args.serial, robot)
         confirm(args, "hold the board flat and still, 0.4-1.0 m in front of the camera")
         frames, version = [], -1
         while len(frames) < args.frames:
@@ -120,7 +129,7 @@ def depth(args: argparse.Namespace) -> int:
         console.print("no camera_intrinsics.json: using the camera's factory intrinsics")
         matrix, coeffs = frames[0].intrinsics.matrix(), np.array(frames[0].intrinsics.coeffs)
     result = check_depth(frames, spec, matrix, coeffs, args.tolerance_pct)
-    path = write_document(out / DEPTH.filename, result.document(args.serial))
+    path = write_document(out / DEPTH.filename, result.document(serial))
     console.print(
         f"board at {result.distance_m:.3f} m: depth bias {result.bias_mm:+.1f} mm, RMS "
         f"{result.rms_mm:.1f} mm, plane-fit noise {result.plane_fit_rms_mm:.1f} mm "

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from calibration.session import (
+    artifact_serial,
     board_from_args,
     camera_model,
     confirm,
@@ -170,8 +171,9 @@ def int8(args: argparse.Namespace) -> int:
             offsets,
             on_sample=lambda k, n: console.print(f"{k}/{n}") if k % 25 == 0 or k == n else None,
         )
+    serial = artifact_serial(args.serial, robot)
     npz, document = write_dataset(
-        out, frames, states, robot.config.motor_ids, calibrated, args.serial, preprocessing,
+        out, frames, states, robot.config.motor_ids, calibrated, serial, preprocessing,
         args.camera,
     )  # fmt: skip
     path = write_document(out / INT8.filename, document)

@@ -161,3 +161,11 @@ def confirm(args: argparse.Namespace, message: str) -> None:
         raise CalibrationError(
             "no terminal to confirm on; pass --non-interactive to run scripted"
         ) from exc
+
+
+def artifact_serial(given: str, robot: Robot | None) -> str:
+    """The camera serial an artifact records: `--serial`, else the serial the config gives the
+    camera looked through (with `--camera wrist`, the wrist camera's), else "" (unknown)."""
+    if given or robot is None:
+        return given
+    return robot.config.camera.serial

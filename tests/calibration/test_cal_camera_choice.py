@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from calibration.session import only_camera, open_robot
+from calibration.session import Robot, artifact_serial, only_camera, open_robot
 from edge_runtime.cli.main import main
 from edge_runtime.config import load_config
 from edge_runtime.sim.render import camera_intrinsics
@@ -32,6 +32,19 @@ def test_cal_camera_choice_opens_the_named_camera_alone() -> None:
     world = SimWorld(seed=0)
     assert frame.intrinsics.fx == pytest.approx(camera_intrinsics(world, 128, 96, "wrist_cam").fx)
     assert frame.intrinsics.fx != pytest.approx(camera_intrinsics(world, 128, 96).fx)
+
+
+def test_cal_camera_choice_records_the_chosen_cameras_serial(tmp_path: Path) -> None:
+    """Artifacts go per camera serial: without --serial, the chosen camera's configured one."""
+    text = Path(TWO_CAMERA).read_text()
+    text = text.replace('name = "scene"', 'name = "scene"\nserial = "111"')
+    text = text.replace('name = "wrist"\n', 'name = "wrist"\nserial = "222"\n', 1)
+    config_path = tmp_path / "robot.toml"
+    config_path.write_text(text)
+    robot = Robot(only_camera(load_config(config_path), "wrist"), camera=None, bus=None)
+    assert artifact_serial("", robot) == "222"
+    assert artifact_serial("999", robot) == "999"  # --serial wins
+    assert artifact_serial("", None) == ""  # recorded images, no robot: unknown
 
 
 def test_cal_camera_choice_refuses_an_unknown_name(
