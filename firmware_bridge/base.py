@@ -45,6 +45,11 @@ class MotorBus(abc.ABC):
     the end, naming them, so no motor is left powered because another one was unplugged.
     """
 
+    # True when `request_state()` sends the read's request and `read_state()` then collects
+    # its answer, so `MultiBus` can have several buses' answers on their wires at once from
+    # one thread; otherwise `request_state()` does nothing and `read_state()` does it all.
+    splits_reads = False
+
     def __init__(self, motor_ids: list[int]) -> None:
         if not motor_ids:
             raise ValueError("a motor bus needs at least one motor id")
@@ -56,6 +61,11 @@ class MotorBus(abc.ABC):
     @abc.abstractmethod
     def read_state(self) -> JointState:
         """Read positions, velocities and currents of every motor in one exchange."""
+
+    def request_state(self) -> None:
+        """Send the next `read_state`'s request now, when the bus `splits_reads`; nothing else
+        may be sent on the bus before that `read_state`."""
+        return None  # a bus that does not split reads does everything in read_state
 
     def write_goal(self, positions_rad: np.ndarray) -> None:
         """Send goal positions (radians) to every motor in one exchange."""

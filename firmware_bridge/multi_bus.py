@@ -1,9 +1,12 @@
 """`MultiBus`: several motor buses (two U2D2s, a U2D2 and an MCU board) as one `MotorBus`.
 
 One control tick reads and writes every bus at the same time, so it costs the slowest bus,
-not the sum. Reads wait for answers: each bus past the first reads on a thread of its own,
-the first in the caller's thread, and serial I/O (`poll`, `read`, `write`) releases the GIL,
-so the waits overlap. The hand-off is a `SimpleQueue` each way (C code; ~20 µs). Goal writes
+not the sum. Reads wait for answers. Buses that split a read in two (`splits_reads`: the
+Dynamixel bus) are read from the caller's thread alone: every bus's request goes out, then
+every answer is collected, so the answers travel on their wires at once. Otherwise each bus
+past the first reads on a thread of its own and the first in the caller's thread; serial I/O
+(`poll`, `read`, `write`) releases the GIL, so the waits overlap, at the cost of a
+`SimpleQueue` hand-off each way and the threads' contention for the GIL. Goal writes
 wait for nothing (one `write()` each), so they go out one after another from the caller's
 thread and travel on every wire at once.
 
@@ -73,6 +76,9 @@ class MultiBus(MotorBus):
                 f"{sorted(self.motor_ids)}; every motor must be on exactly one bus"
             )
         self._index = [np.array([where[i] for i in bus.motor_ids]) for bus in self.buses]
+        # Buses that split reads (Dynamixel) are read from the caller's thread; any other
+        # (an MCU link) makes every read go through a thread per bus past the first.
+        self._split = all(bus.splits_reads for bus in self.buses)
         self._threads = [_BusThread(name) for name in self.names[1:]]
 
     def bus(self, name: str) -> MotorBus:
@@ -94,7 +100,10 @@ class MultiBus(MotorBus):
         return [value for _ok, value in outcomes]
 
     def read_state(self) -> JointState:
-        states: list[JointState] = self._each([bus.read_state for bus in self.buses])
+        if self._split:
+            states = self._read_split()
+        else:
+            states = self._each([bus.read_state for bus in self.buses])
         n = len(self.motor_ids)
         positions, velocities, currents = np.empty(n), np.empty(n), np.empty(n)
         errors: dict[int, str] = {}
@@ -105,6 +114,29 @@ class MultiBus(MotorBus):
             errors.update(state.errors)
         stamp_ns = max(state.stamp_ns for state in states)
         return JointState(positions, velocities, currents, stamp_ns, errors)
+
+    def _read_split(self) -> list[JointState]:
+        """Every bus's request first, then every answer, all from this thread: the answers
+        travel at once and no thread hand-off or GIL contention is paid (measured side by
+        side: 1.13x the slower bus alone, against 1.28x with a thread per bus). A bus whose
+        request failed is not read; the first failure is raised once every bus has answered."""
+        failure: tuple[str, BaseException] | None = None
+        asked = []
+        for name, bus in zip(self.names, self.buses):
+            try:
+                bus.request_state()
+                asked.append((name, bus))
+            except BaseException as exc:
+                failure = failure or (name, exc)
+        states = []
+        for name, bus in asked:
+            try:
+                states.append(bus.read_state())
+            except BaseException as exc:
+                failure = failure or (name, exc)
+        if failure is not None:
+            raise _named(*failure) from failure[1]
+        return states
 
     def _write_goal(self, positions_rad: np.ndarray) -> None:
         """Each bus's goal frame, one after another in this thread: a write waits for no

@@ -99,6 +99,7 @@ class DynamixelBus(MotorBus):
             raise
         self.client.models.update(self.models)
         self._groups = self._make_groups(fast_sync_read)
+        self._requested = False  # request_state sent the first group's fast read
 
     def _make_groups(self, fast: bool) -> list[tuple[LayoutGroup, list[int]]]:
         """One group per layout, in the order of first appearance, with its servos' indices."""
@@ -152,16 +153,24 @@ class DynamixelBus(MotorBus):
 
     # -- the control period --------------------------------------------------------------------
 
+    splits_reads = True
+
+    def request_state(self) -> None:
+        """The first group's fast sync read goes out now; `read_state` collects its answer."""
+        self._requested = self._groups[0][0].request_fast()
+
     def read_state(self) -> JointState:
         start = time.monotonic()
+        requested, self._requested = self._requested, False
         errors: dict[int, str] = {}
         if len(self._groups) == 1:  # one family: the group's order is the bus's order
-            currents, velocities, positions = self._read_group(self._groups[0][0], start, errors)
+            group = self._groups[0][0]
+            currents, velocities, positions = self._read_group(group, start, errors, requested)
         else:
             n = len(self.motor_ids)
             currents, velocities, positions = [0.0] * n, [0.0] * n, [0.0] * n
-            for group, index in self._groups:
-                c, v, p = self._read_group(group, start, errors)
+            for k, (group, index) in enumerate(self._groups):
+                c, v, p = self._read_group(group, start, errors, requested and k == 0)
                 for k, i in enumerate(index):
                     currents[i], velocities[i], positions[i] = c[k], v[k], p[k]
         n = len(self.motor_ids)
@@ -171,9 +180,12 @@ class DynamixelBus(MotorBus):
             stamp_ns=time.monotonic_ns(), errors=errors,
         )  # fmt: skip
 
-    def _read_group(self, group: LayoutGroup, start: float, errors: dict[int, str]) -> Readings:
-        """The group's readings: fast when it can, else plain sync reads within the budget."""
-        result = group.read_fast()
+    def _read_group(
+        self, group: LayoutGroup, start: float, errors: dict[int, str], requested: bool = False
+    ) -> Readings:
+        """The group's readings: fast when it can, else plain sync reads within the budget
+        (`requested`: its fast read's request already went out, from `request_state`)."""
+        result = group.finish_fast() if requested else group.read_fast()
         if isinstance(result, tuple):
             return result
         if isinstance(result, dict):  # a servo flagged an error: name it

@@ -69,14 +69,24 @@ class LayoutGroup:
 
     def read_fast(self) -> Readings | dict[int, tuple[int, bytes]] | None:
         """One fast sync read: SI readings, raw answers when a servo flagged an error, or None."""
+        return self.finish_fast() if self.request_fast() else None
+
+    def request_fast(self) -> bool:
+        """Send the fast sync read's request now (False: this group reads the plain way now,
+        and nothing was sent); `finish_fast` collects the answer."""
         self._reads += 1
         if not self.fast and self.fast_allowed and self._reads % FAST_RETRY_EVERY == 0:
             self.fast = True
         if not self.fast:
-            return None
+            return False
+        self.link.request_fixed(self._fast_frame, self._fast_reply.size)
+        return True
+
+    def finish_fast(self) -> Readings | dict[int, tuple[int, bytes]] | None:
+        """The answer to `request_fast`, as `read_fast` returns it."""
         answer = self._fast_answer
         reply = self._fast_reply
-        got = self.link.exchange_fixed(self._fast_frame, answer)
+        got = self.link.receive_fixed(answer)
         if got == reply.size and reply.valid(answer):
             self._strikes = 0
             if reply.has_errors(answer):  # rare: let the general path name the errors

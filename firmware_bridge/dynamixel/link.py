@@ -58,6 +58,7 @@ class DynamixelLink:
         self._fd = -1
         self._poll: select.poll | None = None
         self._fixed_timeouts: dict[tuple[int, int], float] = {}
+        self._fixed_deadline = 0.0  # of the answer `request_fixed` asked for
 
     # -- port lifetime -------------------------------------------------------------------------
 
@@ -234,16 +235,29 @@ class DynamixelLink:
         one poll + one read when the answer arrives in one piece. Returns how many bytes came;
         fewer is a timeout, and any leftover input is drained before the next request.
         """
+        self.request_fixed(frame, len(answer))
+        return self.receive_fixed(answer)
+
+    def request_fixed(self, frame: bytes | bytearray, size: int) -> None:
+        """The first half of `exchange_fixed`: send `frame` now, whose answer is `size` bytes
+        due by a deadline that starts here. `receive_fixed` must follow before anything else
+        is sent on this link; until it does the link counts as dirty, so an answer nobody
+        collected is drained before the next request, never taken for its answer."""
         self.stats.exchanges += 1
         self.send(frame)
-        size = len(answer)
-        view = memoryview(answer)
-        got = 0
+        self._dirty = True
         key = (len(frame), size)
         timeout_s = self._fixed_timeouts.get(key)
         if timeout_s is None:
             timeout_s = self._fixed_timeouts[key] = self.timing.timeout_s(len(frame), size, 1)
-        deadline = time.monotonic() + timeout_s
+        self._fixed_deadline = time.monotonic() + timeout_s
+
+    def receive_fixed(self, answer: bytearray) -> int:
+        """The second half of `exchange_fixed`: the answer into `answer`; how many bytes came."""
+        size = len(answer)
+        view = memoryview(answer)
+        got = 0
+        deadline = self._fixed_deadline
         try:
             poll = self._readable()
             while got < size:
