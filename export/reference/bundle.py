@@ -164,7 +164,10 @@ def build_reference_bundle(
     # Softmax and its MatMul in float. The residual Adds (joints + offsets, latent + delta)
     # stay float too, so the action output is not rounded to int8 steps of +-2.6 rad (0.91%
     # -> 0.78% worst action error measured). Convs and Gemms, nearly all compute, are int8.
-    config = replace(config, float_ops=config.float_ops or REFERENCE_FLOAT_OPS)
+    # auto_mixed: every quantized role also ships its FP32 original (and INT8 roles their
+    # `int8_ort` graph) as candidates the device times, so on ONNX Runtime CPU, where the Q/DQ
+    # INT8 policy ran 1.42x FP32 (docs/perf/models.md), no role runs slower than FP32.
+    config = replace(config, float_ops=config.float_ops or REFERENCE_FLOAT_OPS, auto_mixed=True)
     pre, action = reference_specs()
     with tempfile.TemporaryDirectory(prefix="edgerun-reference-") as tmp:
         roles = export_reference_onnx(checkpoint, Path(tmp))
