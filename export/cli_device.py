@@ -53,8 +53,9 @@ def register(cli: CommandTree) -> None:
         "build",
         "build TensorRT engines for this device from a bundle (Jetson)",
         _build,
-        description="Build TensorRT 10.3 engines for every role of BUNDLE on this device, "
-        "cached by ONNX sha256, TensorRT version, GPU, compute capability, L4T and flags.",
+        description="Build TensorRT 10.3 engines for every role of BUNDLE and its variants on "
+        "this device, cached by ONNX sha256, TensorRT version, GPU, compute capability, L4T "
+        "and flags; time each role's engines and cache the fastest for `run`.",
     )
     add_trust_arguments(build)
     build.add_argument("--workspace-mb", type=int, default=None, help="builder workspace (MiB)")
