@@ -95,13 +95,14 @@ def _verify(args: argparse.Namespace) -> int:
     bundle, cache = open_trusted(args)
     checks = verify_bundle(bundle, args.backend, cache)
     table = Table(title=f"verify {args.bundle} (signed by {bundle.signed_by or 'nobody'})")
-    for col in ("role", "precision", "backend", "samples", "cosine min", "max abs", "tolerance"):
+    for col in ("role", "precision", "vs", "backend", "samples", "cosine min", "max abs", "tol"):
         table.add_column(col)
     for c in checks:
         tol = ", ".join(f"{k} {v:g}" for k, v in sorted(c.tolerance.items()))
         table.add_row(
             c.role,
             c.precision,
+            c.against,
             c.backend,
             str(c.samples),
             f"{c.cosine_min:.6f}",
@@ -115,7 +116,8 @@ def _verify(args: argparse.Namespace) -> int:
     if failures:
         console.print(f"[red]FAILED[/red]: {'; '.join(failures)}")
         return 1
-    console.print(f"all {len(checks)} roles match their golden outputs")
+    roles = len({c.role for c in checks})
+    console.print(f"all {roles} roles match their golden outputs ({len(checks)} graphs)")
     return 0
 
 
