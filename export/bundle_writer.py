@@ -179,8 +179,16 @@ def _golden(feeds: Samples, config: ExportConfig, gate: GateOutcome, role: str) 
 
 
 def _task_gate(stage: Path, out: Path, manifest: Manifest, config: ExportConfig) -> TaskGateOutcome:
-    """Closed loop vs FP32 on the staged bundle (loadable under a provisional manifest)."""
-    (stage / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+    """Closed loop vs FP32 on the staged bundle (loadable under a provisional manifest).
+
+    The provisional manifest lists no variants, so the gate judges each role's own graph
+    (the one TensorRT runs; `build` may swap in only the FP32 original, or another gated
+    variant), not whichever variant this export machine's timing happens to pick: on an AVX2
+    CPU that was FP32 for every role, so the gate compared FP32 with FP32.
+    """
+    roles = {role: replace(spec, variants=()) for role, spec in manifest.roles.items()}
+    judged = replace(manifest, roles=roles)
+    (stage / MANIFEST).write_text(judged.to_json(), encoding="utf-8")
     task = run_task_gate(stage, config.task_gate)
     add_task_report(stage / "reports" / "accuracy.json", task.summary())
     if not task.passed:
