@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from edge_runtime.bundle.world_model import WorldModelSpec
 from edge_runtime.file_hash import sha256_file
 from export.accuracy import RoleAccuracy
 from export.config import ExportConfig
-from export.errors import AccuracyGateError, ExportError
+from export.errors import AccuracyGateError, ExportError, TaskGateRefusedError
 from export.gate import GateOutcome, run_gate
 from export.golden import Golden, write_golden
 from export.mixed_precision import MixedQuantizer
@@ -79,7 +80,31 @@ def write_bundle(
     exporter: Mapping[str, str] | None = None,
     world_model: WorldModelSpec | None = None,
 ) -> BundleResult:
-    """Build the bundle at `out` (a directory; plus `out`.tar when `tar`)."""
+    """Build the bundle at `out` (a directory; plus `out`.tar when `tar`).
+
+    An auto-mixed bundle the task gate refuses is exported again with more layers in float
+    before the export refuses (`export.task_recheck`).
+    """
+    from export.task_recheck import write_with_recheck
+
+    args = (out, roles, observations, preprocessing, action, control_period_s)
+    extra = {"sign_key": sign_key, "tar": tar, "exporter": exporter, "world_model": world_model}
+    return write_with_recheck(lambda chosen: _write_bundle(*args, chosen, **extra), config)
+
+
+def _write_bundle(
+    out: str | Path,
+    roles: Mapping[str, RoleSource],
+    observations: Samples,
+    preprocessing: Preprocessing,
+    action: ActionSpec,
+    control_period_s: float,
+    config: ExportConfig,
+    sign_key: str | Path | None = None,
+    tar: bool = False,
+    exporter: Mapping[str, str] | None = None,
+    world_model: WorldModelSpec | None = None,
+) -> BundleResult:
     started = time.perf_counter()
     out = Path(out)
     _check_target(out)
@@ -133,7 +158,8 @@ def write_bundle(
             created_utc=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             world_model=world_model,
         )
-        task = _task_gate(stage, out, manifest, config)
+        mixed = quantize_fn.results if isinstance(quantize_fn, MixedQuantizer) else {}
+        task = _task_gate(stage, out, manifest, config, mixed)
         manifest = replace(manifest, files=_hashes(stage))  # with the task gate's reports
         text = manifest.to_json()
         Manifest.from_json(text, "the new manifest")  # the reader must accept what we write
@@ -178,7 +204,9 @@ def _golden(feeds: Samples, config: ExportConfig, gate: GateOutcome, role: str) 
     )
 
 
-def _task_gate(stage: Path, out: Path, manifest: Manifest, config: ExportConfig) -> TaskGateOutcome:
+def _task_gate(
+    stage: Path, out: Path, manifest: Manifest, config: ExportConfig, mixed: dict[str, Any]
+) -> TaskGateOutcome:
     """Closed loop vs FP32 on the staged bundle (loadable under a provisional manifest).
 
     The provisional manifest lists no variants, so the gate judges each role's own graph
@@ -193,10 +221,11 @@ def _task_gate(stage: Path, out: Path, manifest: Manifest, config: ExportConfig)
     add_task_report(stage / "reports" / "accuracy.json", task.summary())
     if not task.passed:
         _keep_reports(stage, out)
-        raise AccuracyGateError(
+        raise TaskGateRefusedError(
             f"the bundle fails the task-level gate ({'; '.join(task.failures)}); see "
             f"{out / 'reports' / 'task.json'} — use fp16/fp32 for a role, more calibration "
-            "data, or relax [task_gate] in the export config"
+            "data, or relax [task_gate] in the export config",
+            mixed,
         )
     return task
 
