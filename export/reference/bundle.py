@@ -29,6 +29,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from edge_runtime.bundle.manifest import ActionSpec, Preprocessing
+from edge_runtime.bundle.reader import MANIFEST
 from edge_runtime.bundle.world_model import MonitorSpec
 from export.bundle_writer import BundleResult, RoleSource, write_bundle
 from export.config import ExportConfig, load_export_config
@@ -310,7 +311,14 @@ def _calibrate(
         control_period_s=CONTROL_PERIOD_S,  # score what `edgerun run` will execute
     )
     channel_scale = (stats.latent_score_p95, stats.joint_score_p95_rad)
-    run = {**asdict(monitor), "workers": None, "episodes_run": asdict(settings)}
+    # Calibrate on the manifest's own graphs, like the task gate: not on whichever variant
+    # this machine's timing picks (FP32 on an AVX2 CPU), so the thresholds do not depend on
+    # the computer that exported.
+    roles = {r: replace(s, variants=()) for r, s in draft.manifest.roles.items()}
+    manifest_text = replace(draft.manifest, roles=roles).to_json()
+    (bundle_path / MANIFEST).write_text(manifest_text, encoding="utf-8")
+    run = {**asdict(monitor), "workers": None, "episodes_run": asdict(settings),
+           "graphs": "manifest"}  # fmt: skip
     key = calibration_cache.cache_key(files, run)
     cached = calibration_cache.load(key)
     if cached is not None:
