@@ -37,7 +37,7 @@ class ActionFidelity:
 
 # Filled by `verify` only; left out of the gate's `reports/accuracy.json`, whose schema
 # `bench models` and reviewers read back.
-DEVICE_FIELDS = ("backend", "tolerance", "fp32_cosine_min")
+DEVICE_FIELDS = ("backend", "tolerance", "fp32_cosine_min", "against")
 
 
 @dataclass
@@ -53,6 +53,7 @@ class RoleAccuracy:
     backend: str = ""  # the engine that produced the outputs (verify); "" in the export gate
     tolerance: dict[str, float] = field(default_factory=dict)  # the manifest's, for verify
     fp32_cosine_min: float | None = None  # worst cosine against the FP32 model (verify)
+    against: str = ""  # verify: "golden" (the model's own outputs) or "fp32" (a variant's)
 
     @property
     def passed(self) -> bool:

@@ -1,7 +1,10 @@
 """`edgerun bench models BUNDLE`: FP32 vs bundled (quantized) latency and fidelity per role.
 
 Latency is ONNX Runtime on one intra-op thread (the robot's budget: the other core belongs to
-the control loop), median and p99 over repeated runs of a golden input after a warm-up.
+the control loop), median and p99 over repeated runs of a golden input after a warm-up. A role
+with precision variants runs whichever is fastest here (`engines.variant_choice`, as `run`
+chooses it, from the same cache), so that graph is timed too ("runs"), beside FP32 and the
+manifest's model; the ratio is the graph the robot runs over FP32.
 Fidelity compares the bundled graph with the FP32 graph shipped in `reference/` on the golden
 inputs, next to the held-out figures the export gate recorded in `reports/accuracy.json`.
 """
@@ -17,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.bundle.reader import Bundle
+from edge_runtime.engines import DEFAULT_ENGINE_CACHE
+from edge_runtime.engines.variant_choice import choose_variant
 from export.accuracy import action_fidelity, output_fidelity
 from export.bundle_writer import FP32_REFERENCE
 from export.golden import load_golden
@@ -38,10 +43,14 @@ class RoleBench:
     bundled: Latency
     fidelity: dict[str, Any] = field(default_factory=dict)
     export_gate: dict[str, Any] = field(default_factory=dict)
+    runs_precision: str = ""  # the variant `run` chooses on ONNX Runtime here
+    runs: Latency | None = None  # its latency (the same figure when it is FP32 or the model)
 
     @property
     def ratio(self) -> float:
-        return self.bundled.median_ms / self.fp32.median_ms if self.fp32.median_ms else 0.0
+        """What the robot runs over FP32."""
+        chosen = self.runs or self.bundled
+        return chosen.median_ms / self.fp32.median_ms if self.fp32.median_ms else 0.0
 
 
 def time_session(session: Any, feed: dict[str, np.ndarray], runs: int, warmup: int) -> Latency:
@@ -56,7 +65,12 @@ def time_session(session: Any, feed: dict[str, np.ndarray], runs: int, warmup: i
     return Latency(float(np.median(samples)), float(np.percentile(samples, 99)), runs)
 
 
-def bench_bundle(bundle: Bundle, runs: int = 300, warmup: int = 30) -> list[RoleBench]:
+def bench_bundle(
+    bundle: Bundle,
+    runs: int = 300,
+    warmup: int = 30,
+    engine_cache: str | Path = DEFAULT_ENGINE_CACHE,
+) -> list[RoleBench]:
     report = _read_report(bundle.path("reports/accuracy.json"))
     results = []
     action_role, _, action_name = bundle.manifest.action.output.partition(".")
@@ -70,6 +84,11 @@ def bench_bundle(bundle: Bundle, runs: int = 300, warmup: int = 30) -> list[Role
         bundled = open_session(bundle.path(spec.file), threads=1)
         lat_fp32 = time_session(fp32, feeds[0], runs, warmup)
         lat_bundled = time_session(bundled, feeds[0], runs, warmup)
+        chosen = choose_variant(bundle, role, "onnxruntime", engine_cache)
+        timed = {FP32_REFERENCE.format(role=role): lat_fp32, spec.file: lat_bundled}
+        lat_runs = timed.get(chosen.file) or time_session(
+            open_session(bundle.path(chosen.file), threads=1), feeds[0], runs, warmup
+        )
         ref = [run(fp32, f) for f in feeds]
         got = [run(bundled, f) for f in feeds]
         fidelity: dict[str, Any] = {}
@@ -88,6 +107,8 @@ def bench_bundle(bundle: Bundle, runs: int = 300, warmup: int = 30) -> list[Role
                 lat_bundled,
                 fidelity,
                 report.get("roles", {}).get(role, {}),
+                chosen.precision,
+                lat_runs,
             )
         )
     return results
@@ -117,6 +138,8 @@ def to_json(results: list[RoleBench], bundle: Bundle) -> dict[str, Any]:
                 "precision": r.precision,
                 "fp32": vars(r.fp32),
                 "bundled": vars(r.bundled),
+                "runs_precision": r.runs_precision,
+                "runs": vars(r.runs) if r.runs else None,
                 "ratio": r.ratio,
                 "fidelity_golden": r.fidelity,
                 "fidelity_held_out": r.export_gate,

@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from edge_runtime.bundle.world_model import WorldModelSpec
 from edge_runtime.file_hash import sha256_file
 from export.accuracy import RoleAccuracy
 from export.config import ExportConfig
-from export.errors import AccuracyGateError, ExportError
+from export.errors import AccuracyGateError, ExportError, TaskGateRefusedError
 from export.gate import GateOutcome, run_gate
 from export.golden import Golden, write_golden
 from export.mixed_precision import MixedQuantizer
@@ -79,7 +80,13 @@ def write_bundle(
     exporter: Mapping[str, str] | None = None,
     world_model: WorldModelSpec | None = None,
 ) -> BundleResult:
-    """Build the bundle at `out` (a directory; plus `out`.tar when `tar`)."""
+    """Build the bundle at `out` (a directory; plus `out`.tar when `tar`).
+
+    An auto-mixed bundle the task gate refuses is exported again with more layers in float
+    before the export refuses (`export.task_recheck`).
+    """
+    from export.task_recheck import write_with_recheck
+
     started = time.perf_counter()
     out = Path(out)
     _check_target(out)
@@ -90,69 +97,78 @@ def write_bundle(
             f"the observation data holds {len(observations)} samples; export needs at least "
             f"{config.min_calibration_samples + 1} (calibration plus held-out) — record more"
         )
-    with tempfile.TemporaryDirectory(prefix="edgerun-export-") as tmp:
-        stage = Path(tmp) / "bundle"
-        precision = {role: config.precision_for(role) for role in roles}
-        fp32_run = {role: _runner(src.onnx) for role, src in roles.items()}
-        quantize_fn = MixedQuantizer(config, action) if config.auto_mixed else quantize
-        gate = run_gate(stage, roles, entries, precision, observations, action, config, fp32_run,
-                        quantize_fn)  # fmt: skip
-        variants = gate_variants(stage, gate, config, action) if gate.passed else {}
-        seconds = {"quantize_gate": time.perf_counter() - started}
-        if not gate.passed:
-            _keep_reports(stage, out)
-            raise AccuracyGateError(
-                f"the quantized models stray beyond tolerance ({'; '.join(gate.failures[:3])}); "
-                f"see {out / 'reports' / 'accuracy.json'} — use fp16/fp32 for that role, more "
-                "calibration data, or relax [gate] in the export config"
+
+    def attempt(config: ExportConfig) -> BundleResult:
+        """One export with `config`; a retry after a task-gate refusal calls it again."""
+        with tempfile.TemporaryDirectory(prefix="edgerun-export-") as tmp:
+            stage = Path(tmp) / "bundle"
+            precision = {role: config.precision_for(role) for role in roles}
+            fp32_run = {role: _runner(src.onnx) for role, src in roles.items()}
+            quantize_fn = MixedQuantizer(config, action) if config.auto_mixed else quantize
+            gate = run_gate(stage, roles, entries, precision, observations, action, config,
+                            fp32_run, quantize_fn)  # fmt: skip
+            variants = gate_variants(stage, gate, config, action) if gate.passed else {}
+            seconds = {"quantize_gate": time.perf_counter() - started}
+            if not gate.passed:
+                _keep_reports(stage, out)
+                raise AccuracyGateError(
+                    "the quantized models stray beyond tolerance "
+                    f"({'; '.join(gate.failures[:3])}); "
+                    f"see {out / 'reports' / 'accuracy.json'} — use fp16/fp32 for that role, more "
+                    "calibration data, or relax [gate] in the export config"
+                )
+            specs: dict[str, RoleSpec] = {}
+            for role, src in roles.items():
+                # The FP32 graph rides along so `bench models` and `verify` can show what
+                # quantization costs on this device; the runtime never loads it.
+                (stage / "reference").mkdir(exist_ok=True)
+                shutil.copyfile(src.onnx, stage / FP32_REFERENCE.format(role=role))
+                golden_rel = f"golden/{role}.npz"
+                write_golden(
+                    stage / golden_rel, _golden(gate.held_out_feeds[role], config, gate, role)
+                )
+                specs[role] = RoleSpec(
+                    file=f"models/{role}.onnx",
+                    precision=precision[role],
+                    inputs=entries[role],
+                    outputs=validate_onnx(stage / f"models/{role}.onnx").outputs,
+                    golden=golden_rel,
+                    tolerance=golden_tolerance(precision[role], gate.held_out_quant[role]),
+                    variants=variants.get(role, ()),
+                )
+            manifest = Manifest(
+                roles=specs,
+                preprocessing=preprocessing,
+                action=action,
+                control_period_s=float(control_period_s),
+                files=_hashes(stage),
+                exporter=_exporter(exporter),
+                created_utc=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                world_model=world_model,
             )
-        specs: dict[str, RoleSpec] = {}
-        for role, src in roles.items():
-            # The FP32 graph rides along so `bench models` and `verify` can show what
-            # quantization costs on this device; the runtime never loads it.
-            (stage / "reference").mkdir(exist_ok=True)
-            shutil.copyfile(src.onnx, stage / FP32_REFERENCE.format(role=role))
-            golden_rel = f"golden/{role}.npz"
-            write_golden(stage / golden_rel, _golden(gate.held_out_feeds[role], config, gate, role))
-            specs[role] = RoleSpec(
-                file=f"models/{role}.onnx",
-                precision=precision[role],
-                inputs=entries[role],
-                outputs=validate_onnx(stage / f"models/{role}.onnx").outputs,
-                golden=golden_rel,
-                tolerance=golden_tolerance(precision[role], gate.held_out_quant[role]),
-                variants=variants.get(role, ()),
-            )
-        manifest = Manifest(
-            roles=specs,
-            preprocessing=preprocessing,
-            action=action,
-            control_period_s=float(control_period_s),
-            files=_hashes(stage),
-            exporter=_exporter(exporter),
-            created_utc=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            world_model=world_model,
-        )
-        task = _task_gate(stage, out, manifest, config)
-        manifest = replace(manifest, files=_hashes(stage))  # with the task gate's reports
-        text = manifest.to_json()
-        Manifest.from_json(text, "the new manifest")  # the reader must accept what we write
-        (stage / MANIFEST).write_text(text, encoding="utf-8")
-        if private_key is not None:
-            signature = sign_manifest(text.encode("utf-8"), private_key)
-            (stage / SIGNATURE).write_text(signature, encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(stage), out)
-    path = out
-    if tar:
-        path = out.with_name(out.name + ".tar")
-        with tarfile.open(path, "w") as archive:
-            archive.add(out, arcname=out.name)
-    seconds["total"] = time.perf_counter() - started
-    signed_by = key_id(private_key.public_key()) if private_key is not None else ""
-    return BundleResult(path, manifest, gate.results, seconds, signed_by, task)
+            mixed = quantize_fn.results if isinstance(quantize_fn, MixedQuantizer) else {}
+            task = _task_gate(stage, out, manifest, config, mixed)
+            manifest = replace(manifest, files=_hashes(stage))  # with the task gate's reports
+            text = manifest.to_json()
+            Manifest.from_json(text, "the new manifest")  # the reader must accept what we write
+            (stage / MANIFEST).write_text(text, encoding="utf-8")
+            if private_key is not None:
+                signature = sign_manifest(text.encode("utf-8"), private_key)
+                (stage / SIGNATURE).write_text(signature, encoding="utf-8")
+            if out.exists():
+                shutil.rmtree(out)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(stage), out)
+        path = out
+        if tar:
+            path = out.with_name(out.name + ".tar")
+            with tarfile.open(path, "w") as archive:
+                archive.add(out, arcname=out.name)
+        seconds["total"] = time.perf_counter() - started
+        signed_by = key_id(private_key.public_key()) if private_key is not None else ""
+        return BundleResult(path, manifest, gate.results, seconds, signed_by, task)
+
+    return write_with_recheck(attempt, config)
 
 
 def golden_tolerance(precision: str, outputs: Mapping[str, np.ndarray]) -> dict[str, float]:
@@ -178,17 +194,28 @@ def _golden(feeds: Samples, config: ExportConfig, gate: GateOutcome, role: str) 
     )
 
 
-def _task_gate(stage: Path, out: Path, manifest: Manifest, config: ExportConfig) -> TaskGateOutcome:
-    """Closed loop vs FP32 on the staged bundle (loadable under a provisional manifest)."""
-    (stage / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+def _task_gate(
+    stage: Path, out: Path, manifest: Manifest, config: ExportConfig, mixed: dict[str, Any]
+) -> TaskGateOutcome:
+    """Closed loop vs FP32 on the staged bundle (loadable under a provisional manifest).
+
+    The provisional manifest lists no variants, so the gate judges each role's own graph
+    (the one TensorRT runs; `build` may swap in only the FP32 original, or another gated
+    variant), not whichever variant this export machine's timing happens to pick: on an AVX2
+    CPU that was FP32 for every role, so the gate compared FP32 with FP32.
+    """
+    roles = {role: replace(spec, variants=()) for role, spec in manifest.roles.items()}
+    judged = replace(manifest, roles=roles)
+    (stage / MANIFEST).write_text(judged.to_json(), encoding="utf-8")
     task = run_task_gate(stage, config.task_gate)
     add_task_report(stage / "reports" / "accuracy.json", task.summary())
     if not task.passed:
         _keep_reports(stage, out)
-        raise AccuracyGateError(
+        raise TaskGateRefusedError(
             f"the bundle fails the task-level gate ({'; '.join(task.failures)}); see "
             f"{out / 'reports' / 'task.json'} — use fp16/fp32 for a role, more calibration "
-            "data, or relax [task_gate] in the export config"
+            "data, or relax [task_gate] in the export config",
+            mixed,
         )
     return task
 

@@ -53,8 +53,9 @@ def register(cli: CommandTree) -> None:
         "build",
         "build TensorRT engines for this device from a bundle (Jetson)",
         _build,
-        description="Build TensorRT 10.3 engines for every role of BUNDLE on this device, "
-        "cached by ONNX sha256, TensorRT version, GPU, compute capability, L4T and flags.",
+        description="Build TensorRT 10.3 engines for every role of BUNDLE and its variants on "
+        "this device, cached by ONNX sha256, TensorRT version, GPU, compute capability, L4T "
+        "and flags; time each role's engines and cache the fastest for `run`.",
     )
     add_trust_arguments(build)
     build.add_argument("--workspace-mb", type=int, default=None, help="builder workspace (MiB)")
@@ -94,13 +95,14 @@ def _verify(args: argparse.Namespace) -> int:
     bundle, cache = open_trusted(args)
     checks = verify_bundle(bundle, args.backend, cache)
     table = Table(title=f"verify {args.bundle} (signed by {bundle.signed_by or 'nobody'})")
-    for col in ("role", "precision", "backend", "samples", "cosine min", "max abs", "tolerance"):
+    for col in ("role", "precision", "vs", "backend", "samples", "cosine min", "max abs", "tol"):
         table.add_column(col)
     for c in checks:
         tol = ", ".join(f"{k} {v:g}" for k, v in sorted(c.tolerance.items()))
         table.add_row(
             c.role,
             c.precision,
+            c.against,
             c.backend,
             str(c.samples),
             f"{c.cosine_min:.6f}",
@@ -114,26 +116,19 @@ def _verify(args: argparse.Namespace) -> int:
     if failures:
         console.print(f"[red]FAILED[/red]: {'; '.join(failures)}")
         return 1
-    console.print(f"all {len(checks)} roles match their golden outputs")
+    roles = len({c.role for c in checks})
+    console.print(f"all {roles} roles match their golden outputs ({len(checks)} graphs)")
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
     from export.bench_models import bench_bundle, to_json
 
-    bundle, _cache = open_trusted(args)
-    results = bench_bundle(bundle, runs=max(10, args.runs))
+    bundle, cache = open_trusted(args)
+    results = bench_bundle(bundle, runs=max(10, args.runs), engine_cache=cache)
     table = Table(title=f"bench models {args.bundle} (ONNX Runtime, 1 thread)")
-    for col in (
-        "role",
-        "precision",
-        "fp32 p50/p99 ms",
-        "bundled p50/p99 ms",
-        "ratio",
-        "cos mean/min",
-        "max abs",
-        "action err",
-    ):
+    for col in ("role", "precision", "fp32 p50/p99 ms", "bundled p50/p99 ms", "runs",
+                "runs p50/p99", "runs/fp32", "cos mean/min", "max abs", "action err"):  # fmt: skip
         table.add_column(col)
     for r in results:
         gate = r.export_gate.get("outputs", {})
@@ -144,13 +139,15 @@ def _bench(args: argparse.Namespace) -> int:
             r.precision,
             f"{r.fp32.median_ms:.3f} / {r.fp32.p99_ms:.3f}",
             f"{r.bundled.median_ms:.3f} / {r.bundled.p99_ms:.3f}",
+            r.runs_precision,
+            f"{r.runs.median_ms:.3f} / {r.runs.p99_ms:.3f}" if r.runs else "-",
             f"{r.ratio:.2f}",
             " ".join(f"{m:.5f}/{n:.5f}" for m, n, _ in cos) or "-",
             " ".join(f"{a:.3g}" for _, _, a in cos) or "-",
             f"{100 * action:.2f}%" if action is not None else "-",
         )
     Console().print(table)
-    print("fidelity columns: export gate on held-out data (reports/accuracy.json)")
+    print("runs: the variant `run` picks here; fidelity: export gate (reports/accuracy.json)")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(to_json(results, bundle), indent=2) + "\n")

@@ -63,6 +63,9 @@ class ExportConfig:
     float_outputs: bool = True  # keep each output's last weighted layer (and after) in float
     task_gate: TaskGateSettings = field(default_factory=TaskGateSettings)
     auto_mixed: bool = False  # sensitivity -> fewest float layers (export.mixed_precision)
+    # Role -> layers the auto-mixed selection keeps in float on top of its own choice: set by
+    # a task-gate retry (export.task_recheck), never by the TOML.
+    mixed_float_layers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def gate(self, role: str) -> GateThresholds:
         return self.gate_roles.get(role, self.gate_default)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from edge_runtime.errors import EdgeRuntimeError
 
 
@@ -13,3 +15,12 @@ class AccuracyGateError(ExportError):
     """The quantized model strays beyond the export config's tolerances (see the report)."""
 
     exit_code = 3
+
+
+class TaskGateRefusedError(AccuracyGateError):
+    """The task-level gate refused the bundle; `mixed` holds the auto-mixed selections (by
+    role) a retry with more layers in float can start from (`export.task_recheck`)."""
+
+    def __init__(self, message: str, mixed: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.mixed = mixed or {}

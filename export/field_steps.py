@@ -17,7 +17,7 @@ from export.verify import verify_bundle
 
 
 def golden_parity(bundle: Bundle, backend: str, engine_cache: str) -> list[Check]:
-    """One check per role: its golden inputs on this device's engine, within tolerance."""
+    """One check per role and variant: golden inputs on this device's engine, in tolerance."""
     try:
         results = verify_bundle(bundle, backend, engine_cache)
     except EdgeRuntimeError as exc:
@@ -34,7 +34,8 @@ def golden_parity(bundle: Bundle, backend: str, engine_cache: str) -> list[Check
         if r.failures:
             detail += f"; {'; '.join(r.failures)}"
         values = {"cosine_min": r.cosine_min, "max_abs": r.max_abs, "samples": r.samples}
-        checks.append(Check(f"parity {r.role}", "ok" if r.passed else "fail", detail, values))
+        name = f"parity {r.role}" + (f" {r.precision} variant" if r.against == "fp32" else "")
+        checks.append(Check(name, "ok" if r.passed else "fail", detail, values))
     return checks
 
 

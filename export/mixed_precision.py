@@ -12,8 +12,9 @@ layers) beside the model, for the backend-aware choice on the device
 
 from __future__ import annotations
 
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,14 @@ class MixedPrecisionResult:
     checks: int
     seconds: dict[str, float] = field(default_factory=dict)
     variants: dict[str, float] = field(default_factory=dict)  # extra variant -> its error
+    # Measures the ranking when it was skipped (all INT8 passed): a task-gate retry needs it.
+    measure_ranking: Callable[[], list[LayerSensitivity]] | None = None
+
+    def sensitivity_ranking(self) -> list[LayerSensitivity]:
+        """`ranked`, measured now if the selection skipped the sweep (most sensitive first)."""
+        if self.measure_ranking is not None and any(s.error_alone is None for s in self.ranked):
+            self.ranked = self.measure_ranking()
+        return self.ranked
 
     def layer_precision(self) -> dict[str, str]:
         kept = set(self.float_layers or ())
@@ -83,7 +92,9 @@ class MixedQuantizer:
         if precision != "int8" or calibration is None or len(calibration) < 2:
             return quantize(fp32_path, out_path, precision, calibration, *options)
         role = out_path.stem
-        result = self.select(role, fp32_path, out_path, calibration, *options)
+        with tempfile.TemporaryDirectory(prefix="edgerun-mixed-") as tmp:
+            named = with_node_names(fp32_path, Path(tmp))
+            result = self.select(role, named, out_path, calibration, *options)
         self.results[role] = result
         write_precision_report(out_path.parent.parent / "reports", result)
         return validate_onnx(out_path)
@@ -115,6 +126,11 @@ class MixedQuantizer:
                 checks[key] = (passed, output_error(reference, outputs))
             return checks[key]
 
+        sweep = {k: v[:SWEEP_SAMPLES] for k, v in reference.items()}
+
+        def measure() -> list[LayerSensitivity]:
+            return measure_sensitivity(int8_model, feeds[:SWEEP_SAMPLES], sweep)
+
         if check(())[0]:
             # All INT8 passes: nothing to choose, so skip the sweep (a session per layer,
             # half the export time of a 224x224 ResNet); the report lists the layers unmeasured.
@@ -122,10 +138,12 @@ class MixedQuantizer:
             ranked = [LayerSensitivity(name, ops[name], None) for name in quantized_layers(
                 int8_model)]  # fmt: skip
         else:
-            sweep = {k: v[:SWEEP_SAMPLES] for k, v in reference.items()}
-            ranked = measure_sensitivity(int8_model, feeds[:SWEEP_SAMPLES], sweep)
+            ranked = measure()
         t2 = time.perf_counter()
         chosen = choose_float_layers(ranked, lambda layers: check(layers)[0])
+        forced = self.config.mixed_float_layers.get(role, ())
+        if chosen is not None and forced:  # a task-gate retry: these stay float too
+            chosen = tuple(dict.fromkeys((*forced, *chosen)))
         if chosen:
             import onnx
 
@@ -139,6 +157,7 @@ class MixedQuantizer:
             error_all_int8=check(())[1],
             error_chosen=check(chosen or ())[1],
             checks=len(checks),
+            measure_ranking=measure,
         )
         self._ort_variant(result, fp32_path, out_path, calibration, reference, feeds)
         t4 = time.perf_counter()
@@ -201,6 +220,29 @@ class MixedQuantizer:
             action_output=action_name if role == action_role else None,
             limits_rad=self.action.limits_rad if self.action else (),
         )
+
+
+def with_node_names(fp32_path: Path, tmp: Path) -> Path:
+    """`fp32_path`, or a copy in `tmp` whose unnamed nodes are named `<op>_<index>`.
+
+    Layers are chosen, kept float and excluded by node name: in a hand-built graph every
+    unnamed node would be the one layer "". Torch exports name every node, so it is the
+    file itself there.
+    """
+    model = load_onnx(fp32_path)
+    if all(node.name for node in model.graph.node):
+        return fp32_path
+    import onnx
+
+    taken = {node.name for node in model.graph.node}
+    for index, node in enumerate(model.graph.node):
+        if not node.name:
+            node.name = next(n for n in (f"{node.op_type}_{index}", f"{node.op_type}_{index}_")
+                             if n not in taken)  # fmt: skip
+            taken.add(node.name)
+    named = tmp / fp32_path.name
+    onnx.save(model, str(named))
+    return named
 
 
 def variant_path(model_path: Path, precision: str) -> Path:

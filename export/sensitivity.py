@@ -104,11 +104,16 @@ def choose_float_layers(
 
 
 def candidate_ladder(
-    ranked: Sequence[LayerSensitivity], chosen: Sequence[str], steps: int = 3
+    ranked: Sequence[LayerSensitivity],
+    chosen: Sequence[str],
+    steps: int = 3,
+    sizes: Sequence[int] | None = None,
 ) -> list[tuple[str, ...]]:
-    """`chosen`, then `chosen` plus the next most sensitive layers, one more per step."""
+    """`chosen`, then `chosen` plus the next most sensitive layers, one more per step (or
+    `sizes` more: 1, 4, 16 reaches a layer deep in the ranking in three steps)."""
     rest = [s.layer for s in ranked if s.layer not in set(chosen)]
-    return [tuple(chosen) + tuple(rest[:k]) for k in range(min(steps, len(rest) + 1))]
+    counts = range(steps) if sizes is None else sizes
+    return [tuple(chosen) + tuple(rest[:k]) for k in counts if k <= len(rest)]
 
 
 def recheck_with_judge(

@@ -1,6 +1,7 @@
 """`edgerun build BUNDLE`: TensorRT 10.3 engines for this device, cached by graph and device.
 
-Plan first (pure, unit-tested): which roles already have a valid engine, which are missing or
+Plan first (pure, unit-tested): which roles' candidate graphs (the model and the variants
+TensorRT runs, `engines.variant_choice`) already have a valid engine, which are missing or
 stale (a JetPack/TensorRT upgrade changes the key or the sidecar), with what flags. Then build
 each missing engine with the TensorRT 10.3 builder: INT8 + FP16 flags for INT8 Q/DQ graphs
 (explicit Q/DQ, float parts in FP16; see `network_flags`), the FP16 flag for FP16
@@ -29,6 +30,7 @@ from edge_runtime.engines.trt_cache import (
     precision_flags,
     write_sidecar,
 )
+from edge_runtime.engines.variant_choice import role_candidates
 from export.errors import ExportError
 
 # Orin Nano/NX 8 GB share memory between CPU and GPU; builds with multi-GB workspaces get
@@ -74,25 +76,30 @@ def check_workspace(workspace_mb: int) -> int:
 def plan_builds(
     bundle: Bundle, cache_dir: Path, device: DeviceInfo, force: bool = False
 ) -> list[BuildJob]:
-    """One job per role; the ONNX sha256 is the manifest's (already checked by open_bundle)."""
+    """One job per role and candidate TensorRT can run, the manifest's model first.
+
+    Candidates are `variant_choice.role_candidates` for TensorRT: the model, its variants
+    except the ORT-only `int8_ort`, and the FP32 original when the role has variants. The ONNX
+    sha256 is the manifest's (already checked by open_bundle).
+    """
     jobs = []
-    for role, spec in bundle.manifest.roles.items():
-        sha = bundle.manifest.files[spec.file]
-        flags = precision_flags(spec.precision)
-        path = engine_path(cache_dir, sha, device, flags)
-        if force:
-            status = "stale: --force"
-        elif not path.exists():
-            status = "missing"
-        else:
-            try:
-                check_engine(path, sha, device, flags)
-                status = "cached"
-            except StaleEngineError as exc:
-                status = f"stale: {exc}"
-        jobs.append(
-            BuildJob(role, bundle.path(spec.file), sha, spec.precision, flags, path, status)
-        )
+    for role in bundle.manifest.roles:
+        for candidate in role_candidates(bundle, role, "tensorrt"):
+            sha = candidate.sha256
+            flags = precision_flags(candidate.precision)
+            path = engine_path(cache_dir, sha, device, flags)
+            if force:
+                status = "stale: --force"
+            elif not path.exists():
+                status = "missing"
+            else:
+                try:
+                    check_engine(path, sha, device, flags)
+                    status = "cached"
+                except StaleEngineError as exc:
+                    status = f"stale: {exc}"
+            onnx = bundle.path(candidate.file)
+            jobs.append(BuildJob(role, onnx, sha, candidate.precision, flags, path, status))
     return jobs
 
 
@@ -103,7 +110,8 @@ def build_engines(
     workspace_mb: int = DEFAULT_WORKSPACE_MB,
     force: bool = False,
 ) -> None:
-    """Build every missing or stale engine of `bundle` for this device (`build`, `deploy`)."""
+    """Build every missing or stale engine of `bundle` for this device (`build`, `deploy`),
+    then time each role's engines and cache the fastest for `run` (`export.trt_variants`)."""
     from edge_runtime.engines.trt_cache import probe
 
     workspace = check_workspace(workspace_mb)
@@ -113,13 +121,18 @@ def build_engines(
         f", L4T {device.l4t}; workspace {workspace} MiB; cache {cache_dir}"
     )
     started = time.monotonic()
-    for job in plan_builds(bundle, cache_dir, device, force=force):
+    jobs = plan_builds(bundle, cache_dir, device, force=force)
+    for job in jobs:
+        name = f"{job.role} [{job.precision}, {job.onnx.name}]"
         if not job.needs_build:
-            echo(f"{job.role}: cached engine {job.engine.name} is valid")
+            echo(f"{name}: cached engine {job.engine.name} is valid")
             continue
-        echo(f"{job.role}: building ({job.status.split(':')[0]}, {job.flags}) ...")
+        echo(f"{name}: building ({job.status.split(':')[0]}, {job.flags}) ...")
         seconds = compile_engine(job, device, workspace, echo)
-        echo(f"{job.role}: built {job.engine} in {seconds:.1f} s")
+        echo(f"{name}: built {job.engine} in {seconds:.1f} s")
+    from export.trt_variants import choose_engines
+
+    choose_engines(bundle, cache_dir, device, jobs, echo, force=force)
     echo(f"done in {time.monotonic() - started:.1f} s")
 
 

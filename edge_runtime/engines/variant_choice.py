@@ -7,7 +7,9 @@ backend and the CPU: ONNX Runtime on an AVX2 CPU runs TensorRT's Q/DQ graph *slo
 candidate its backend can run, on this machine, and keeps the fastest; the FP32 original is
 always a candidate, so a role never runs slower than its float original. Every variant passed
 the export gate. The choice is cached in the engine cache, keyed by the candidates' hashes,
-the backend and its version, and the CPU, so the timing runs once per bundle and device.
+the backend and its version, and the CPU (TensorRT: the GPU and L4T), so the timing runs once
+per bundle and device. ONNX Runtime times at the first `run`; TensorRT in `edgerun build`
+(`export.trt_variants`), which builds every candidate's engine first.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import numpy as np
 
 from edge_runtime.bundle.manifest import FP32_REFERENCE, RoleSpec
 from edge_runtime.bundle.reader import Bundle
+from edge_runtime.engines.base import Engine
+from edge_runtime.engines.trt_cache import DeviceInfo
 
 log = logging.getLogger(__name__)
 # Candidates take turns, a block of runs each, and each keeps its best block median, so a
@@ -71,25 +75,42 @@ def choose_variant(
     cache_dir: str | Path,
     intra_op_threads: int = 1,
     measure: Measure | None = None,
+    device: DeviceInfo | None = None,
 ) -> Candidate:
-    """The fastest candidate for `role` on `backend` (cached); the model itself if alone."""
+    """The fastest candidate for `role` on `backend` (cached); the model itself if alone.
+
+    On TensorRT the timing needs every candidate's engine, so `edgerun build` measures and
+    caches the choice (`record_choice`); until it has, the manifest's model runs, whose engine
+    `build` makes first. `device` is this machine's TensorRT device (probed when omitted).
+    """
     candidates = role_candidates(bundle, role, backend)
-    if len(candidates) == 1 or backend != "onnxruntime":
-        # TensorRT engines exist only for the manifest's model (`edgerun build`); timing the
-        # variants there needs their engines built first (not done yet).
+    if len(candidates) == 1:
         return candidates[0]
-    cache = _cache_path(Path(cache_dir).expanduser(), backend, candidates, intra_op_threads)
-    by_file = {c.file: c for c in candidates}
-    try:
-        cached = json.loads(cache.read_text(encoding="utf-8"))
-        if cached.get("chosen") in by_file:
-            return by_file[cached["chosen"]]
-    except (OSError, ValueError):
-        pass  # no or unreadable cache: measure
+    cache = choice_path(cache_dir, backend, candidates, intra_op_threads, device)
+    cached = read_choice(cache, candidates)
+    if cached is not None or backend != "onnxruntime":
+        return cached or candidates[0]
     timer = measure or ort_interleaved_s
     spec = bundle.manifest.roles[role]
     timed = timer([bundle.path(c.file) for c in candidates], spec, intra_op_threads)
-    seconds = {c.file: t for c, t in zip(candidates, timed)}
+    return record_choice(cache, role, backend, candidates, timed)
+
+
+def read_choice(cache: Path, candidates: list[Candidate]) -> Candidate | None:
+    """The cached choice if it names one of `candidates`; None when absent or unreadable."""
+    by_file = {c.file: c for c in candidates}
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # no or unreadable cache: measure
+    return by_file.get(cached.get("chosen")) if isinstance(cached, dict) else None
+
+
+def record_choice(
+    cache: Path, role: str, backend: str, candidates: list[Candidate], timed_s: list[float]
+) -> Candidate:
+    """Cache the fastest of `candidates` (seconds per inference, same order); return it."""
+    seconds = {c.file: t for c, t in zip(candidates, timed_s)}
     chosen = min(candidates, key=lambda c: seconds[c.file])
     log.info("role %s on %s: %s (%s) fastest of %s", role, backend, chosen.file,
              chosen.precision, {k: f"{1e3 * v:.3f} ms" for k, v in seconds.items()})  # fmt: skip
@@ -109,37 +130,60 @@ def ort_interleaved_s(paths: list[Path], spec: RoleSpec, intra_op_threads: int) 
 
     engines = [OnnxRuntimeEngine(p, intra_op_threads=intra_op_threads) for p in paths]
     try:
-        rng = np.random.default_rng(0)  # not zeros: dynamic quantization of zeros is degenerate
-        feeds = {t.name: rng.standard_normal(t.shape).astype(t.dtype) for t in engines[0].inputs}
-        best = [float("inf")] * len(engines)
-        for engine in engines:
-            engine.infer(feeds)  # warm-up: first-run allocations
-        started = time.perf_counter()
-        for block in range(MAX_BLOCKS):
-            if block >= MIN_BLOCKS and time.perf_counter() - started > BUDGET_S:
-                break
-            for i, engine in enumerate(engines):
-                times = []
-                for _ in range(RUNS_PER_BLOCK):
-                    start = time.thread_time()
-                    engine.infer(feeds)
-                    times.append(time.thread_time() - start)
-                best[i] = min(best[i], float(np.median(times)))
-        return best
+        return interleaved_best_s(engines, time.thread_time)
     finally:
         for engine in engines:
             engine.close()
 
 
-def _cache_path(cache_dir: Path, backend: str, candidates: list[Candidate], threads: int) -> Path:
+def interleaved_best_s(engines: list[Engine], clock: Callable[[], float]) -> list[float]:
+    """Each engine's best block median (seconds by `clock`), the engines taking turns."""
+    rng = np.random.default_rng(0)  # not zeros: dynamic quantization of zeros is degenerate
+    feeds = {t.name: rng.standard_normal(t.shape).astype(t.dtype) for t in engines[0].inputs}
+    best = [float("inf")] * len(engines)
+    for engine in engines:
+        engine.infer(feeds)  # warm-up: first-run allocations
+    started = time.perf_counter()
+    for block in range(MAX_BLOCKS):
+        if block >= MIN_BLOCKS and time.perf_counter() - started > BUDGET_S:
+            break
+        for i, engine in enumerate(engines):
+            times = []
+            for _ in range(RUNS_PER_BLOCK):
+                start = clock()
+                engine.infer(feeds)
+                times.append(clock() - start)
+            best[i] = min(best[i], float(np.median(times)))
+    return best
+
+
+def choice_path(
+    cache_dir: str | Path,
+    backend: str,
+    candidates: list[Candidate],
+    threads: int,
+    device: DeviceInfo | None = None,
+) -> Path:
+    """Where the choice among `candidates` is cached: keyed by what makes timings differ.
+
+    ONNX Runtime: its version, the CPU and the thread count. TensorRT: the engine cache's
+    device key (TensorRT version, GPU, compute capability, L4T), since engines differ there.
+    """
     import hashlib
 
-    import onnxruntime
+    if backend == "tensorrt":
+        from edge_runtime.engines.trt_cache import probe
 
-    key = json.dumps([backend, onnxruntime.__version__, _cpu_name(), threads,
-                      sorted(c.sha256 for c in candidates)])  # fmt: skip
+        found = device or probe()
+        runtime: list[object] = [found.tensorrt, found.gpu_name, found.compute_capability,
+                                 found.l4t]  # fmt: skip
+    else:
+        import onnxruntime
+
+        runtime = [onnxruntime.__version__, _cpu_name(), threads]
+    key = json.dumps([backend, *runtime, sorted(c.sha256 for c in candidates)])
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-    return cache_dir / "variant-choice" / f"{digest}.json"
+    return Path(cache_dir).expanduser() / "variant-choice" / f"{digest}.json"
 
 
 def _cpu_name() -> str:

@@ -29,6 +29,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from edge_runtime.bundle.manifest import ActionSpec, Preprocessing
+from edge_runtime.bundle.reader import MANIFEST
 from edge_runtime.bundle.world_model import MonitorSpec
 from export.bundle_writer import BundleResult, RoleSource, write_bundle
 from export.config import ExportConfig, load_export_config
@@ -164,7 +165,10 @@ def build_reference_bundle(
     # Softmax and its MatMul in float. The residual Adds (joints + offsets, latent + delta)
     # stay float too, so the action output is not rounded to int8 steps of +-2.6 rad (0.91%
     # -> 0.78% worst action error measured). Convs and Gemms, nearly all compute, are int8.
-    config = replace(config, float_ops=config.float_ops or REFERENCE_FLOAT_OPS)
+    # auto_mixed: every quantized role also ships its FP32 original (and INT8 roles their
+    # `int8_ort` graph) as candidates the device times, so on ONNX Runtime CPU, where the Q/DQ
+    # INT8 policy ran 1.42x FP32 (docs/perf/models.md), no role runs slower than FP32.
+    config = replace(config, float_ops=config.float_ops or REFERENCE_FLOAT_OPS, auto_mixed=True)
     pre, action = reference_specs()
     with tempfile.TemporaryDirectory(prefix="edgerun-reference-") as tmp:
         roles = export_reference_onnx(checkpoint, Path(tmp))
@@ -307,7 +311,14 @@ def _calibrate(
         control_period_s=CONTROL_PERIOD_S,  # score what `edgerun run` will execute
     )
     channel_scale = (stats.latent_score_p95, stats.joint_score_p95_rad)
-    run = {**asdict(monitor), "workers": None, "episodes_run": asdict(settings)}
+    # Calibrate on the manifest's own graphs, like the task gate: not on whichever variant
+    # this machine's timing picks (FP32 on an AVX2 CPU), so the thresholds do not depend on
+    # the computer that exported.
+    roles = {r: replace(s, variants=()) for r, s in draft.manifest.roles.items()}
+    manifest_text = replace(draft.manifest, roles=roles).to_json()
+    (bundle_path / MANIFEST).write_text(manifest_text, encoding="utf-8")
+    run = {**asdict(monitor), "workers": None, "episodes_run": asdict(settings),
+           "graphs": "manifest"}  # fmt: skip
     key = calibration_cache.cache_key(files, run)
     cached = calibration_cache.load(key)
     if cached is not None:

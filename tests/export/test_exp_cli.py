@@ -78,6 +78,9 @@ def test_exp_cli_keys_export_verify_bench(project: Path, capsys: pytest.CaptureF
     data = json.loads(report.read_text())
     assert [r["role"] for r in data["roles"]] == ["encoder", "policy"]
     assert all(r["bundled"]["median_ms"] > 0 and r["ratio"] > 0 for r in data["roles"])
+    # No variants: the robot runs the manifest's model, timed once.
+    assert all(r["runs_precision"] == r["precision"] for r in data["roles"])
+    assert all(r["runs"] == r["bundled"] for r in data["roles"])
     assert data["roles"][1]["fidelity_golden"]["actions"]["cosine_min"] > 0.99
 
 

@@ -32,6 +32,7 @@ from export.sensitivity import (
     recheck_with_judge,
     run_model,
 )
+from export.verify import verify_bundle
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from real_shape_models import ShapeSizes, export_real_shape, observations
@@ -181,6 +182,12 @@ def test_exp_auto_mixed_bundle_carries_variants_and_reports(
         assert values["policy.actions"].shape == (1, SIZES.chunk, SIZES.joints)
     finally:
         policy.close()
+    # `verify` checks every graph the device may choose: one row per role and candidate.
+    checks = verify_bundle(bundle, "onnxruntime", cache)
+    rows = [(c.role, c.precision, c.against) for c in checks]
+    assert rows == [(role, p, "golden" if p == "int8" else "fp32") for role in ("encoder",
+                    "policy") for p in ("int8", "int8_ort", "fp32")]  # fmt: skip
+    assert all(c.passed for c in checks), [c.failures for c in checks]
 
 
 def test_exp_auto_mixed_is_an_export_config_switch() -> None:
