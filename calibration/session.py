@@ -67,7 +67,8 @@ def open_robot(
             stack.callback(cam.stop)
         bus = None
         if motors:
-            bus = open_motor_bus(config, port=port)
+            bus_ports = rig.bus_ports if rig is not None else None
+            bus = open_motor_bus(config, port=port, bus_ports=bus_ports)
             stack.callback(bus.close)
         yield Robot(config, cam, bus, rig)
 

@@ -91,11 +91,7 @@ def drive(config: RobotConfig, options: DriveOptions) -> DriveOutcome:
             camera, port = rig.camera, rig.port
         else:
             camera = open_camera(config, clock)
-        bus_ports = None
-        if rig is not None and config.buses:  # one simulated device per bus, each on a pty
-            from edge_runtime.sim.motor_device import bus_links
-
-            bus_ports = bus_links(rig.port, config)
+        bus_ports = rig.bus_ports if rig is not None else None  # a simulated device per bus
         bus_factory = motor_bus_spec(config, port, joints, bus_ports)  # pickled to the child
         with bus_factory() as bus:  # a wrong port, baud or id fails here, torque still off
             bus_factory = remember_models(bus_factory, bus)  # each servo's table, for later

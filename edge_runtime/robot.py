@@ -97,13 +97,16 @@ def open_motor_bus(
     port: str | None = None,
     joints: JointCalibration | None = None,
     verify: bool = True,
+    bus_ports: Mapping[str, str] | None = None,
 ) -> MotorBus:
     """The configured bus; with a joint calibration, positions are in the calibrated frame.
 
     `verify=False` skips the Dynamixel open-time ping of every servo: for an emergency torque
     off, which must reach the wire before anything else (the ids were checked at the start).
+    `port` / `bus_ports` override the config's ports (a simulator's ptys: `SimRig.port`,
+    `SimRig.bus_ports`).
     """
-    return motor_bus_spec(config, port, joints)(verify=verify)
+    return motor_bus_spec(config, port, joints, bus_ports)(verify=verify)
 
 
 def open_camera(config: RobotConfig, clock: Clock | None = None) -> Camera:

@@ -36,14 +36,14 @@ if TYPE_CHECKING:
 def device_checks(config: RobotConfig, joints: JointCalibration | None) -> list[Check]:
     """Camera, motors and loop timing, in that order; a device that cannot open fails."""
     with contextlib.ExitStack() as stack:
-        port = None
+        port = bus_ports = None
         try:
             if config.sim.enabled:
                 from edge_runtime.sim.rig import SimRig
 
                 rig = stack.enter_context(SimRig(config))
                 camera: Camera | None = rig.camera
-                port = rig.port
+                port, bus_ports = rig.port, rig.bus_ports
             else:
                 camera = open_camera(config)
         except EdgeRuntimeError as exc:
@@ -53,7 +53,7 @@ def device_checks(config: RobotConfig, joints: JointCalibration | None) -> list[
         else:
             assert camera is not None  # a started SimRig always has one
             checks = camera_checks(camera, config)
-        return checks + motor_checks(config, port, joints)
+        return checks + motor_checks(config, port, joints, bus_ports)
 
 
 def camera_checks(camera: Camera, config: RobotConfig) -> list[Check]:
@@ -136,11 +136,14 @@ def _judge_camera(camera: Camera, wanted: CameraConfig, limits: SelftestConfig, 
 
 
 def motor_checks(
-    config: RobotConfig, port: str | None, joints: JointCalibration | None
+    config: RobotConfig,
+    port: str | None,
+    joints: JointCalibration | None,
+    bus_ports: dict[str, str] | None = None,
 ) -> list[Check]:
     """The bus answers for every configured id, then the loop-timing run; torque stays off."""
     try:
-        bus = open_motor_bus(config, port, joints)
+        bus = open_motor_bus(config, port, joints, bus_ports=bus_ports)
     except EdgeRuntimeError as exc:
         return [Check("motors", "fail", str(exc)), Check("loop timing", "skip", "no motor bus")]
     with bus:  # closing turns torque off (it was never on)

@@ -37,8 +37,8 @@ class MujocoPlant:
         self._act = np.array([by_joint[j] for j in joint_ids])
         self._qpos = np.array([model.joint(n).qposadr[0] for n in self.joint_names])
         self._dof = np.array([model.joint(n).dofadr[0] for n in self.joint_names])
-        self._gain = model.actuator_gainprm[self._act, 0].copy()
-        self._bias = model.actuator_biasprm[self._act, :3].copy()
+        self._gain = world.actuator_gain[self._act]
+        self._bias = world.actuator_bias[self._act]
         self._torque_on = np.ones(len(self.joint_names), dtype=bool)
         self.set_torque(np.zeros(len(self.joint_names), dtype=bool))
 

@@ -86,6 +86,16 @@ class SimRig:
         self.port = ""
 
     @property
+    def bus_ports(self) -> dict[str, str] | None:
+        """{bus name: pty link} for a robot with `[[buses]]` (one simulated device each, on the
+        rig's port with the bus name appended); None for a single bus, which is on `port`."""
+        if not self.config.buses:
+            return None
+        from edge_runtime.sim.motor_device import bus_links
+
+        return bus_links(self.port, self.config)
+
+    @property
     def pid(self) -> int:
         return self._process.pid if self._process is not None else 0
 

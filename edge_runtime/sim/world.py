@@ -94,6 +94,11 @@ class SimWorld:
         self._mj = mujoco
         self.model = mujoco.MjModel.from_xml_path(str(xml_path))
         self.data = mujoco.MjData(self.model)
+        # The actuators' gains as the model file gives them: a limp motor zeroes its own in
+        # `model`, so every `MujocoPlant` (one per bus on a robot with several) engages from
+        # these, whatever another plant on this world has done to the model already.
+        self.actuator_gain = self.model.actuator_gainprm[:, 0].copy()
+        self.actuator_bias = self.model.actuator_biasprm[:, :3].copy()
         self.lock = threading.RLock()
         self.realtime = realtime
         self.region = region or TargetRegion()

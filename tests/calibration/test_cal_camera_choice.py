@@ -56,3 +56,13 @@ def test_cal_camera_choice_refuses_an_unknown_name(
         err = capsys.readouterr().err
         assert "has no camera 'gripper'; its cameras are scene, wrist" in err
         assert err.count("\n") == 1
+
+
+def test_cal_session_opens_both_buses_of_the_simulated_robot() -> None:
+    """A calibration session on a robot with `[[buses]]` reaches every simulated chain on its
+    own pty (it opened the config's empty ports before, so `calibrate joints` could not run)."""
+    with open_robot(TWO_CAMERA, camera=False) as robot:
+        assert robot.bus is not None
+        state = robot.bus.read_state()
+    assert state.ok
+    assert state.positions_rad.shape == (4,)
