@@ -197,16 +197,9 @@ def _golden(feeds: Samples, config: ExportConfig, gate: GateOutcome, role: str) 
 def _task_gate(
     stage: Path, out: Path, manifest: Manifest, config: ExportConfig, mixed: dict[str, Any]
 ) -> TaskGateOutcome:
-    """Closed loop vs FP32 on the staged bundle (loadable under a provisional manifest).
-
-    The provisional manifest lists no variants, so the gate judges each role's own graph
-    (the one TensorRT runs; `build` may swap in only the FP32 original, or another gated
-    variant), not whichever variant this export machine's timing happens to pick: on an AVX2
-    CPU that was FP32 for every role, so the gate compared FP32 with FP32.
-    """
-    roles = {role: replace(spec, variants=()) for role, spec in manifest.roles.items()}
-    judged = replace(manifest, roles=roles)
-    (stage / MANIFEST).write_text(judged.to_json(), encoding="utf-8")
+    """Closed loop vs FP32 on the staged bundle (under a provisional manifest that judges
+    each role's own graph: `write_judged_manifest`)."""
+    write_judged_manifest(stage, manifest)
     task = run_task_gate(stage, config.task_gate)
     add_task_report(stage / "reports" / "accuracy.json", task.summary())
     if not task.passed:
@@ -218,6 +211,19 @@ def _task_gate(
             mixed,
         )
     return task
+
+
+def write_judged_manifest(stage: Path, manifest: Manifest) -> None:
+    """Make the staged bundle loadable for a closed-loop judgement of its own graphs.
+
+    The provisional manifest lists no variants, so what runs is each role's own graph (the one
+    TensorRT runs; `build` may swap in only the FP32 original, or another gated variant), not
+    whichever variant this export machine's timing happens to pick: on an AVX2 CPU that was
+    FP32 for every role, so a judgement there compared FP32 with FP32. The task gate and the
+    reference monitor's calibration both judge the bundle this way.
+    """
+    roles = {role: replace(spec, variants=()) for role, spec in manifest.roles.items()}
+    (stage / MANIFEST).write_text(replace(manifest, roles=roles).to_json(), encoding="utf-8")
 
 
 def _keep_reports(stage: Path, out: Path) -> None:

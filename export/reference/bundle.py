@@ -29,9 +29,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from edge_runtime.bundle.manifest import ActionSpec, Preprocessing
-from edge_runtime.bundle.reader import MANIFEST
 from edge_runtime.bundle.world_model import MonitorSpec
-from export.bundle_writer import BundleResult, RoleSource, write_bundle
+from export.bundle_writer import BundleResult, RoleSource, write_bundle, write_judged_manifest
 from export.config import ExportConfig, load_export_config
 from export.errors import AccuracyGateError, ExportError
 from export.reference.data import Demonstrations
@@ -311,12 +310,6 @@ def _calibrate(
         control_period_s=CONTROL_PERIOD_S,  # score what `edgerun run` will execute
     )
     channel_scale = (stats.latent_score_p95, stats.joint_score_p95_rad)
-    # Calibrate on the manifest's own graphs, like the task gate: not on whichever variant
-    # this machine's timing picks (FP32 on an AVX2 CPU), so the thresholds do not depend on
-    # the computer that exported.
-    roles = {r: replace(s, variants=()) for r, s in draft.manifest.roles.items()}
-    manifest_text = replace(draft.manifest, roles=roles).to_json()
-    (bundle_path / MANIFEST).write_text(manifest_text, encoding="utf-8")
     run = {**asdict(monitor), "workers": None, "episodes_run": asdict(settings),
            "graphs": "manifest"}  # fmt: skip
     key = calibration_cache.cache_key(files, run)
@@ -324,6 +317,10 @@ def _calibrate(
     if cached is not None:
         echo("  monitor: thresholds from the calibration cache (same models, settings, code)")
         return cached
+    # Calibrated on the manifest's own graphs, like the task gate, not on whichever variant
+    # this machine's timing picks (FP32 on an AVX2 CPU): the thresholds do not depend on the
+    # computer that exported.
+    write_judged_manifest(bundle_path, draft.manifest)
     result = calibrate_monitor(
         bundle_path, "predictor", stats.latent_scale, channel_scale, settings, monitor, echo
     )
